@@ -1,0 +1,27 @@
+"""Google News item links are redirect pages; decode them to the publisher's URL."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+
+class NotDecoded(Exception):
+    """The Google News link could not be turned into the publisher's URL."""
+
+
+def is_google_news_link(url: str) -> bool:
+    return urlsplit(url).netloc.lower() == "news.google.com"
+
+
+def decode_google_news_link(url: str, timeout: float = 10.0) -> str:
+    """The publisher's URL behind a Google News article link (needs the network)."""
+    from googlenewsdecoder import gnewsdecoder
+
+    try:
+        result = gnewsdecoder(url, timeout=timeout)
+    except Exception as exc:  # the decoder wraps several HTTP and parsing libraries
+        raise NotDecoded(f"{type(exc).__name__}: {exc}") from None
+    if not isinstance(result, dict) or not result.get("status") or not result.get("decoded_url"):
+        message = result.get("message", "no URL returned") if isinstance(result, dict) else "no URL returned"
+        raise NotDecoded(str(message))
+    return str(result["decoded_url"])

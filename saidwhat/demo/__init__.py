@@ -1,0 +1,1 @@
+"""The sample corpus and the local web server that plays the publishers."""

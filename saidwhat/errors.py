@@ -1,0 +1,23 @@
+"""Errors a user can cause. Each carries one line naming the cause and the fix."""
+
+from __future__ import annotations
+
+
+class SaidwhatError(Exception):
+    """Base class: the CLI prints ``str(error)`` on one line and exits non-zero."""
+
+    exit_code = 2
+
+
+class ConfigError(SaidwhatError):
+    """The configuration file is missing, unreadable or has an invalid key."""
+
+
+class InputFileError(SaidwhatError):
+    """A file given on the command line cannot be read."""
+
+
+class NothingProcessed(SaidwhatError):
+    """A run could not process anything (all feeds failed, database locked, ...)."""
+
+    exit_code = 1

@@ -1,0 +1,123 @@
+"""Connections with a locking policy, and numbered schema migrations.
+
+DuckDB lets one process hold a file for writing, and a reader in another
+process blocks that writer. So the writer opens the file only for one short
+transaction at a time, and waits with backoff when someone else holds it.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from saidwhat.errors import SaidwhatError
+
+
+class StorageError(SaidwhatError):
+    """The database file cannot be opened or is not a saidwhat database."""
+
+
+class DatabaseLocked(StorageError):
+    """Another process held the database longer than our patience."""
+
+
+def _is_lock_error(exc: duckdb.Error) -> bool:
+    message = str(exc).lower()
+    return "lock" in message and ("conflicting" in message or "could not set" in message)
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) for every file in storage/migrations, in order."""
+    found = []
+    for entry in resources.files("storage.migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:3].isdigit():
+            found.append((int(name[:3]), name[4:-4], entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+class Database:
+    """A DuckDB file and the policy for opening it."""
+
+    def __init__(self, path: Path, lock_patience_seconds: float = 60.0) -> None:
+        self.path = Path(path)
+        self.lock_patience_seconds = lock_patience_seconds
+        self._migrated = False
+
+    @contextmanager
+    def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """Open the file, waiting with jittered exponential backoff while it is locked."""
+        if read_only and not self.path.exists():
+            raise StorageError(f"database {self.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
+        if not read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._open(read_only)
+        try:
+            con.execute("SET TimeZone = 'UTC'")
+            if not read_only and not self._migrated:
+                self._migrate(con)
+            yield con
+        finally:
+            con.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A write connection inside one transaction: all of it lands, or none."""
+        with self.connect() as con:
+            con.execute("BEGIN TRANSACTION")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+
+    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + self.lock_patience_seconds
+        delay = 0.05
+        while True:
+            try:
+                return duckdb.connect(str(self.path), read_only=read_only)
+            except duckdb.IOException as exc:
+                if not _is_lock_error(exc):
+                    raise StorageError(f"cannot open database {self.path}: {exc}") from None
+                if time.monotonic() + delay > deadline:
+                    raise DatabaseLocked(
+                        f"database {self.path} is locked by another process "
+                        f"(waited {self.lock_patience_seconds:g}s): close other connections to it, "
+                        "or have readers use `saidwhat snapshot`"
+                    ) from None
+                time.sleep(delay * (0.5 + random.random()))
+                delay = min(delay * 2, 2.0)
+            except duckdb.Error as exc:
+                raise StorageError(f"cannot open database {self.path}: {exc}") from None
+
+    def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        applied = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+        for version, name, sql in migrations():
+            if version in applied:
+                continue
+            con.execute("BEGIN TRANSACTION")
+            try:
+                con.execute(sql)
+                con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        self._migrated = True
+
+    def schema_version(self) -> int:
+        with self.connect() as con:
+            row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+        return int(row[0] or 0)

@@ -1,0 +1,442 @@
+"""Every read and write the pipeline and the CLI make, as methods on Store.
+
+Writes happen in short transactions (one per batch) so that an analyst's
+connection is blocked for as little time as possible, and so that a crash
+loses at most the batch in flight, which the next run then redoes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from saidwhat.records import Analysis, Article, FeedSpec, TextSource
+from storage.db import Database
+
+
+def article_id_for(canonical_url: str) -> str:
+    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
+
+
+def statement_id_for(article_id: str, quote_start: int, quote_end: int, extractor_version: str) -> str:
+    key = f"{article_id}:{quote_start}:{quote_end}:{extractor_version}"
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedState:
+    feed_url: str
+    etag: str | None
+    last_modified: str | None
+    body_hash: str | None
+    consecutive_failures: int
+    healthy: bool
+    next_poll_after: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchErrorRecord:
+    stage: str
+    error_class: str
+    message: str
+    feed_url: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    run_id: str
+    feeds_polled: int
+    new_articles: int
+    new_statements: int
+    errors: int
+    status: str
+    message: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysedArticle:
+    """An article's NLP result with the topics of each statement (same order)."""
+
+    article_id: str
+    analysis: Analysis
+    topics: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StatementFilter:
+    topic: str | None = None
+    speaker: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+    publisher: str | None = None
+    kind: str | None = None
+    limit: int | None = None
+
+
+_ARTICLE_COLUMNS = (
+    "article_id", "url", "canonical_url", "feed_url", "guid", "title", "authors", "publisher",
+    "published_at", "fetched_at", "text", "text_source", "text_hash", "fallback_reason", "run_id",
+)  # fmt: skip
+
+
+class Store:
+    """The pipeline's view of one DuckDB file."""
+
+    def __init__(self, path: Path, lock_patience_seconds: float = 60.0) -> None:
+        self.db = Database(path, lock_patience_seconds)
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    def migrate(self) -> int:
+        return self.db.schema_version()
+
+    # ------------------------------------------------------------------ runs
+    def start_run(self, run_id: str) -> None:
+        with self.db.transaction() as con:
+            con.execute("INSERT INTO runs (run_id, started_at, status) VALUES (?, now(), 'running')", [run_id])
+
+    def finish_run(self, summary: RunSummary) -> None:
+        with self.db.transaction() as con:
+            con.execute(
+                "UPDATE runs SET finished_at = now(), status = ?, feeds_polled = ?, new_articles = ?,"
+                " new_statements = ?, errors = ?, message = ? WHERE run_id = ?",
+                [summary.status, summary.feeds_polled, summary.new_articles, summary.new_statements,
+                 summary.errors, summary.message, summary.run_id],
+            )  # fmt: skip
+
+    def record_errors(self, run_id: str, errors: Sequence[FetchErrorRecord]) -> None:
+        if not errors:
+            return
+        with self.db.transaction() as con:
+            con.executemany(
+                "INSERT INTO fetch_errors VALUES (?, now(), ?, ?, ?, ?, ?)",
+                [[run_id, e.feed_url, e.url, e.stage, e.error_class, e.message[:2000]] for e in errors],
+            )
+
+    # ----------------------------------------------------------------- feeds
+    def sync_feeds(self, specs: Iterable[FeedSpec]) -> None:
+        rows = [[s.url, s.name, s.publisher] for s in specs]
+        if not rows:
+            return
+        with self.db.transaction() as con:
+            con.executemany(
+                "INSERT INTO feeds (feed_url, name, publisher) VALUES (?, ?, ?)"
+                " ON CONFLICT (feed_url) DO UPDATE SET name = excluded.name, publisher = excluded.publisher",
+                rows,
+            )
+
+    def feed_states(self) -> dict[str, FeedState]:
+        with self.db.connect() as con:
+            rows = con.execute(
+                "SELECT feed_url, etag, last_modified, body_hash, consecutive_failures, healthy, next_poll_after"
+                " FROM feeds"
+            ).fetchall()
+        return {row[0]: FeedState(*row) for row in rows}
+
+    def record_feed_success(
+        self, feed_url: str, etag: str | None, last_modified: str | None, body_hash: str | None
+    ) -> None:
+        with self.db.transaction() as con:
+            con.execute(
+                "UPDATE feeds SET etag = coalesce(?, etag), last_modified = coalesce(?, last_modified),"
+                " body_hash = coalesce(?, body_hash), last_polled_at = now(), last_ok_at = now(),"
+                " consecutive_failures = 0, healthy = TRUE, last_error = NULL, next_poll_after = NULL"
+                " WHERE feed_url = ?",
+                [etag, last_modified, body_hash, feed_url],
+            )
+
+    def record_feed_failure(
+        self, feed_url: str, message: str, unhealthy_after: int, next_poll_after: datetime | None
+    ) -> None:
+        with self.db.transaction() as con:
+            con.execute(
+                "UPDATE feeds SET last_polled_at = now(), consecutive_failures = consecutive_failures + 1,"
+                " healthy = (consecutive_failures + 1) < ?, last_error = ?, next_poll_after = ?"
+                " WHERE feed_url = ?",
+                [unhealthy_after, message[:500], next_poll_after, feed_url],
+            )
+
+    # -------------------------------------------------------------- articles
+    def unseen(self, keys: Sequence[tuple[str, str, str]]) -> set[tuple[str, str]]:
+        """Of (feed_url, guid, canonical_url) keys, those whose item and URL are both unknown."""
+        if not keys:
+            return set()
+        table = pa.table(
+            {
+                "feed_url": [k[0] for k in keys],
+                "guid": [k[1] for k in keys],
+                "canonical_url": [k[2] for k in keys],
+            }
+        )
+        with self.db.connect() as con:
+            con.register("candidate_items", table)
+            rows = con.execute(
+                "SELECT c.feed_url, c.guid FROM candidate_items c"
+                " WHERE NOT EXISTS (SELECT 1 FROM article_sources s WHERE s.feed_url = c.feed_url AND s.guid = c.guid)"
+                " AND NOT EXISTS (SELECT 1 FROM articles a WHERE a.canonical_url = c.canonical_url)"
+            ).fetchall()
+        return {(r[0], r[1]) for r in rows}
+
+    def link_known_sources(self, keys: Sequence[tuple[str, str, str, str]]) -> None:
+        """Record (feed_url, guid, url, canonical_url) items whose article is already stored."""
+        if not keys:
+            return
+        table = pa.table({
+            "feed_url": [k[0] for k in keys], "guid": [k[1] for k in keys],
+            "url": [k[2] for k in keys], "canonical_url": [k[3] for k in keys],
+        })  # fmt: skip
+        with self.db.transaction() as con:
+            con.register("known_items", table)
+            con.execute(
+                "INSERT INTO article_sources SELECT k.feed_url, k.guid, k.url, a.article_id, now()"
+                " FROM known_items k JOIN articles a ON a.canonical_url = k.canonical_url"
+                " ON CONFLICT DO NOTHING"
+            )
+
+    def add_articles(self, articles: Sequence[Article]) -> list[str]:
+        """Store new articles in one transaction; returns the ids actually added.
+
+        An article whose canonical URL or page text is already stored becomes
+        another source of the stored one instead of a second copy.
+        """
+        if not articles:
+            return []
+        added: list[str] = []
+        with self.db.transaction() as con:
+            for article in _unique_by_id(articles):
+                existing = self._existing_article(con, article)
+                if existing is None:
+                    con.execute(
+                        f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)})"
+                        f" VALUES ({', '.join('?' for _ in _ARTICLE_COLUMNS)})",
+                        _article_row(article),
+                    )
+                    added.append(article.article_id)
+                    existing = article.article_id
+                con.execute(
+                    "INSERT INTO article_sources VALUES (?, ?, ?, ?, now()) ON CONFLICT DO NOTHING",
+                    [article.feed_url, article.guid, article.url, existing],
+                )
+        return added
+
+    @staticmethod
+    def _existing_article(con: duckdb.DuckDBPyConnection, article: Article) -> str | None:
+        row = con.execute("SELECT article_id FROM articles WHERE canonical_url = ?", [article.canonical_url]).fetchone()
+        if row is None and article.text_source is TextSource.PAGE:
+            row = con.execute(
+                "SELECT article_id FROM articles WHERE text_hash = ? AND text_source = 'page' LIMIT 1",
+                [article.text_hash],
+            ).fetchone()
+        return row[0] if row else None
+
+    def articles_to_process(self, extractor_version: str, limit: int) -> list[tuple[str, str, str | None]]:
+        """(article_id, text, title) of articles not yet analysed by this extractor version."""
+        with self.db.connect() as con:
+            return con.execute(
+                "SELECT article_id, text, title FROM articles"
+                " WHERE extractor_version IS DISTINCT FROM ? ORDER BY fetched_at, article_id LIMIT ?",
+                [extractor_version, limit],
+            ).fetchall()
+
+    def count_articles_to_process(self, extractor_version: str) -> int:
+        with self.db.connect() as con:
+            row = con.execute(
+                "SELECT count(*) FROM articles WHERE extractor_version IS DISTINCT FROM ?", [extractor_version]
+            ).fetchone()
+        return int(row[0])
+
+    def articles_for_page_retry(self, max_attempts: int) -> list[tuple[str, str, str]]:
+        """(article_id, url, feed_url) of summary-only articles whose page may still be fetched."""
+        with self.db.connect() as con:
+            return con.execute(
+                "SELECT article_id, url, feed_url FROM articles"
+                " WHERE text_source = 'feed_summary' AND page_attempts < ? ORDER BY fetched_at",
+                [max_attempts],
+            ).fetchall()
+
+    def record_page_retry(self, article_id: str, article: Article | None) -> None:
+        """Count a page retry; with ``article``, replace the summary with the page text."""
+        with self.db.transaction() as con:
+            if article is None:
+                con.execute("UPDATE articles SET page_attempts = page_attempts + 1 WHERE article_id = ?", [article_id])
+                return
+            con.execute(
+                "UPDATE articles SET page_attempts = page_attempts + 1, text = ?, text_source = ?, text_hash = ?,"
+                " title = coalesce(?, title), authors = ?, published_at = coalesce(published_at, ?),"
+                " fallback_reason = NULL, fetched_at = now(), extractor_version = NULL, processed_at = NULL"
+                " WHERE article_id = ?",
+                [article.text, str(article.text_source), article.text_hash, article.title,
+                 list(article.authors), article.published_at, article_id],
+            )  # fmt: skip
+
+    # -------------------------------------------------------------- analyses
+    def save_analyses(self, results: Sequence[AnalysedArticle], extractor_version: str) -> int:
+        """Replace the statements and mentions of these articles in one transaction."""
+        if not results:
+            return 0
+        ids = [r.article_id for r in results]
+        statements = pa.Table.from_pylist(
+            [
+                _statement_row(r.article_id, s, topics, extractor_version)
+                for r in results
+                for s, topics in zip(r.analysis.statements, r.topics, strict=True)
+            ],
+            schema=_STATEMENT_SCHEMA,
+        )
+        mentions = pa.Table.from_pylist(
+            [
+                {"article_id": r.article_id, "start_char": m.start, "end_char": m.end,
+                 "text": m.text, "label": m.label, "canonical": m.canonical}
+                for r in results
+                for m in r.analysis.mentions
+            ],
+            schema=_MENTION_SCHEMA,
+        )  # fmt: skip
+        aliases = pa.Table.from_pylist(
+            [
+                {"alias": alias, "canonical": canonical}
+                for r in results
+                for canonical, surface_forms in r.analysis.speaker_aliases.items()
+                for alias in surface_forms
+                if alias != canonical
+            ],
+            schema=pa.schema([("alias", pa.string()), ("canonical", pa.string())]),
+        )
+        with self.db.transaction() as con:
+            con.register("ids", pa.table({"article_id": ids}))
+            con.execute("DELETE FROM statements WHERE article_id IN (SELECT article_id FROM ids)")
+            con.execute("DELETE FROM mentions WHERE article_id IN (SELECT article_id FROM ids)")
+            con.register("new_statements", statements)
+            con.execute("INSERT INTO statements SELECT *, now() FROM new_statements ON CONFLICT DO NOTHING")
+            con.register("new_mentions", mentions)
+            con.execute("INSERT INTO mentions SELECT * FROM new_mentions ON CONFLICT DO NOTHING")
+            con.register("new_aliases", aliases)
+            # First sighting wins; a config alias is never overwritten by the NLP.
+            con.execute(
+                "INSERT INTO speaker_aliases SELECT alias, any_value(canonical), 'nlp' FROM new_aliases"
+                " GROUP BY alias ON CONFLICT DO NOTHING"
+            )
+            con.execute(
+                "UPDATE articles SET extractor_version = ?, processed_at = now()"
+                " WHERE article_id IN (SELECT article_id FROM ids)",
+                [extractor_version],
+            )
+        return statements.num_rows
+
+    def set_config_aliases(self, aliases: dict[str, str]) -> None:
+        if not aliases:
+            return
+        with self.db.transaction() as con:
+            con.executemany(
+                "INSERT INTO speaker_aliases VALUES (?, ?, 'config')"
+                " ON CONFLICT (alias) DO UPDATE SET canonical = excluded.canonical, source = 'config'",
+                [[alias, canonical] for alias, canonical in aliases.items()],
+            )
+
+    # --------------------------------------------------------------- queries
+    def statements(self, where: StatementFilter) -> list[dict[str, Any]]:
+        clauses, params = _filter_sql(where)
+        sql = (
+            "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
+            " title, url FROM v_statements"
+            + (" WHERE " + " AND ".join(clauses) if clauses else "")
+            + " ORDER BY published_at NULLS LAST, speaker, quote"
+            + (f" LIMIT {int(where.limit)}" if where.limit else "")
+        )
+        with self.db.connect(read_only=True) as con:
+            cursor = con.execute(sql, params)
+            names = [d[0] for d in cursor.description]
+            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def counts(self) -> dict[str, int]:
+        with self.db.connect(read_only=True) as con:
+            return {
+                table: int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+                for table in ("feeds", "articles", "article_sources", "statements", "mentions", "runs", "fetch_errors")
+            }
+
+
+def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    if where.topic:
+        clauses.append("list_contains(topics, ?)")
+        params.append(where.topic)
+    if where.speaker:
+        # Matches the canonical name, any stored alias of it, or a word of it.
+        clauses.append(
+            "(speaker ILIKE ? OR speaker IN (SELECT canonical FROM speaker_aliases WHERE alias ILIKE ?)"
+            " OR list_contains(string_split(lower(speaker), ' '), lower(?)))"
+        )
+        params += [where.speaker, where.speaker, where.speaker]
+    if where.since:
+        clauses.append("published_at >= ?")
+        params.append(where.since)
+    if where.until:
+        clauses.append("published_at < ?")
+        params.append(where.until)
+    if where.publisher:
+        clauses.append("publisher ILIKE ?")
+        params.append(where.publisher)
+    if where.kind:
+        clauses.append("kind = ?")
+        params.append(where.kind)
+    return clauses, params
+
+
+def _unique_by_id(articles: Sequence[Article]) -> list[Article]:
+    seen: dict[str, Article] = {}
+    for article in articles:
+        seen.setdefault(article.article_id, article)
+    return list(seen.values())
+
+
+def _article_row(a: Article) -> list[Any]:
+    return [
+        a.article_id, a.url, a.canonical_url, a.feed_url, a.guid, a.title, list(a.authors), a.publisher,
+        a.published_at, a.fetched_at, a.text, str(a.text_source), a.text_hash, a.fallback_reason, None,
+    ]  # fmt: skip
+
+
+_STATEMENT_SCHEMA = pa.schema([
+    ("statement_id", pa.string()), ("article_id", pa.string()), ("quote", pa.string()),
+    ("quote_start", pa.int32()), ("quote_end", pa.int32()), ("quote_spans", pa.list_(pa.list_(pa.int32()))),
+    ("kind", pa.string()), ("speaker", pa.string()), ("speaker_mention", pa.string()),
+    ("speaker_start", pa.int32()), ("speaker_end", pa.int32()), ("speaker_type", pa.string()),
+    ("speaker_role", pa.string()), ("cue", pa.string()), ("cue_lemma", pa.string()),
+    ("cue_start", pa.int32()), ("cue_end", pa.int32()), ("sentence", pa.string()),
+    ("sentence_start", pa.int32()), ("sentence_end", pa.int32()), ("entities", pa.list_(pa.string())),
+    ("topics", pa.list_(pa.string())), ("extractor_version", pa.string()),
+])  # fmt: skip
+
+_MENTION_SCHEMA = pa.schema([
+    ("article_id", pa.string()), ("start_char", pa.int32()), ("end_char", pa.int32()),
+    ("text", pa.string()), ("label", pa.string()), ("canonical", pa.string()),
+])  # fmt: skip
+
+
+def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_version: str) -> dict[str, Any]:
+    return {
+        "statement_id": statement_id_for(article_id, s.quote_start, s.quote_end, extractor_version),
+        "article_id": article_id, "quote": s.quote, "quote_start": s.quote_start, "quote_end": s.quote_end,
+        "quote_spans": [list(span) for span in s.quote_spans] or None, "kind": str(s.kind),
+        "speaker": s.speaker, "speaker_mention": s.speaker_mention, "speaker_start": s.speaker_start,
+        "speaker_end": s.speaker_end, "speaker_type": str(s.speaker_type), "speaker_role": s.speaker_role,
+        "cue": s.cue, "cue_lemma": s.cue_lemma, "cue_start": s.cue_start, "cue_end": s.cue_end,
+        "sentence": s.sentence, "sentence_start": s.sentence_start, "sentence_end": s.sentence_end,
+        "entities": list(s.entities), "topics": list(topics), "extractor_version": extractor_version,
+    }  # fmt: skip
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
