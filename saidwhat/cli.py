@@ -216,15 +216,17 @@ def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
     from importlib import import_module
 
-    from saidwhat.cli_eval import eval_command
-
-    app.command("eval", help="Score the statement extractor against a gold JSONL file.")(eval_command)
-    for module in ("saidwhat.cli_analyst", "saidwhat.cli_ops"):
+    for module in ("saidwhat.cli_eval", "saidwhat.cli_analyst", "saidwhat.cli_ops"):
         try:
-            import_module(module).register(app)
+            loaded = import_module(module)
         except ModuleNotFoundError as exc:
             if exc.name != module:
                 raise
+            continue
+        if module == "saidwhat.cli_eval":
+            app.command("eval", help="Score the statement extractor against a gold JSONL file.")(loaded.eval_command)
+        else:
+            loaded.register(app)
 
 
 _register_command_modules()

@@ -36,10 +36,15 @@ def read_text(path: Path) -> str:
         ) from None
 
 
-def statement_json(doc: str, s: Statement) -> dict[str, Any]:
+def statement_json(doc: str, text: str, s: Statement) -> dict[str, Any]:
+    """The `extract` JSON object; ``quote`` is exactly ``text[quote_start:quote_end]``.
+
+    For a split quote that slice includes the attribution between the pieces;
+    ``quote_spans`` then lists the quoted pieces alone.
+    """
     obj: dict[str, Any] = {
         "doc": doc,
-        "quote": s.quote,
+        "quote": text[s.quote_start : s.quote_end],
         "quote_start": s.quote_start,
         "quote_end": s.quote_end,
         "speaker": s.speaker,
@@ -64,6 +69,6 @@ def extract_files(paths: Iterable[Path], model: str) -> Iterator[dict[str, Any]]
     paths = list(paths)
     texts = [read_text(p) for p in paths]  # fail on a bad file before loading the model
     nlp = load_pipeline(model)
-    for path, analysis in zip(paths, analyze(nlp, texts), strict=True):
+    for path, text, analysis in zip(paths, texts, analyze(nlp, texts), strict=True):
         for statement in analysis.statements:
-            yield statement_json(str(path), statement)
+            yield statement_json(str(path), text, statement)
