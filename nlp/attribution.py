@@ -1,0 +1,401 @@
+"""The attribution rules: from a parsed Doc to plain statement dicts.
+
+The rules run in four passes over one document:
+
+1. *Cues*: every reporting verb outside quotation marks (and every
+   "according to") becomes a ``Cue`` with its syntactic speaker and, when the
+   parse has one, its content (a clause complement, or the object of verbs
+   like "call" and "accuse").
+2. *Reported speech*: cues whose content lies mostly outside quotation marks
+   give INDIRECT statements, or MIXED ones when quoted fragments sit inside.
+3. *Direct quotes*: each remaining quotation takes the nearest free cue of its
+   own sentence, of the sentence right after it ('"...," he said.'), or of a
+   sentence ending in a colon just before it.
+4. *Continuations*: an unattributed quotation that starts a sentence joins the
+   direct quote right before it in the same paragraph (split quotes) or,
+   starting the next paragraph, inherits its speaker (floating quotes).
+
+Quotations nobody claims (headlines, scare quotes, titles) produce nothing.
+The output is plain data (lists, str, int) so it survives Doc serialization.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from typing import Any
+
+from spacy.tokens import Doc, Token
+
+from nlp.lexicon import Lexicon
+from nlp.quotes import Quote, count_words, find_quotes, paragraphs
+from nlp.speakers import Speaker, SpeakerResolver
+
+Span = tuple[int, int]
+_TITLE_NOUNS = {
+    "album", "article", "book", "column", "documentary", "entitled", "episode", "essay", "film", "headline",
+    "memoir", "movie", "novel", "op-ed", "play", "podcast", "program", "show", "song", "titled", "series",
+}
+_TRIM = " \t\n,;:-–—"
+_SENTENCE_END_RE = re.compile(r"""[.!?…]['"”’]*\s*$""")
+
+
+@dataclass
+class Cue:
+    """A reporting cue: the verb (or 'according to'), its speaker head and its content."""
+
+    token: Token
+    start: int
+    end: int
+    lemma: str
+    subject: Token | None
+    content: Span | None
+    quote_only: bool = False
+
+
+@dataclass
+class Draft:
+    """A statement under construction."""
+
+    kind: str
+    spans: list[Span]
+    cue: Cue | None
+    speaker: Speaker | None
+    cue_span: Span | None = None
+    colon: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def start(self) -> int:
+        return self.spans[0][0]
+
+    @property
+    def end(self) -> int:
+        return self.spans[-1][1]
+
+
+@dataclass(frozen=True)
+class RuleSettings:
+    """Tunable thresholds (mirrors the component config)."""
+
+    min_direct_words: int = 3
+    min_indirect_words: int = 3
+    max_split_gap: int = 250
+    merge_floating: bool = False
+
+
+def _overlap(a: Span, b: Span) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+class DocRules:
+    """Runs the attribution rules over one parsed document."""
+
+    def __init__(self, doc: Doc, lex: Lexicon, settings: RuleSettings) -> None:
+        self.doc = doc
+        self.text = doc.text
+        self.lex = lex
+        self.settings = settings
+        self.paragraphs = paragraphs(self.text)
+        self._para_starts = [p[0] for p in self.paragraphs]
+        self.sents = list(doc.sents)
+        self._sent_starts = [s.start_char for s in self.sents]
+        self.quotes = [q for q in find_quotes(self.text) if not self._is_title(q)]
+        self._quote_pieces = sorted(span for q in self.quotes for span in q.spans)
+        self._piece_starts = [s for s, _ in self._quote_pieces]
+        self.speakers = SpeakerResolver(doc, lex)
+
+    # ------------------------------------------------------------ positions
+    def in_quote(self, pos: int) -> bool:
+        i = bisect_right(self._piece_starts, pos) - 1
+        return i >= 0 and pos < self._quote_pieces[i][1]
+
+    def para_of(self, pos: int) -> int:
+        return bisect_right(self._para_starts, pos) - 1
+
+    def sent_of(self, pos: int) -> int:
+        return max(0, bisect_right(self._sent_starts, pos) - 1)
+
+    def _quoted_chars(self, span: Span) -> int:
+        return sum(_overlap(span, piece) for piece in self._quote_pieces)
+
+    def _is_title(self, quote: Quote) -> bool:
+        """'his book "The Art of the Deal"': a title, not a quotation."""
+        before = self.text[max(0, quote.start - 40):quote.start].lower().split()
+        return bool(before) and before[-1].strip(",:") in _TITLE_NOUNS
+
+    # ------------------------------------------------------------ cues
+    def find_cues(self) -> list[Cue]:
+        cues = []
+        for token in self.doc:
+            if self.in_quote(token.idx):
+                continue
+            cue = self._cue_at(token)
+            if cue is not None:
+                cues.append(cue)
+        return cues
+
+    def _cue_at(self, token: Token) -> Cue | None:
+        lower = token.lower_
+        if lower == "according" and token.i + 1 < len(self.doc) and self.doc[token.i + 1].lower_ == "to":
+            to = self.doc[token.i + 1]
+            source = next((c for c in to.children if c.dep_ == "pobj"), None)
+            if source is None:
+                source = next((c for c in token.children if c.dep_ == "pobj"), None)
+            end = to.idx + len(to.text)
+            return Cue(token, token.idx, end, "according to", source, self._according_content(token, to))
+        if token.pos_ != "VERB":
+            return None
+        lemma = token.lemma_.lower()
+        if not self.lex.is_cue_verb(lemma):
+            return None
+        particles = [c for c in token.children if c.dep_ == "prt"]
+        if lemma == "point" and not any(p.lower_ == "out" for p in particles):
+            return None
+        if lemma == "go" and not any(p.lower_ == "on" for p in particles):
+            return None
+        end = max([token, *particles], key=lambda t: t.i)
+        quote_only = lemma not in self.lex.speech_verbs
+        content = None if quote_only else self._verb_content(token, lemma)
+        return Cue(token, token.idx, end.idx + len(end.text), lemma, self._subject(token), content, quote_only)
+
+    def _subject(self, verb: Token, depth: int = 0) -> Token | None:
+        """The speaker head of a reporting verb, following conjunctions and participles."""
+        passive = any(c.dep_ == "auxpass" for c in verb.children)
+        for child in verb.children:
+            if child.dep_ == "agent":
+                return next((c for c in child.children if c.dep_ == "pobj"), None)
+            if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and not passive):
+                if child.tag_ in ("WP", "WDT") and verb.dep_ == "relcl":
+                    return verb.head  # "Smith, who said ..."
+                return child
+        if passive or depth > 2:
+            return None
+        if verb.dep_ in ("relcl", "acl") and verb.head.pos_ in ("NOUN", "PROPN"):
+            return verb.head  # "officials familiar with the talks, saying ..."
+        if verb.dep_ in ("conj", "xcomp", "advcl") and verb.head.pos_ in ("VERB", "AUX"):
+            return self._subject(verb.head, depth + 1)
+        return None
+
+    def _span_of_tokens(self, first: Token, last: Token) -> Span | None:
+        start, end = first.idx, last.idx + len(last.text)
+        while start < end and self.text[start] in _TRIM:
+            start += 1
+        while end > start and self.text[end - 1] in _TRIM:
+            end -= 1
+        return (start, end) if end > start else None
+
+    def _verb_content(self, verb: Token, lemma: str) -> Span | None:
+        """The reported content: a clause complement, else object + complement for 'call'-like verbs."""
+        comps = [c for c in verb.children if c.dep_ == "ccomp"]
+        if comps:
+            after = [c for c in comps if c.i > verb.i]
+            comp = after[0] if after else comps[-1]
+            return self._span_of_tokens(comp.left_edge, comp.right_edge)
+        deps = ("dobj", "oprd", "xcomp", "prep", "dative") if lemma in self.lex.object_content_verbs else ("xcomp",)
+        right = [c for c in verb.children if c.i > verb.i and c.dep_ in (*deps, "dobj", "dative")]
+        if not right or not any(c.dep_ in deps and c.dep_ not in ("dative",) for c in right):
+            return None
+        if lemma not in self.lex.object_content_verbs and not any(c.dep_ == "xcomp" for c in right):
+            return None
+        last = max(right, key=lambda c: c.right_edge.i)
+        return self._span_of_tokens(right[0].left_edge, last.right_edge)
+
+    def _according_content(self, according: Token, to: Token) -> Span | None:
+        """'X did Y, according to Z': the clause the phrase attaches to, minus the phrase."""
+        head = according.head
+        while head.dep_ not in ("ROOT",) and head.head != head and head.pos_ not in ("VERB", "AUX"):
+            head = head.head
+        sent = according.sent
+        phrase = (according.left_edge.idx, max(to.right_edge.idx + len(to.right_edge.text),
+                                                according.right_edge.idx + len(according.right_edge.text)))
+        clause = (head.left_edge.idx, head.right_edge.idx + len(head.right_edge.text))
+        clause = (max(clause[0], sent.start_char), min(clause[1], sent.end_char))
+        span = (clause[0], phrase[0]) if phrase[0] - clause[0] >= clause[1] - phrase[1] else (phrase[1], clause[1])
+        return self._trim(span)
+
+    def _trim(self, span: Span) -> Span | None:
+        start, end = span
+        while start < end and self.text[start] in _TRIM:
+            start += 1
+        while end > start and self.text[end - 1] in _TRIM + ".":
+            end -= 1
+        return (start, end) if end > start else None
+
+    # ------------------------------------------------------------ passes
+    def run(self) -> list[Draft]:
+        cues = self.find_cues()
+        drafts, consumed, used = self._reported_speech(cues)
+        free = [c for c in cues if id(c) not in used]
+        drafts += self._direct_quotes(free, consumed)
+        drafts.sort(key=lambda d: d.start)
+        drafts = self._continuations(drafts, consumed)
+        for draft in drafts:
+            if draft.speaker is not None:
+                self.speakers.note_speaker(draft.speaker)
+        return drafts
+
+    def _reported_speech(self, cues: list[Cue]) -> tuple[list[Draft], set[int], set[int]]:
+        drafts, consumed, used = [], set(), set()
+        for cue in cues:
+            if cue.content is None:
+                continue
+            span = cue.content
+            quoted = self._quoted_chars(span)
+            outside = count_words(self._unquoted_text(span))
+            if quoted and outside < self.settings.min_indirect_words:
+                continue  # content is essentially a quotation: the direct pass takes it
+            if outside < self.settings.min_indirect_words:
+                continue
+            kind = "indirect"
+            for qi, quote in enumerate(self.quotes):
+                for piece in quote.spans:
+                    ov = _overlap(span, piece)
+                    if ov and ov * 2 >= piece[1] - piece[0]:
+                        span = (min(span[0], piece[0]), max(span[1], piece[1]))
+                        consumed.add(qi)
+                        kind = "mixed"
+            if cue.lemma == "according to":
+                kind = "according_to" if kind == "indirect" else kind
+            drafts.append(Draft(kind, [span], cue, self._speaker(cue)))
+            used.add(id(cue))
+        return drafts, consumed, used
+
+    def _unquoted_text(self, span: Span) -> str:
+        chars = list(self.text[span[0]:span[1]])
+        for s, e in self._quote_pieces:
+            for i in range(max(s, span[0]), min(e, span[1])):
+                chars[i - span[0]] = " "
+        return "".join(chars)
+
+    def _speaker(self, cue: Cue) -> Speaker | None:
+        if cue.subject is None:
+            return None
+        return self.speakers.from_token(cue.subject)
+
+    def _direct_quotes(self, cues: list[Cue], consumed: set[int]) -> list[Draft]:
+        drafts = []
+        for qi, quote in enumerate(self.quotes):
+            if qi in consumed or count_words(self._quote_text(quote)) < 1:
+                continue
+            cue = self._cue_for_quote(quote, cues)
+            if cue is not None:
+                if not self._is_statement_like(quote, cue):
+                    continue
+                kind = "according_to" if cue.lemma == "according to" else "direct"
+                drafts.append(Draft(kind, list(quote.spans), cue, self._speaker(cue), extra={"quote": qi}))
+                consumed.add(qi)
+                continue
+            colon = self._colon_speaker(quote)
+            if colon is not None:
+                speaker, colon_pos = colon
+                drafts.append(Draft("direct", list(quote.spans), None, speaker, (colon_pos, colon_pos + 1),
+                                    colon=True, extra={"quote": qi}))
+                consumed.add(qi)
+        return drafts
+
+    def _quote_text(self, quote: Quote) -> str:
+        return " ".join(self.text[s:e] for s, e in quote.spans)
+
+    def _is_statement_like(self, quote: Quote, cue: Cue) -> bool:
+        """Short quotes are statements only when they stand as the cue's whole content."""
+        words = count_words(self._quote_text(quote))
+        if words >= self.settings.min_direct_words:
+            return True
+        inner = self.text[quote.start:quote.end].rstrip("\"”»' ")
+        return bool(inner) and inner[-1] in ".!?,"
+
+    def _allowed_sentences(self, quote: Quote) -> set[int]:
+        first, last = self.sent_of(quote.start), self.sent_of(quote.end - 1)
+        allowed = set(range(first, last + 1))
+        sent_end = self.sents[last].end_char
+        if last + 1 < len(self.sents) and not self.text[quote.end:sent_end].strip(" ,.;:!?"):
+            allowed.add(last + 1)
+        before = self.text[:quote.start].rstrip()
+        if before.endswith(":"):
+            allowed.add(self.sent_of(len(before) - 1))
+        return allowed
+
+    def _cue_for_quote(self, quote: Quote, cues: list[Cue]) -> Cue | None:
+        allowed = self._allowed_sentences(quote)
+        paras = {self.para_of(quote.start), self.para_of(quote.end - 1)}
+        before = self.text[:quote.start].rstrip()
+        if before.endswith(":"):
+            paras.add(self.para_of(len(before) - 1))
+        best, best_dist = None, None
+        for cue in cues:
+            if self.sent_of(cue.start) not in allowed or self.para_of(cue.start) not in paras:
+                continue
+            if quote.start <= cue.start < quote.end:
+                continue  # between two pieces of a multi-paragraph quote
+            if cue.content is not None and _overlap(cue.content, (quote.start, quote.end)) == 0:
+                continue  # the cue reports something else
+            dist = quote.start - cue.end if cue.end <= quote.start else cue.start - quote.end
+            if self._quote_between(cue, quote):
+                continue
+            if best_dist is None or dist < best_dist:
+                best, best_dist = cue, dist
+        return best
+
+    def _quote_between(self, cue: Cue, quote: Quote) -> bool:
+        lo, hi = (cue.end, quote.start) if cue.end <= quote.start else (quote.end, cue.start)
+        i = bisect_right(self._piece_starts, lo)
+        return i < len(self._piece_starts) and self._piece_starts[i] < hi
+
+    def _colon_speaker(self, quote: Quote) -> tuple[Speaker, int] | None:
+        """'Sanders: "..."': the name right before a colon introducing the quote."""
+        para = self.paragraphs[self.para_of(quote.start)]
+        before = self.text[para[0]:quote.start].rstrip()
+        if not before.endswith(":"):
+            return None
+        colon_pos = para[0] + len(before) - 1
+        speaker = self.speakers.nearest_entity_before(colon_pos, para[0])
+        return (speaker, colon_pos) if speaker is not None else None
+
+    def _starts_sentence(self, quote: Quote) -> bool:
+        para = self.paragraphs[self.para_of(quote.start)]
+        before = self.text[para[0]:quote.start]
+        return not before.strip() or bool(_SENTENCE_END_RE.search(before))
+
+    def _continuations(self, drafts: list[Draft], consumed: set[int]) -> list[Draft]:
+        """Attach unclaimed sentence-initial quotes to the statement just before them."""
+        pending = [(qi, q) for qi, q in enumerate(self.quotes) if qi not in consumed]
+        out = list(drafts)
+        for qi, quote in pending:
+            if count_words(self._quote_text(quote)) < self.settings.min_direct_words:
+                continue
+            if not self._starts_sentence(quote):
+                continue
+            prev = max((d for d in out if d.end <= quote.start), key=lambda d: d.end, default=None)
+            if prev is None or (prev.speaker is None and prev.cue is None):
+                continue
+            if self._text_between_has_statement_gap(prev, quote):
+                continue
+            prev_para, para = self.para_of(prev.end - 1), self.para_of(quote.start)
+            if para == prev_para and prev.kind == "direct" and quote.start - prev.end <= self.settings.max_split_gap:
+                prev.spans.extend(quote.spans)  # '"...," he said. "..."' is one statement
+            elif para == prev_para + 1 and self.settings.merge_floating and prev.kind == "direct":
+                prev.spans.extend(quote.spans)
+            elif para in (prev_para, prev_para + 1):
+                out.append(Draft("floating", list(quote.spans), prev.cue, prev.speaker, prev.cue_span,
+                                 colon=prev.colon, extra={"inherited": True}))
+            else:
+                continue
+            consumed.add(qi)
+        out.sort(key=lambda d: d.start)
+        return out
+
+    def _text_between_has_statement_gap(self, prev: Draft, quote: Quote) -> bool:
+        """Prose between two quotes breaks the chain, unless it is prev's own attribution."""
+        words = count_words(self._unquoted_text((prev.end, quote.start)))
+        if words == 0:
+            return False
+        attribution_between = prev.cue is not None and prev.end <= prev.cue.start < quote.start
+        return not attribution_between or words > 25
+
+
+def run_rules(doc: Doc, lex: Lexicon, settings: RuleSettings) -> tuple[list[Draft], SpeakerResolver]:
+    """All statements of ``doc`` as drafts, plus the resolver that knows its names."""
+    rules = DocRules(doc, lex, settings)
+    return rules.run(), rules.speakers

@@ -1,0 +1,334 @@
+"""Speaker mentions: from a subject token to a typed, canonical speaker.
+
+The rules are deliberately simple and explainable:
+
+* names come from the NER (PERSON, ORG, GPE, NORP, FAC), with honorifics and
+  titles split off into a role ("U.S. special envoy Steve Witkoff");
+* short forms resolve to the longest full form in the document with the same
+  last name ("Trump" -> "Donald Trump"), honouring Mr./Mrs. gender hints;
+* pronouns and definite role nouns ("he", "the president") resolve by
+  salience: the most recent compatible person that was a subject or a
+  speaker, looking back a few sentences (no coreference model needed);
+* indefinite, plural or counted source nouns are unnamed sources
+  ("a White House official", "two people familiar with the talks").
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+
+from spacy.tokens import Doc, Span, Token
+
+from nlp.lexicon import Lexicon
+
+NAME_LABELS = ("PERSON", "ORG", "GPE", "NORP", "FAC")
+ORG_LABELS = ("ORG", "GPE", "NORP", "FAC")
+MALE, FEMALE = "m", "f"
+_PRONOUN_GENDER = {"he": MALE, "him": MALE, "his": MALE, "she": FEMALE, "her": FEMALE}
+_FIRST_PERSON = {"i", "we", "me", "us"}
+_INDEFINITE_DETS = {"a", "an", "some", "several", "many", "most", "few", "other", "another", "one", "two",
+                    "three", "four", "five", "various", "numerous", "multiple", "any", "no"}
+_EDGE_PUNCT_RE = re.compile(r"^[\W_]+|[\W_]+$")
+# How far back (in characters) a pronoun or role noun may find its antecedent.
+_SALIENCE_WINDOW = 2500
+
+
+def clean_name_tokens(words: list[str], lex: Lexicon) -> tuple[list[str], list[str]]:
+    """Split leading honorifics/titles off a name: (name words, title words)."""
+    words = [w for w in words if w not in {"'s", "’s", "'", "’"}]
+    i = 0
+    while i < len(words) - 1 and words[i].lower().rstrip(".") in lex.honorifics:
+        i += 1
+    name = [_EDGE_PUNCT_RE.sub("", w) if j in (0, len(words) - 1 - i) else w for j, w in enumerate(words[i:])]
+    return [w for w in name if w], words[:i]
+
+
+@dataclass
+class PersonMention:
+    """A person mentioned at ``start``; ``salient`` if it was a subject or a speaker."""
+
+    start: int
+    canonical: str
+    salient: bool
+
+
+@dataclass
+class NameIndex:
+    """Per-document person names: full forms, genders and mention positions."""
+
+    lex: Lexicon
+    full_forms: dict[str, list[str]] = field(default_factory=dict)  # last name -> full names, first seen first
+    counts: dict[str, int] = field(default_factory=dict)
+    genders: dict[str, str] = field(default_factory=dict)
+    mentions: list[PersonMention] = field(default_factory=list)
+    roles: list[tuple[int, str, str]] = field(default_factory=list)  # (start, role words, canonical)
+
+    @classmethod
+    def from_doc(cls, doc: Doc, lex: Lexicon) -> NameIndex:
+        index = cls(lex)
+        persons = [ent for ent in doc.ents if ent.label_ == "PERSON"]
+        for ent in persons:
+            words, titles = clean_name_tokens([t.text for t in ent], lex)
+            if len(words) >= 2:
+                full = " ".join(words)
+                forms = index.full_forms.setdefault(words[-1].lower(), [])
+                if full not in forms:
+                    forms.append(full)
+                index._note_gender(full, words[0], titles)
+        for ent in persons:
+            canonical = index.canonical_for(ent)
+            if canonical:
+                salient = ent.root.dep_ in ("nsubj", "nsubjpass")
+                index.mentions.append(PersonMention(ent.start_char, canonical, salient))
+                index.counts[canonical] = index.counts.get(canonical, 0) + 1
+                role = role_words(ent, lex)
+                if role:
+                    index.roles.append((ent.start_char, role.lower(), canonical))
+        return index
+
+    def _note_gender(self, full: str, first: str, titles: list[str]) -> None:
+        first, hints = first.lower(), {t.lower().rstrip(".") for t in titles}
+        if hints & self.lex.male_honorifics or first in self.lex.male_names:
+            self.genders.setdefault(full, MALE)
+        elif hints & self.lex.female_honorifics or first in self.lex.female_names:
+            self.genders.setdefault(full, FEMALE)
+
+    def canonical_for(self, ent: Span) -> str | None:
+        words, titles = clean_name_tokens([t.text for t in ent], self.lex)
+        if not words:
+            return None
+        return self.canonical(words, titles)
+
+    def canonical(self, words: list[str], titles: list[str] = ()) -> str:
+        """The full form of a (possibly short) name seen in this document."""
+        name = " ".join(words)
+        forms = self.full_forms.get(words[-1].lower(), [])
+        if len(words) >= 2 or not forms:
+            return name
+        hints = {t.lower().rstrip(".") for t in titles}
+        wanted = MALE if hints & self.lex.male_honorifics else FEMALE if hints & self.lex.female_honorifics else None
+        if wanted:
+            matching = [f for f in forms if self.genders.get(f) == wanted]
+            if matching:
+                forms = matching
+        # The most frequent full form; on a tie the first one introduced.
+        return max(forms, key=lambda f: (self.counts.get(f, 0), -forms.index(f)))
+
+    def gender_of(self, canonical: str) -> str | None:
+        return self.genders.get(canonical)
+
+    def resolve_pronoun(self, pronoun: str, pos: int, speakers: list[tuple[int, str]]) -> str | None:
+        """The most salient compatible person before ``pos`` for he/she (None when unsure)."""
+        gender = _PRONOUN_GENDER.get(pronoun.lower())
+        if gender is None:
+            return None
+        candidates = [(m.start, m.canonical, m.salient) for m in self.mentions if m.start < pos]
+        candidates += [(start, name, True) for start, name in speakers if start < pos]
+        candidates.sort()
+        fallback = None
+        for start, name, salient in reversed(candidates):
+            if pos - start > _SALIENCE_WINDOW:
+                break
+            if self.genders.get(name, gender) != gender:
+                continue
+            if salient:
+                return name
+            fallback = fallback or name
+        return fallback
+
+    def resolve_role(self, head_lemma: str, modifiers: set[str], pos: int) -> str | None:
+        """'the president' / 'the Russian leader' -> the latest person introduced with that role."""
+        best = None
+        for start, role, canonical in self.roles:
+            if start >= pos:
+                break
+            role_words_ = set(role.split())
+            if head_lemma in role_words_ or (modifiers and modifiers <= role_words_):
+                best = canonical
+        return best
+
+
+def role_words(ent: Span, lex: Lexicon) -> str | None:
+    """Title words before a person name inside its noun phrase, or its apposition."""
+    root = ent.root
+    left = [t for t in root.subtree if t.i < ent.start and t.dep_ not in ("det", "punct", "poss", "case")]
+    _, titles = clean_name_tokens([t.text for t in ent], lex)
+    parts = [t.text for t in left] + titles
+    if not parts:
+        for child in root.children:
+            if child.dep_ == "appos" and child.i > root.i:
+                tokens = [t for t in child.subtree if t.dep_ != "punct" or t.i not in (child.left_edge.i,)]
+                return " ".join(t.text for t in tokens).strip(" ,")
+        return None
+    return " ".join(parts)
+
+
+@dataclass(frozen=True, slots=True)
+class Speaker:
+    """What the rules found about a speaker mention."""
+
+    start: int
+    end: int
+    mention: str
+    name: str | None
+    kind: str  # a saidwhat.records.SpeakerType value
+    role: str | None = None
+
+
+class EntityLookup:
+    """Token -> entity span, built once per document."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.by_token: dict[int, Span] = {}
+        for ent in doc.ents:
+            if ent.label_ in NAME_LABELS:
+                for i in range(ent.start, ent.end):
+                    self.by_token[i] = ent
+
+    def get(self, token: Token) -> Span | None:
+        return self.by_token.get(token.i)
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split()).strip(" ,;:")
+
+
+def _np_tokens(head: Token, keep_postmodifiers: bool = False) -> list[Token]:
+    """The head's noun phrase without relative clauses, appositions or trailing punctuation."""
+    keep = [head]
+    dropped = ("relcl", "appos", "punct", "cc", "conj") if keep_postmodifiers else (
+        "relcl", "appos", "punct", "acl", "cc", "conj", "advmod", "prep")
+    for child in head.children:
+        if child.dep_ in dropped and child.i > head.i:
+            continue
+        keep.extend(child.subtree)
+    keep.sort(key=lambda t: t.i)
+    while keep and keep[0].is_punct:
+        keep.pop(0)
+    while keep and keep[-1].is_punct:
+        keep.pop()
+    return keep
+
+
+def _span_of(tokens: list[Token]) -> tuple[int, int]:
+    return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+
+
+class SpeakerResolver:
+    """Turns subject tokens into Speakers for one document."""
+
+    def __init__(self, doc: Doc, lex: Lexicon) -> None:
+        self.doc = doc
+        self.lex = lex
+        self.ents = EntityLookup(doc)
+        self.names = NameIndex.from_doc(doc, lex)
+        self.speakers: list[tuple[int, str]] = []  # (start, canonical) of resolved person speakers
+        self._starts = [t.idx for t in doc]
+
+    def note_speaker(self, speaker: Speaker) -> None:
+        if speaker.kind == "person" and speaker.name:
+            self.speakers.append((speaker.start, speaker.name))
+
+    def from_token(self, token: Token) -> Speaker | None:
+        """Describe the speaker whose head token is ``token``."""
+        if token.pos_ == "PRON" or token.lower_ in _PRONOUN_GENDER or token.lower_ in _FIRST_PERSON:
+            return self._pronoun(token)
+        # "the Kremlin spokesman, Dmitry Peskov": the apposition carries the name.
+        for child in token.children:
+            if child.dep_ == "appos" and self._person_ent(child) is not None and self._person_ent(token) is None:
+                speaker = self._named(self._person_ent(child), child)
+                role = _normalise(" ".join(t.text for t in _np_tokens(token)))
+                return Speaker(speaker.start, speaker.end, speaker.mention, speaker.name, speaker.kind, role)
+        ent = self.ents.get(token)
+        if ent is None:
+            ent = self._entity_in_np(token)
+        if ent is not None:
+            return self._named(ent, token)
+        return self._nominal(token)
+
+    def _person_ent(self, token: Token) -> Span | None:
+        ent = self.ents.get(token)
+        return ent if ent is not None and ent.label_ == "PERSON" else None
+
+    def _entity_in_np(self, head: Token) -> Span | None:
+        """A name inside the head's compounds: 'President Obama' parsed with head 'President'."""
+        for child in head.children:
+            if child.dep_ in ("compound", "nmod") and child.i < head.i:
+                ent = self.ents.get(child)
+                if ent is not None and ent.label_ == "PERSON":
+                    return ent
+        if head.pos_ == "PROPN":
+            return None
+        return None
+
+    def _named(self, ent: Span, head: Token) -> Speaker:
+        start, end = ent.start_char, ent.end_char
+        text = ent.text
+        if text.endswith(("'s", "’s")):
+            end -= 2
+            text = text[:-2]
+        if ent.label_ == "PERSON":
+            words, titles = clean_name_tokens(text.split(), self.lex)
+            name = self.names.canonical(words, titles) if words else text
+            role = role_words(ent, self.lex)
+            return Speaker(start, end, text, name, "person", role)
+        # Organisations keep their determiner-less surface form: "the Kremlin" -> "Kremlin".
+        name = _normalise(re.sub(r"^(?i:the)\s+", "", text))
+        np = _np_tokens(ent.root if ent.root.head == head or ent.root == head else head)
+        extra = [t for t in np if t.i < ent.start and t.dep_ != "det"]
+        if head.i >= ent.end and head.lemma_.lower() in self.lex.person_roles | self.lex.unnamed:
+            # "Kremlin spokesman" / "a White House official": the org is a modifier.
+            return self._nominal(head)
+        role = " ".join(t.text for t in extra) or None
+        return Speaker(start, end, text, name, "organization", role)
+
+    def _pronoun(self, token: Token) -> Speaker:
+        start, end = token.idx, token.idx + len(token.text)
+        name = self.names.resolve_pronoun(token.lower_, start, self.speakers)
+        if token.lower_ in ("they", "it", "we") and self.speakers:
+            name = None
+        return Speaker(start, end, token.text, name, "person" if name else "pronoun")
+
+    def _nominal(self, head: Token) -> Speaker:
+        tokens = _np_tokens(head)
+        start, end = _span_of(tokens)
+        mention = _normalise(self.doc.text[start:end])
+        lemma = head.lemma_.lower()
+        dets = {c.lower_ for c in head.children if c.dep_ in ("det", "nummod", "quantmod", "amod")}
+        definite = any((c.dep_ in ("det", "poss") and c.lower_ in ("the", "this", "that")) or c.dep_ == "poss"
+                       for c in head.children)
+        plural = head.tag_ in ("NNS", "NNPS")
+        if lemma in self.lex.unnamed and (dets & _INDEFINITE_DETS or plural or not definite):
+            # Keep what identifies the source: "two officials familiar with the planning".
+            start, end = _span_of(_np_tokens(head, keep_postmodifiers=True))
+            mention = _normalise(self.doc.text[start:end])
+            return Speaker(start, end, mention, mention, "unnamed")
+        if lemma in self.lex.organizations or head.ent_type_ in ORG_LABELS:
+            name = _normalise(re.sub(r"^(?i:the)\s+", "", mention))
+            return Speaker(start, end, mention, name, "organization")
+        if definite and lemma in self.lex.person_roles:
+            modifiers = {c.lower_ for c in head.children if c.dep_ in ("amod", "compound") and c.i < head.i}
+            name = self.names.resolve_role(lemma, modifiers, start)
+            if name:
+                return Speaker(start, end, mention, name, "person", mention)
+            return Speaker(start, end, mention, mention, "unnamed", mention)
+        if head.pos_ == "PROPN":
+            words, titles = clean_name_tokens([t.text for t in tokens if t.pos_ == "PROPN"], self.lex)
+            if words:
+                return Speaker(start, end, mention, self.names.canonical(words, titles), "person")
+        return Speaker(start, end, mention, mention, "unnamed")
+
+    def nearest_entity_before(self, pos: int, floor: int) -> Speaker | None:
+        """The last PERSON/ORG mention ending before ``pos`` (for 'X: "..."' colon cues)."""
+        i = bisect_left(self._starts, pos) - 1
+        while i >= 0 and self.doc[i].idx >= floor:
+            token = self.doc[i]
+            ent = self.ents.get(token)
+            if ent is not None and ent.label_ in ("PERSON", "ORG"):
+                return self._named(ent, ent.root)
+            if not token.is_punct:
+                return None
+            i -= 1
+        return None

