@@ -52,12 +52,30 @@ class Database:
 
     @contextmanager
     def connect(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open the file, waiting with jittered exponential backoff while it is locked."""
+        """Open the file, waiting with jittered exponential backoff while it is locked.
+
+        A plain ``connect()`` is for reading: when another process holds the
+        file open read-only (an analyst's session), it falls back at once to a
+        read-only connection, which can share the file with that reader.
+        Writes go through :meth:`transaction`, which needs the write lock.
+        """
         if read_only and not self.path.exists():
             raise StorageError(f"database {self.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
         if not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        con = self._open(read_only)
+        if read_only or not self.path.exists():
+            con = self._open(read_only)
+        else:
+            try:
+                con = self._open(False, patience=0.0)
+            except DatabaseLocked:
+                con = self._open(True)
+                read_only = True
+        with self._session(con, read_only) as session:
+            yield session
+
+    @contextmanager
+    def _session(self, con: duckdb.DuckDBPyConnection, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
             con.execute("SET TimeZone = 'UTC'")
             if not read_only and not self._migrated:
@@ -67,9 +85,16 @@ class Database:
             con.close()
 
     @contextmanager
+    def write_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A read-write connection (waits for the write lock up to the patience)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._session(self._open(False), False) as con:
+            yield con
+
+    @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A write connection inside one transaction: all of it lands, or none."""
-        with self.connect() as con:
+        with self.write_connection() as con:
             con.execute("BEGIN TRANSACTION")
             try:
                 yield con
@@ -78,8 +103,8 @@ class Database:
                 raise
             con.execute("COMMIT")
 
-    def _open(self, read_only: bool) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + self.lock_patience_seconds
+    def _open(self, read_only: bool, patience: float | None = None) -> duckdb.DuckDBPyConnection:
+        deadline = time.monotonic() + (self.lock_patience_seconds if patience is None else patience)
         delay = 0.05
         while True:
             try:
@@ -118,6 +143,6 @@ class Database:
         self._migrated = True
 
     def schema_version(self) -> int:
-        with self.connect() as con:
+        with self.write_connection() as con:
             row = con.execute("SELECT max(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
