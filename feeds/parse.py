@@ -5,12 +5,14 @@ from __future__ import annotations
 import calendar
 import hashlib
 import html
+import io
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import feedparser
 
+from feeds.guard import EntityDeclarations, defuse
 from saidwhat.records import FeedItem
 
 _TAGS = re.compile(r"<[^>]+>")
@@ -30,11 +32,27 @@ class ParsedFeed:
     bozo_reason: str | None  # feedparser's complaint, for a feed kept despite it
 
 
-def parse_feed(feed_url: str, body: bytes, content_type: str = "", now: datetime | None = None) -> ParsedFeed:
-    """Parse ``body``; a malformed feed is kept when it still yields entries."""
+def parse_feed(
+    feed_url: str, body: bytes, content_type: str = "", now: datetime | None = None, max_items: int | None = None
+) -> ParsedFeed:
+    """Parse ``body``; a malformed feed is kept when it still yields entries.
+
+    At most ``max_items`` distinct items are returned, in feed order.
+    """
+    if not body.strip():
+        raise FeedParseError("not a usable feed (empty body)")
+    try:
+        body, defused = defuse(body)
+    except EntityDeclarations as exc:
+        raise FeedParseError(f"not a usable feed ({exc})") from None
     headers = {"content-type": content_type} if content_type else {}
-    parsed = feedparser.parse(body, response_headers=headers, sanitize_html=False, resolve_relative_uris=False)
+    # A stream, never bytes: feedparser opens bytes that look like a file name as a local file.
+    parsed = feedparser.parse(
+        io.BytesIO(body), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
     bozo_reason = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}" if parsed.bozo else None
+    if defused:
+        bozo_reason = f"{defused}; {bozo_reason}" if bozo_reason else defused
     if not parsed.entries:
         reason = bozo_reason or "no entries"
         raise FeedParseError(f"not a usable feed ({reason})")
@@ -44,6 +62,8 @@ def parse_feed(feed_url: str, body: bytes, content_type: str = "", now: datetime
         item = _item(feed_url, entry, now)
         # Duplicate GUIDs inside one feed: the first entry wins.
         items.setdefault(item.guid, item)
+        if max_items is not None and len(items) >= max_items:
+            break
     title = parsed.feed.get("title") if hasattr(parsed, "feed") else None
     return ParsedFeed(title=_clean(title), items=tuple(items.values()), bozo_reason=bozo_reason)
 

@@ -6,6 +6,7 @@ Knows nothing of feeds' contents, NLP or storage: it turns URLs into
 
 from fetch.client import Fetcher, FetchSettingsLike, Response
 from fetch.errors import (
+    BadUrl,
     BodyTooLarge,
     ConnectFailed,
     FetchError,
@@ -13,19 +14,26 @@ from fetch.errors import (
     RobotsDisallowed,
     TimedOut,
     TooManyRedirects,
+    TruncatedBody,
     WrongContentType,
 )
+from fetch.politeness import HostGate
+from fetch.retry import RetryPolicy
 
 __all__ = [
+    "BadUrl",
     "BodyTooLarge",
     "ConnectFailed",
     "FetchError",
     "FetchSettingsLike",
     "Fetcher",
+    "HostGate",
     "HttpStatusError",
     "Response",
+    "RetryPolicy",
     "RobotsDisallowed",
     "TimedOut",
     "TooManyRedirects",
+    "TruncatedBody",
     "WrongContentType",
 ]

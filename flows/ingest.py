@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import islice
@@ -17,22 +18,34 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger
+from prefect.settings import PREFECT_API_URL
 from prefect.states import Completed, Failed
 
 from feeds import canonical_url
 from fetch import Fetcher
 from flows.progress import report
-from flows.tasks import FeedPoll, analyze_articles, fetch_articles, poll_failed, poll_feed
+from flows.tasks import (
+    FeedPoll,
+    PageRetry,
+    analyze_articles,
+    fetch_articles,
+    poll_failed,
+    poll_feed,
+    refetch_pages,
+)
 from nlp import EXTRACTOR_VERSION
+from nlp.pipeline import ModelNotInstalled
 from saidwhat.config import Config, load_config
 from saidwhat.records import FeedItem, FeedSpec
 from storage import Store
-from storage.store import FetchErrorRecord, RunSummary
+from storage.store import AnalysedArticle, FetchErrorRecord, RunSummary
 
 T = TypeVar("T")
 
 FETCH_BATCH = 50
 NLP_BATCH = 64
+# The name of the Prefect global concurrency limit that queues overlapping ingest runs.
+INGEST_CONCURRENCY_LIMIT = "saidwhat-ingest"
 
 
 @dataclass
@@ -40,8 +53,14 @@ class Tally:
     feeds_polled: int = 0
     feeds_failed: int = 0
     new_articles: int = 0
+    pages_recovered: int = 0
     new_statements: int = 0
+    articles_analysed: int = 0
     errors: int = 0
+
+    @property
+    def anything_done(self) -> bool:
+        return bool(self.feeds_polled or self.new_articles or self.pages_recovered or self.articles_analysed)
 
 
 def settings_for(
@@ -83,9 +102,14 @@ def ingest(
     fetch_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Poll every feed, store new articles once, attribute their statements."""
-    logger = get_run_logger()
     config = settings_for(config_path, db_path, feed_urls, feeds, fetch_overrides)
     store = Store(config.storage.path, config.storage.lock_patience_seconds)
+    with one_ingest_at_a_time(store):
+        return ingest_once(store, config)
+
+
+def ingest_once(store: Store, config: Config) -> Any:
+    logger = get_run_logger()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
     store.start_run(run_id)
     store.sync_feeds(config.feeds)
@@ -96,24 +120,35 @@ def ingest(
         polls = poll_all_feeds(store, config, fetcher, tally, run_id)
         new_items = select_new_items(store, polls)
         logger.info("%d new items from %d feeds", len(new_items), tally.feeds_polled)
+        added: set[str] = set()
         for batch_number, batch in enumerate(batched(new_items, FETCH_BATCH)):
             report("fetch", batch_number * FETCH_BATCH, len(new_items))
             fetched = fetch_articles(batch, fetcher, config.fetch)
-            tally.new_articles += len(store.add_articles(fetched.articles))
+            added.update(store.add_articles(fetched.articles))
             record(store, run_id, fetched.errors, tally)
+        tally.new_articles = len(added)
         report("fetch", len(new_items), len(new_items))
-        retry_summary_pages(store, config, fetcher, run_id, tally)
+        # Only now that their items are stored: a crash before this point re-polls the feeds.
+        remember_polled_feeds(store, polls)
+        retry_summary_pages(store, config, fetcher, run_id, tally, skip=added)
 
-    analyze_pending(store, config, tally)
+    analyze_pending(store, config, run_id, tally)
     return finish(store, run_id, config, tally)
 
 
 def poll_all_feeds(store: Store, config: Config, fetcher: Fetcher, tally: Tally, run_id: str) -> list[FeedPoll]:
+    """Poll the feeds that are due; a failing feed is recorded and backed off, never fatal."""
     logger = get_run_logger()
     states = store.feed_states()
     now = datetime.now(UTC)
     due = [s for s in config.feeds if _is_due(states.get(s.url), now)]
-    futures = [(spec, poll_feed.submit(spec, states.get(spec.url), fetcher)) for spec in due]
+    for spec in config.feeds:
+        if spec not in due:
+            state = states[spec.url]
+            logger.info("feed %s: backed off until %s after %d failures", spec.name, state.next_poll_after,
+                        state.consecutive_failures)  # fmt: skip
+    max_items = config.fetch.max_items_per_feed
+    futures = [(spec, poll_feed.submit(spec, states.get(spec.url), fetcher, max_items)) for spec in due]
     polls = []
     for spec, future in futures:
         try:
@@ -123,18 +158,24 @@ def poll_all_feeds(store: Store, config: Config, fetcher: Fetcher, tally: Tally,
         polls.append(poll)
         if poll.error is None:
             tally.feeds_polled += 1
-            store.record_feed_success(spec.url, poll.etag, poll.last_modified, poll.body_hash)
             logger.info("feed %s: %s", spec.name, "unchanged" if poll.not_modified else f"{len(poll.items)} items")
         else:
             tally.feeds_failed += 1
-            failures = (states[spec.url].consecutive_failures if spec.url in states else 0) + 1
-            backoff = timedelta(minutes=min(24 * 60, 2 ** min(failures, 11)))
+            state = states.get(spec.url)
+            failures = (state.consecutive_failures if state else 0) + 1
             store.record_feed_failure(
-                spec.url, poll.error.message, config.fetch.unhealthy_after_failures, now + backoff
+                spec.url, poll.error.message, config.fetch.unhealthy_after_failures, now + feed_backoff(failures)
             )
             record(store, run_id, [poll.error], tally)
-            logger.warning("feed %s failed: %s", spec.name, poll.error.message)
+            unhealthy = failures >= config.fetch.unhealthy_after_failures
+            logger.warning("feed %s failed (%d in a row%s): %s", spec.name, failures,
+                           ", unhealthy" if unhealthy else "", poll.error.message)  # fmt: skip
     return polls
+
+
+def feed_backoff(consecutive_failures: int) -> timedelta:
+    """Pause after the n-th failure in a row: 2, 4, 8 ... minutes, at most a day."""
+    return timedelta(minutes=min(24 * 60, 2 ** min(consecutive_failures, 11)))
 
 
 def _is_due(state: Any, now: datetime) -> bool:
@@ -142,12 +183,19 @@ def _is_due(state: Any, now: datetime) -> bool:
     return state is None or state.next_poll_after is None or state.next_poll_after <= now
 
 
+def remember_polled_feeds(store: Store, polls: Sequence[FeedPoll]) -> None:
+    """Mark polled feeds healthy and keep their ETag, Last-Modified and body hash for next time."""
+    for poll in polls:
+        if poll.error is None:
+            store.record_feed_success(poll.spec.url, poll.etag, poll.last_modified, poll.body_hash)
+
+
 def select_new_items(store: Store, polls: Sequence[FeedPoll]) -> list[tuple[FeedItem, FeedSpec]]:
     """Items not seen before, by feed GUID or by canonical URL; first feed wins a shared story."""
     candidates: dict[str, tuple[FeedItem, FeedSpec]] = {}
     keys = []
     for poll in polls:
-        for item in poll.items[:]:
+        for item in poll.items:
             identity = canonical_url(item.url) if item.url else f"urn:item:{item.feed_url}#{item.guid}"
             keys.append((item.feed_url, item.guid, identity, item.url or ""))
             candidates.setdefault(identity, (item, poll.spec))
@@ -158,27 +206,68 @@ def select_new_items(store: Store, polls: Sequence[FeedPoll]) -> list[tuple[Feed
     return [pair for identity, pair in candidates.items() if identity in fresh_identities]
 
 
-def retry_summary_pages(store: Store, config: Config, fetcher: Fetcher, run_id: str, tally: Tally) -> None:
-    """Articles stored from a feed summary get their page tried again, a bounded number of times."""
-    from flows.tasks import _article_for
+def retry_summary_pages(
+    store: Store, config: Config, fetcher: Fetcher, run_id: str, tally: Tally, skip: set[str] = frozenset()
+) -> None:
+    """Articles stored from a feed summary in earlier runs get their page tried again, a bounded number of times."""
+    specs = {s.url: s for s in config.feeds}
+    retries = [
+        PageRetry(article_id, url, specs.get(feed_url) or FeedSpec(feed_url, feed_url, ""))
+        for article_id, url, feed_url in store.articles_for_page_retry(config.fetch.page_attempts)
+        if article_id not in skip and url.startswith(("http://", "https://"))  # no link: no page to retry
+    ]
+    if not retries:
+        return
+    outcome = refetch_pages(retries, fetcher, config.fetch)
+    for article_id, article in outcome.articles:
+        store.record_page_retry(article_id, article)
+    for article_id in outcome.failed:
+        store.record_page_retry(article_id, None)
+    tally.pages_recovered += len(outcome.articles)
+    record(store, run_id, outcome.errors, tally)
+    get_run_logger().info("%d of %d summary-only articles now have their page", len(outcome.articles), len(retries))
 
-    for article_id, url, feed_url in store.articles_for_page_retry(config.fetch.page_attempts):
-        spec = next((s for s in config.feeds if s.url == feed_url), FeedSpec(feed_url, feed_url, ""))
-        item = FeedItem(feed_url=feed_url, guid=article_id, url=url, title=None, summary=None, published_at=None)
-        article, error = _article_for(item, spec, fetcher, config.fetch)
-        store.record_page_retry(article_id, article if error is None else None)
 
+def analyze_pending(store: Store, config: Config, run_id: str, tally: Tally) -> None:
+    """Attribute statements in every article not yet analysed by this extractor version.
 
-def analyze_pending(store: Store, config: Config, tally: Tally) -> None:
-    """Attribute statements in every article not yet analysed by this extractor version."""
+    Articles stored by a run that was killed before this step are picked up
+    here too. A batch that fails is analysed article by article, so one
+    hostile document is recorded and skipped (until the next run) alone.
+    """
     total = store.count_articles_to_process(EXTRACTOR_VERSION)
+    skipped: set[str] = set()
     done = 0
-    while rows := store.articles_to_process(EXTRACTOR_VERSION, NLP_BATCH):
+    while True:
+        pending = store.articles_to_process(EXTRACTOR_VERSION, NLP_BATCH + len(skipped))
+        rows = [row for row in pending if row[0] not in skipped]
+        if not rows:
+            break
         report("nlp", done, total)
-        results = analyze_articles(rows, config.nlp, config.topics)
+        results = analyse_or_skip(rows, config, run_id, store, tally, skipped)
         tally.new_statements += store.save_analyses(results, EXTRACTOR_VERSION)
+        tally.articles_analysed += len(results)
         done += len(rows)
     report("nlp", total, total)
+
+
+def analyse_or_skip(
+    rows: list[tuple[str, str, str | None]], config: Config, run_id: str, store: Store, tally: Tally, skipped: set[str]
+) -> list[AnalysedArticle]:
+    """The batch's analyses; when the batch fails, each article alone, recording the ones that fail."""
+    try:
+        return analyze_articles(rows, config.nlp, config.topics)
+    except (ModelNotInstalled, ImportError):
+        raise  # nothing can be analysed: the run says so instead of blaming every article
+    except Exception:
+        results = []
+        for row in rows:
+            try:
+                results += analyze_articles([row], config.nlp, config.topics)
+            except Exception as exc:
+                skipped.add(row[0])
+                record(store, run_id, [FetchErrorRecord("nlp", type(exc).__name__, f"article {row[0]}: {exc}")], tally)
+        return results
 
 
 def record(store: Store, run_id: str, errors: Sequence[FetchErrorRecord], tally: Tally) -> None:
@@ -187,24 +276,38 @@ def record(store: Store, run_id: str, errors: Sequence[FetchErrorRecord], tally:
 
 
 def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
+    """Completed (with a warning when errors were recorded), or Failed when nothing could be done."""
     logger = get_run_logger()
-    nothing_done = bool(config.feeds) and tally.feeds_polled == 0
+    nothing_done = tally.feeds_failed > 0 and not tally.anything_done
     status = "failed" if nothing_done else ("completed_with_errors" if tally.errors else "completed")
-    message = "no feed could be polled" if nothing_done else ""
+    message = f"all {tally.feeds_failed} feeds failed" if nothing_done else ""
     summary = RunSummary(
         run_id, tally.feeds_polled, tally.new_articles, tally.new_statements, tally.errors, status, message
     )
     store.finish_run(summary)
     result = {
         "run_id": run_id, "status": status, "feeds_polled": tally.feeds_polled, "feeds_failed": tally.feeds_failed,
-        "new_articles": tally.new_articles, "new_statements": tally.new_statements, "errors": tally.errors,
-        "database": str(config.storage.path),
+        "new_articles": tally.new_articles, "pages_recovered": tally.pages_recovered,
+        "new_statements": tally.new_statements, "errors": tally.errors, "database": str(config.storage.path),
     }  # fmt: skip
     if nothing_done:
         return Failed(message=f"nothing could be processed: {message}", data=result)
     if tally.errors:
         logger.warning("run %s finished with %d recorded errors (see fetch_errors)", run_id, tally.errors)
     return Completed(message=status, data=result)
+
+
+@contextmanager
+def one_ingest_at_a_time(store: Store) -> Iterator[None]:
+    """Overlapping runs queue: Prefect's global concurrency limit when a Prefect server is
+    configured (created by `saidwhat serve`), and always an exclusive lock next to the database."""
+    with ExitStack() as stack:
+        if PREFECT_API_URL.value():
+            from prefect.concurrency.sync import concurrency
+
+            stack.enter_context(concurrency(INGEST_CONCURRENCY_LIMIT, occupy=1, strict=False))
+        stack.enter_context(store.exclusive_run())
+        yield
 
 
 def batched(items: Sequence[T], size: int) -> Iterator[list[T]]:

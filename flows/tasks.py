@@ -59,14 +59,16 @@ def _retry_only_transient(task, task_run, state) -> bool:
 
 
 @task(
-    retries=2,
-    retry_delay_seconds=exponential_backoff(backoff_factor=2),
+    # The fetcher already retried transient errors (honouring Retry-After); the
+    # task tries once more a little later for a server that was briefly down.
+    retries=1,
+    retry_delay_seconds=exponential_backoff(backoff_factor=5),
     retry_jitter_factor=0.5,
     retry_condition_fn=_retry_only_transient,
     cache_policy=NO_CACHE,
     task_run_name="poll {spec.name}",
 )
-def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher) -> FeedPoll:
+def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher, max_items: int | None = None) -> FeedPoll:
     """Conditional GET of a feed; parse it unless it is unchanged."""
     response = fetcher.get_feed(
         spec.url, etag=state.etag if state else None, last_modified=state.last_modified if state else None
@@ -78,7 +80,7 @@ def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher) -> Feed
     if state is not None and state.body_hash == body_hash:
         return FeedPoll(spec, not_modified=True, **cache)
     try:
-        parsed = parse_feed(spec.url, response.body, response.content_type)
+        parsed = parse_feed(spec.url, response.body, response.content_type, max_items=max_items or None)
     except FeedParseError as exc:
         return FeedPoll(spec, error=FetchErrorRecord("feed", "FeedParseError", str(exc), feed_url=spec.url))
     return FeedPoll(spec, items=parsed.items, **cache)
@@ -100,6 +102,43 @@ def fetch_articles(
     return FetchedArticles(articles, errors)
 
 
+@dataclass(frozen=True, slots=True)
+class PageRetry:
+    """An article stored from its feed summary whose page is tried again."""
+
+    article_id: str
+    url: str
+    spec: FeedSpec
+
+
+@dataclass(frozen=True, slots=True)
+class RetriedPages:
+    """Page texts that replace feed summaries, and the ids whose page failed again."""
+
+    articles: tuple[tuple[str, Article], ...]
+    failed: tuple[str, ...]
+    errors: tuple[FetchErrorRecord, ...]
+
+
+@task(cache_policy=NO_CACHE)
+def refetch_pages(retries: Sequence[PageRetry], fetcher: Fetcher, settings: FetchSettings) -> RetriedPages:
+    """Fetch the pages of summary-only articles again; each attempt is counted by the caller."""
+
+    def attempt(retry: PageRetry) -> tuple[PageRetry, Article | None, FetchErrorRecord | None]:
+        item = FeedItem(retry.spec.url, retry.article_id, retry.url, title=None, summary=None, published_at=None)
+        article, error = _article_for(item, retry.spec, fetcher, settings)
+        page_article = article if error is None and article is not None else None
+        return retry, page_article, error
+
+    with ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4)) as pool:
+        outcomes = list(pool.map(attempt, retries))
+    return RetriedPages(
+        articles=tuple((r.article_id, a) for r, a, _ in outcomes if a is not None),
+        failed=tuple(r.article_id for r, a, _ in outcomes if a is None),
+        errors=tuple(e for _, _, e in outcomes if e is not None),
+    )
+
+
 def _article_for(
     item: FeedItem, spec: FeedSpec, fetcher: Fetcher, settings: FetchSettings
 ) -> tuple[Article | None, FetchErrorRecord | None]:
@@ -115,11 +154,13 @@ def _article_for(
     if url and error is None:
         try:
             response = fetcher.get_page(url)
-            page = extract_page(response.body, response.final_url)
+            page = extract_page(response.text_or_bytes(), response.final_url)
         except FetchError as exc:
             error = FetchErrorRecord("page", type(exc).__name__, str(exc), spec.url, url)
         except ExtractionFailed as exc:
             error = FetchErrorRecord("extract", "ExtractionFailed", str(exc), spec.url, url)
+        except Exception as exc:  # one hostile page must never take the batch down with it
+            error = FetchErrorRecord("extract", type(exc).__name__, f"{url}: {exc}", spec.url, url)
     elif not url:
         error = FetchErrorRecord("page", "NoLink", "feed item has no link", spec.url, None)
     return build_article(item, spec, url, page, error), error
@@ -184,4 +225,14 @@ def analyze_articles(
     return results
 
 
-__all__ = ["EXTRACTOR_VERSION", "FeedPoll", "FetchedArticles", "analyze_articles", "fetch_articles", "poll_feed"]
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "FeedPoll",
+    "FetchedArticles",
+    "PageRetry",
+    "RetriedPages",
+    "analyze_articles",
+    "fetch_articles",
+    "poll_feed",
+    "refetch_pages",
+]

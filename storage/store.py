@@ -7,8 +7,12 @@ loses at most the batch in flight, which the next run then redoes.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
-from collections.abc import Iterable, Sequence
+import os
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +22,7 @@ import duckdb
 import pyarrow as pa
 
 from saidwhat.records import Analysis, Article, FeedSpec, TextSource
-from storage.db import Database
+from storage.db import Database, DatabaseLocked
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -101,8 +105,51 @@ class Store:
         return self.db.schema_version()
 
     # ------------------------------------------------------------------ runs
+    @contextmanager
+    def exclusive_run(self, patience_seconds: float | None = None) -> Iterator[None]:
+        """Hold ``<db>.lock`` for a whole ingest run: one writer pipeline at a time.
+
+        A second run waits up to ``patience_seconds`` (default: the database's
+        lock patience) and then raises DatabaseLocked naming the holder. The
+        lock is released by the kernel when its holder dies, even by SIGKILL.
+        """
+        patience = self.db.lock_patience_seconds if patience_seconds is None else patience_seconds
+        lock_path = self.path.with_name(self.path.name + ".lock")
+        lock_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(lock_path, "a+", encoding="utf-8") as handle:
+            deadline = time.monotonic() + patience
+            while True:
+                try:
+                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        handle.seek(0)
+                        holder = handle.read().strip() or "another process"
+                        raise DatabaseLocked(
+                            f"another ingest is writing to {self.path} ({holder}); waited {patience:g}s for"
+                            f" {lock_path.name}: try again when it has finished"
+                        ) from None
+                    time.sleep(0.2)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                handle.flush()
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
     def start_run(self, run_id: str) -> None:
+        """Record a new run; runs still marked running were killed (the caller holds the run lock)."""
         with self.db.transaction() as con:
+            con.execute(
+                "UPDATE runs SET status = 'interrupted', message = 'the process stopped before the run finished'"
+                " WHERE status = 'running'"
+            )
             con.execute("INSERT INTO runs (run_id, started_at, status) VALUES (?, now(), 'running')", [run_id])
 
     def finish_run(self, summary: RunSummary) -> None:

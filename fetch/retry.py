@@ -1,0 +1,69 @@
+"""When to try a request again: transient failures only, with backoff, jitter and Retry-After."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+from fetch.errors import FetchError, HttpStatusError
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Retry connection errors, timeouts, truncated bodies, 429 and 5xx; nothing else.
+
+    The n-th retry waits ``base_delay * 2**(n-1)`` seconds (at most ``max_delay``),
+    spread by +/- ``jitter``; a ``Retry-After`` answer is waited for as asked, unless
+    it exceeds ``max_retry_after``: then the request is given up for this run
+    rather than hammering a server that asked for a long pause.
+    """
+
+    attempts: int = 3
+    base_delay: float = 1.0
+    max_delay: float = 30.0
+    max_retry_after: float = 60.0
+    jitter: float = 0.5
+
+    def delay_before_retry(self, attempt: int, error: FetchError) -> float | None:
+        """Seconds to wait before attempt ``attempt + 1``, or None when not to retry."""
+        if not error.retryable or attempt >= self.attempts:
+            return None
+        retry_after = error.retry_after if isinstance(error, HttpStatusError) else None
+        if retry_after is not None:
+            if retry_after > self.max_retry_after:
+                return None
+            return retry_after + random.uniform(0, self.jitter * 0.1)
+        backoff = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return max(0.0, backoff * (1 + random.uniform(-self.jitter, self.jitter)))
+
+
+DEFAULT_POLICY = RetryPolicy()
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+def with_retries(
+    call: Callable[[], T],
+    policy: RetryPolicy,
+    on_wait: Callable[[float, FetchError], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """``call()`` until it succeeds or the policy says stop; the last error is raised."""
+    attempt = 1
+    while True:
+        try:
+            return call()
+        except FetchError as exc:
+            wait = policy.delay_before_retry(attempt, exc)
+            if wait is None:
+                if attempt > 1:
+                    exc.attempts = attempt
+                raise
+            if on_wait is not None:
+                on_wait(wait, exc)
+            sleep(wait)
+            attempt += 1
