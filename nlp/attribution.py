@@ -38,6 +38,13 @@ _TITLE_NOUNS = {
     "memoir", "movie", "novel", "op-ed", "play", "podcast", "program", "show", "song", "titled", "series",
 }
 _TRIM = " \t\n,;:-–—"
+# Reporting verbs that, coordinated after a complement, start a new statement.
+_CONTINUING_VERBS = {"add", "say", "tell", "note", "explain", "continue", "insist"}
+_SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
+_TIME_WORDS = {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday",
+    "tonight", "week", "month", "year", "morning", "afternoon", "evening", "night", "time", "day",
+}
 _SENTENCE_END_RE = re.compile(r"""[.!?…]['"”’]*\s*$""")
 
 
@@ -145,6 +152,8 @@ class DocRules:
                 source = next((c for c in token.children if c.dep_ == "pobj"), None)
             end = to.idx + len(to.text)
             return Cue(token, token.idx, end, "according to", source, self._according_content(token, to))
+        if token.pos_ == "NOUN" and token.lemma_.lower() in self.lex.speech_nouns:
+            return self._noun_cue(token)
         if token.pos_ != "VERB":
             return None
         lemma = token.lemma_.lower()
@@ -155,28 +164,92 @@ class DocRules:
             return None
         if lemma == "go" and not any(p.lower_ == "on" for p in particles):
             return None
+        if lemma == "call" and token.dep_ == "acl" and token.tag_ == "VBN":
+            return None  # "a super PAC called Our Principles" names, it does not report
         end = max([token, *particles], key=lambda t: t.i)
         quote_only = lemma not in self.lex.speech_verbs
-        content = None if quote_only else self._verb_content(token, lemma)
-        return Cue(token, token.idx, end.idx + len(end.text), lemma, self._subject(token), content, quote_only)
+        subject = self._subject(token)
+        content = None
+        if not quote_only and not self._after_quote(token):
+            content = self._verb_content(token, lemma)
+        if content is not None and subject is not None and content[0] <= subject.idx < content[1]:
+            content = None  # the parser mixed up speaker and content: trust only a quotation here
+        return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only)
 
-    def _subject(self, verb: Token, depth: int = 0) -> Token | None:
-        """The speaker head of a reporting verb, following conjunctions and participles."""
+    def _after_quote(self, verb: Token) -> bool:
+        """'"...," said Carson': a verb right after a closing quotation reports that quotation."""
+        before = self.text[:verb.idx].rstrip()
+        if before.endswith((",", "-", "—", "–")):
+            before = before[:-1].rstrip()
+        return bool(before) and self.in_quote(len(before) - 1)
+
+    def _noun_cue(self, noun: Token) -> Cue | None:
+        """'her assertion that "we now finally are where we need to be"': possessor + that-clause."""
+        owner = next((c for c in noun.children if c.dep_ == "poss"), None)
+        clause = next((c for c in noun.children if c.dep_ in ("acl", "ccomp") and c.i > noun.i
+                       and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)), None)
+        if owner is None or clause is None:
+            return None
+        content = self._span_of_tokens(clause.left_edge, clause.right_edge)
+        return Cue(noun, noun.idx, noun.idx + len(noun.text), noun.lemma_.lower(), owner, content)
+
+    def _subject(self, verb: Token) -> Token | None:
+        """The speaker head of a reporting verb: its syntactic subject, else the adjacent name."""
+        subject = self._syntactic_subject(verb, 0)
+        if subject is not None or any(c.dep_ == "auxpass" for c in verb.children):
+            return subject
+        return self._adjacent_subject(verb)
+
+    def _syntactic_subject(self, verb: Token, depth: int) -> Token | None:
+        """nsubj (or the passive agent), following conjunctions, participles and 'before saying'."""
         passive = any(c.dep_ == "auxpass" for c in verb.children)
         for child in verb.children:
             if child.dep_ == "agent":
                 return next((c for c in child.children if c.dep_ == "pobj"), None)
             if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and not passive):
+                if self.in_quote(child.idx):
+                    return None  # the parser took a word of the quotation: not the speaker
                 if child.tag_ in ("WP", "WDT") and verb.dep_ == "relcl":
                     return verb.head  # "Smith, who said ..."
                 return child
-        if passive or depth > 2:
+        if passive or depth > 3:
             return None
-        if verb.dep_ in ("relcl", "acl") and verb.head.pos_ in ("NOUN", "PROPN"):
-            return verb.head  # "officials familiar with the talks, saying ..."
-        if verb.dep_ in ("conj", "xcomp", "advcl") and verb.head.pos_ in ("VERB", "AUX"):
-            return self._subject(verb.head, depth + 1)
+        head = verb.head
+        if verb.dep_ in ("relcl", "acl") and head.pos_ in ("NOUN", "PROPN"):
+            return head  # "officials familiar with the talks, saying ..."
+        if verb.dep_ == "conj" and head.dep_ == "ccomp" and self.lex.is_cue_verb(head.head.lemma_.lower()):
+            # 'X said it was too early but added ...': misattached to the complement's verb.
+            return self._syntactic_subject(head.head, depth + 1)
+        if verb.dep_ in ("conj", "xcomp", "advcl", "pcomp") and head.pos_ in ("VERB", "AUX"):
+            return self._syntactic_subject(head, depth + 1)
+        if verb.dep_ == "pcomp" and head.dep_ == "prep" and head.head.pos_ in ("VERB", "AUX"):
+            return self._syntactic_subject(head.head, depth + 1)  # "X deflected questions before saying"
         return None
+
+    def _adjacent_subject(self, verb: Token) -> Token | None:
+        """'"...," said Jeff Weaver' / '"...," Sanders campaign manager Jeff Weaver said' misparsed:
+        the noun phrase right after, else right before, the verb (outside quotes)."""
+        sent = verb.sent
+        for step in (1, -1):
+            i = verb.i + step
+            while sent.start <= i < sent.end and abs(i - verb.i) <= 6:
+                token = self.doc[i]
+                if self.in_quote(token.idx) or (token.is_punct and token.text not in ("-", "'s")):
+                    break
+                if token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in _TIME_WORDS:
+                    return self._np_head(token)
+                if token.pos_ not in ("ADV", "DET", "ADJ", "AUX", "PART", "ADP", "NUM") and step == 1:
+                    break
+                i += step
+        return None
+
+    def _np_head(self, token: Token) -> Token:
+        """Climb from a word to the head of its noun phrase ('Jeff' -> 'Weaver')."""
+        while token.dep_ in ("compound", "amod", "det", "poss", "nmod", "nummod") and token.head.i != token.i:
+            if abs(token.head.i - token.i) > 6:
+                break
+            token = token.head
+        return token
 
     def _span_of_tokens(self, first: Token, last: Token) -> Span | None:
         start, end = first.idx, last.idx + len(last.text)
@@ -192,7 +265,12 @@ class DocRules:
         if comps:
             after = [c for c in comps if c.i > verb.i]
             comp = after[0] if after else comps[-1]
-            return self._span_of_tokens(comp.left_edge, comp.right_edge)
+            first = comp.left_edge
+            if comp.i > verb.i and not any(c.dep_ in _SUBJECT_DEPS for c in comp.children):
+                # "said about half of the projections reflected ...": the parser hung the
+                # clause's subject on the verb; the content starts right after the verb.
+                first = self.doc[verb.i + 1] if verb.i + 1 < len(self.doc) else first
+            return self._span_of_tokens(first, self._clause_end(comp))
         deps = ("dobj", "oprd", "xcomp", "prep", "dative") if lemma in self.lex.object_content_verbs else ("xcomp",)
         right = [c for c in verb.children if c.i > verb.i and c.dep_ in (*deps, "dobj", "dative")]
         if not right or not any(c.dep_ in deps and c.dep_ not in ("dative",) for c in right):
@@ -200,7 +278,20 @@ class DocRules:
         if lemma not in self.lex.object_content_verbs and not any(c.dep_ == "xcomp" for c in right):
             return None
         last = max(right, key=lambda c: c.right_edge.i)
-        return self._span_of_tokens(right[0].left_edge, last.right_edge)
+        return self._span_of_tokens(right[0].left_edge, self._clause_end(last))
+
+    def _clause_end(self, head: Token) -> Token:
+        """The last token of ``head``'s subtree before a coordinated reporting verb
+        ('it was too early, but added, "..."' ends at 'early')."""
+        for token in head.subtree:
+            if token.i <= head.i or token.dep_ not in ("conj", "advcl", "parataxis"):
+                continue
+            if token.pos_ == "VERB" and token.lemma_.lower() in _CONTINUING_VERBS:
+                end = token.left_edge.i - 1
+                while end > head.i and (self.doc[end].is_punct or self.doc[end].dep_ == "cc"):
+                    end -= 1
+                return self.doc[end]
+        return head.right_edge
 
     def _according_content(self, according: Token, to: Token) -> Span | None:
         """'X did Y, according to Z': the clause the phrase attaches to, minus the phrase."""
@@ -252,7 +343,8 @@ class DocRules:
             for qi, quote in enumerate(self.quotes):
                 for piece in quote.spans:
                     ov = _overlap(span, piece)
-                    if ov and ov * 2 >= piece[1] - piece[0]:
+                    # A quotation opening inside the clause belongs to it up to its closing mark.
+                    if ov and (ov * 2 >= piece[1] - piece[0] or span[0] <= piece[0] < span[1]):
                         span = (min(span[0], piece[0]), max(span[1], piece[1]))
                         consumed.add(qi)
                         kind = "mixed"
@@ -329,14 +421,18 @@ class DocRules:
                 continue
             if quote.start <= cue.start < quote.end:
                 continue  # between two pieces of a multi-paragraph quote
-            if cue.content is not None and _overlap(cue.content, (quote.start, quote.end)) == 0:
-                continue  # the cue reports something else
+            if cue.content is not None and _overlap(cue.content, (quote.start, quote.end)) == 0 and not (
+                    cue.end <= quote.start and self._colon_between(cue.end, quote.start)):
+                continue  # the cue reports something else (unless a colon introduces the quote)
             dist = quote.start - cue.end if cue.end <= quote.start else cue.start - quote.end
             if self._quote_between(cue, quote):
                 continue
             if best_dist is None or dist < best_dist:
                 best, best_dist = cue, dist
         return best
+
+    def _colon_between(self, start: int, end: int) -> bool:
+        return self.text[start:end].rstrip().endswith(":")
 
     def _quote_between(self, cue: Cue, quote: Quote) -> bool:
         lo, hi = (cue.end, quote.start) if cue.end <= quote.start else (quote.end, cue.start)
