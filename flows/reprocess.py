@@ -1,0 +1,106 @@
+"""Re-tagging and re-processing stored articles: nothing is downloaded again.
+
+- ``retag``: topics from config.toml are evaluated again for every stored
+  statement, on the statement, its paragraph and the article title taken from
+  the stored article text (no NLP model needed).
+- ``reprocess``: the NLP runs again on the stored text of every article whose
+  statements were made by another extractor version (or of all articles with
+  ``everything=True``); each batch replaces those articles' statements and
+  mentions in one transaction and keeps the article rows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+import nlp
+from flows.digest import analyst_config
+from flows.progress import report
+from nlp.topics import StatementContext, TopicTagger, paragraph_around
+from saidwhat.config import Config
+from saidwhat.errors import SaidwhatError
+from storage import Store
+from storage.analyst import Analyst, StoredArticle
+
+RETAG_BATCH = 200
+REPROCESS_BATCH = 32
+
+
+def _store(config: Config) -> Store:
+    store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
+    if not store.path.exists():
+        raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
+    return store
+
+
+def topics_for(articles: list[StoredArticle], tagger: TopicTagger) -> list[tuple[str, tuple[str, ...]]]:
+    """(statement_id, topics) of every statement, evaluated as at ingest (see flows.tasks.analyze_articles)."""
+    out = []
+    for article in articles:
+        for s in article.statements:
+            context = StatementContext(
+                s.quote, s.sentence, paragraph_around(article.text, s.sentence_start, s.sentence_end), article.title
+            )
+            out.append((s.statement_id, tagger.tags(context)))
+    return out
+
+
+@flow(name="retag", log_prints=False)
+def retag(config_path: str | None = None, db_path: str | None = None) -> dict[str, Any]:
+    """Evaluate the configured topics again for every stored statement."""
+    logger = get_run_logger()
+    config = analyst_config(config_path, db_path)
+    if not config.topics:
+        raise SaidwhatError(
+            f"no topics in {config.source or 'the config'}: add [topics.NAME] tables (retag would clear every tag)"
+        )
+    analyst = Analyst(_store(config))
+    tagger = TopicTagger(config.topics)
+    seen = changed = 0
+    after: str | None = None
+    while batch := analyst.articles_with_statements(after, RETAG_BATCH):
+        pairs = topics_for(batch, tagger)
+        changed += analyst.replace_topics(pairs)
+        seen += len(pairs)
+        after = batch[-1].article_id
+    logger.info("retag: %d statements, %d changed, topics %s", seen, changed, ", ".join(tagger.names))
+    return {"statements": seen, "changed": changed, "topics": list(tagger.names)}
+
+
+@task(cache_policy=NO_CACHE)
+def reanalyze(rows: list[tuple[str, str, str | None]], config: Config) -> list[Any]:
+    from flows.tasks import analyze_articles
+
+    # analyze_articles is itself a task; call its function so this stays one task per batch.
+    return analyze_articles.fn(rows, config.nlp, config.topics)
+
+
+@flow(name="reprocess", log_prints=False)
+def reprocess(
+    config_path: str | None = None,
+    db_path: str | None = None,
+    everything: bool = False,
+    extractor_version: str | None = None,
+) -> dict[str, Any]:
+    """Run the NLP again on stored texts whose statements are stale; keep the articles."""
+    logger = get_run_logger()
+    config = analyst_config(config_path, db_path)
+    version = extractor_version or nlp.EXTRACTOR_VERSION
+    store = _store(config)
+    store.set_config_aliases(config.speaker_aliases)
+    analyst = Analyst(store)
+    total = analyst.count_for_reprocess(version, everything)
+    articles = statements = 0
+    after: str | None = None
+    while rows := analyst.articles_for_reprocess(version, everything, after, REPROCESS_BATCH):
+        report("nlp", articles, total)
+        results = reanalyze(rows, config)
+        statements += store.save_analyses(results, version)
+        articles += len(rows)
+        after = rows[-1][0]
+    report("nlp", total, total)
+    logger.info("reprocess: %d articles, %d statements, extractor version %s", articles, statements, version)
+    return {"articles": articles, "statements": statements, "extractor_version": version}

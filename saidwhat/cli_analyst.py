@@ -1,0 +1,190 @@
+"""Analysts' commands: speakers, status, retag, reprocess, digest, snapshot.
+
+Registered on the main app by saidwhat/cli.py. Every command that prints rows
+prints a rich table by default and CSV or JSON lines with ``--format``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from saidwhat.errors import SaidwhatError
+from saidwhat.output import OutputFormat, write_rows
+
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
+]
+DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: [storage] path in the config)")]
+FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
+
+SPEAKER_COLUMNS = ["speaker", "speaker_type", "statements", "articles", "publishers", "first_seen", "last_seen",
+                   "aliases", "roles", "topics"]  # fmt: skip
+SPEAKER_TABLE_COLUMNS = ["speaker", "statements", "articles", "publishers", "first_seen", "last_seen", "aliases"]
+RUN_COLUMNS = ["run_id", "started_at", "finished_at", "status", "feeds_polled", "new_articles", "new_statements",
+               "errors", "message"]  # fmt: skip
+FEED_COLUMNS = ["name", "publisher", "healthy", "consecutive_failures", "last_ok_at", "last_polled_at",
+                "next_poll_after", "articles", "latest_article", "last_error", "feed_url"]  # fmt: skip
+FEED_TABLE_COLUMNS = ["name", "publisher", "healthy", "consecutive_failures", "last_ok_at", "articles", "last_error"]
+
+
+def _quiet_prefect() -> None:
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def _s(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
+
+
+def _analyst(config: Path | None, db: Path | None):
+    from flows.digest import analyst_config
+    from storage import Store
+    from storage.analyst import Analyst
+
+    settings = analyst_config(_s(config), _s(db))
+    store = Store(settings.storage.path, settings.storage.lock_patience_seconds, spool_dir=settings.storage.spool_dir)
+    return Analyst(store), settings
+
+
+def speakers(
+    about: Annotated[str | None, typer.Option("--about", help="Only statements tagged with this topic")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many speakers")] = None,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Speakers, canonical across articles, with aliases and counts (most statements first)."""
+    analyst, settings = _analyst(config, db)
+    if about and settings.topics:
+        settings.topic(about)
+    rows = analyst.speakers(about=about, limit=limit)
+    columns = [c for c in (SPEAKER_COLUMNS if fmt is not OutputFormat.table else SPEAKER_TABLE_COLUMNS)
+               if not (about and c in ("aliases", "topics"))]  # fmt: skip
+    title = f"{len(rows)} speakers" + (f" about {about}" if about else "")
+    write_rows(rows, columns, fmt, title=title, wrap=("aliases", "topics"))
+
+
+def status(
+    section: Annotated[
+        str, typer.Option("--section", help="all, runs, feeds or counts (csv needs one section)")
+    ] = "all",
+    runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs")] = 10,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Last runs, per-feed health, table counts and anything waiting in the spool."""
+    if section not in ("all", "runs", "feeds", "counts"):
+        raise SaidwhatError(f"--section {section!r}: use all, runs, feeds or counts")
+    if fmt is OutputFormat.csv and section == "all":
+        raise SaidwhatError("--format csv prints one kind of row: add --section runs, feeds or counts")
+    analyst, _ = _analyst(config, db)
+    sections: list[tuple[str, list[dict[str, Any]], list[str], str]] = []
+    if section in ("all", "runs"):
+        sections.append(("runs", analyst.recent_runs(runs), RUN_COLUMNS, "Recent runs"))
+    if section in ("all", "feeds"):
+        columns = FEED_COLUMNS if fmt is not OutputFormat.table else FEED_TABLE_COLUMNS
+        sections.append(("feeds", analyst.feed_health(), columns, "Feeds"))
+    if section in ("all", "counts"):
+        counts = analyst.counts()
+        counts["spooled_batches"] = len(analyst.store.pending_spool())
+        rows = [{"table": name, "rows": n} for name, n in counts.items()]
+        sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.path}"))
+    for name, rows, columns, title in sections:
+        if fmt is OutputFormat.jsonl and section == "all":
+            rows = [{"section": name, **row} for row in rows]
+            columns = ["section", *columns]
+        write_rows(rows, columns, fmt, title=title, wrap=("last_error", "message"))
+
+
+def retag(
+    db: DbOption = None,
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Evaluate the topics in config.toml again for every stored statement (no network, no NLP model)."""
+    _quiet_prefect()
+    from flows.reprocess import retag as retag_flow
+
+    result = retag_flow(config_path=_s(config), db_path=_s(db))
+    rows = [{"statements": result["statements"], "changed": result["changed"], "topics": result["topics"]}]
+    write_rows(rows, ["statements", "changed", "topics"], fmt, title="Retagged")
+
+
+def reprocess(
+    all_articles: Annotated[
+        bool, typer.Option("--all", help="Every article, not only those from another extractor version")
+    ] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Run the NLP again on stored article texts whose statements come from another extractor version."""
+    _quiet_prefect()
+    from flows.reprocess import reprocess as reprocess_flow
+
+    result = reprocess_flow(config_path=_s(config), db_path=_s(db), everything=all_articles)
+    write_rows([result], ["articles", "statements", "extractor_version"], fmt, title="Reprocessed")
+
+
+def digest(
+    week: Annotated[str | None, typer.Option("--week", help="ISO week YYYY-Www (default: last complete week)")] = None,
+    topic: Annotated[str | None, typer.Option("--topic", help="Only statements tagged with this topic")] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Directory (default: [digest] out_dir, /TOPIC with --topic)")
+    ] = None,
+    excel: Annotated[bool, typer.Option("--excel", help="Start the CSV files with a BOM for Excel")] = False,
+    db: DbOption = None,
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Write the weekly digest: statements and speakers CSV files and a chart."""
+    _quiet_prefect()
+    from flows.digest import digest as digest_flow
+
+    result = digest_flow(config_path=_s(config), week=week, topic=topic, out_dir=_s(out), db_path=_s(db), excel=excel)
+    rows = [{"file": path, "kind": kind} for kind, path in result["files"].items()]
+    write_rows(
+        rows,
+        ["kind", "file"],
+        fmt,
+        title=f"Digest {result['week']}: {result['statements']} statements by {result['speakers']} speakers",
+        wrap=("file",),
+    )
+
+
+def snapshot(
+    out: Annotated[Path, typer.Option("--out", help="Directory for the Parquet files")] = Path("snapshot"),
+    db: DbOption = None,
+    config: ConfigOption = None,
+    fmt: FormatOption = OutputFormat.table,
+) -> None:
+    """Export the views and tables to Parquet, for long analyses that must not hold the database."""
+    analyst, _ = _analyst(config, db)
+    written = analyst.snapshot(out)
+    rows = [{"name": name, "rows": n, "file": str(path)} for name, path, n in written]
+    write_rows(rows, ["name", "rows", "file"], fmt, title=f"Snapshot of {analyst.store.path}", wrap=("file",))
+    if fmt is OutputFormat.table:
+        err.print(f"query it with: duckdb -c \"SELECT * FROM '{out}/v_statements.parquet' LIMIT 5\"")
+
+
+def register(app: typer.Typer) -> None:
+    """Add the analysts' commands to the saidwhat app."""
+    app.command("speakers")(speakers)
+    app.command("status")(status)
+    app.command("retag")(retag)
+    app.command("reprocess")(reprocess)
+    app.command("digest")(digest)
+    app.command("snapshot")(snapshot)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("use the saidwhat command")

@@ -1,0 +1,220 @@
+"""The analysts' reads and the re-processing writes: speakers, status, retag, reprocess, snapshot.
+
+Kept apart from storage/store.py (the ingest pipeline's reads and writes);
+every SQL statement is here, the callers get rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from storage.store import Store
+
+# What `saidwhat snapshot` exports: the analysts' views and the tables behind them.
+SNAPSHOT_RELATIONS = (
+    "v_statements", "v_speakers", "v_speaker_names", "articles", "statements", "mentions",
+    "speaker_aliases", "article_sources", "feeds", "runs", "fetch_errors",
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class StoredStatement:
+    """What retagging needs of one statement."""
+
+    statement_id: str
+    quote: str
+    sentence: str
+    sentence_start: int
+    sentence_end: int
+    topics: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoredArticle:
+    article_id: str
+    text: str
+    title: str | None
+    statements: tuple[StoredStatement, ...]
+
+
+def _rows(cursor: Any) -> list[dict[str, Any]]:
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+class Analyst:
+    """Queries and maintenance on one saidwhat database."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.db = store.db
+
+    # ------------------------------------------------------------- speakers
+    def speakers(self, about: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
+        """v_speakers, or the same per-speaker figures over the statements tagged ``about``."""
+        if about is None:
+            sql = "SELECT * FROM v_speakers ORDER BY statements DESC, speaker"
+            params: list[Any] = []
+        else:
+            sql = (
+                "SELECT speaker, mode(speaker_type ORDER BY speaker_type) AS speaker_type,"
+                " list(DISTINCT speaker_role ORDER BY speaker_role) FILTER (WHERE speaker_role IS NOT NULL) AS roles,"
+                " count(*) AS statements, count(DISTINCT article_id) AS articles,"
+                " count(DISTINCT publisher) AS publishers, min(published_at) AS first_seen,"
+                " max(published_at) AS last_seen"
+                " FROM said_about(?) WHERE speaker IS NOT NULL GROUP BY speaker ORDER BY statements DESC, speaker"
+            )
+            params = [about]
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        with self.db.connect(read_only=True) as con:
+            return _rows(con.execute(sql, params))
+
+    # --------------------------------------------------------------- status
+    def recent_runs(self, limit: int = 10) -> list[dict[str, Any]]:
+        with self.db.connect(read_only=True) as con:
+            return _rows(
+                con.execute(
+                    "SELECT run_id, started_at, finished_at, status, feeds_polled, new_articles, new_statements,"
+                    " errors, message FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?",
+                    [limit],
+                )
+            )
+
+    def feed_health(self) -> list[dict[str, Any]]:
+        with self.db.connect(read_only=True) as con:
+            return _rows(
+                con.execute(
+                    "SELECT f.name, f.publisher, f.healthy, f.consecutive_failures, f.last_ok_at, f.last_polled_at,"
+                    " f.next_poll_after, f.last_error,"
+                    " (SELECT count(*) FROM articles a WHERE a.feed_url = f.feed_url) AS articles,"
+                    " (SELECT max(published_at) FROM articles a WHERE a.feed_url = f.feed_url) AS latest_article,"
+                    " f.feed_url"
+                    " FROM feeds f ORDER BY f.healthy, f.consecutive_failures DESC, f.name"
+                )
+            )
+
+    def counts(self) -> dict[str, int]:
+        tables = ("feeds", "articles", "article_sources", "statements", "mentions", "speaker_aliases", "runs",
+                  "fetch_errors")  # fmt: skip
+        with self.db.connect(read_only=True) as con:
+            counts = {t: int(con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
+            counts["speakers"] = int(con.execute("SELECT count(*) FROM v_speakers").fetchone()[0])
+            counts["articles_awaiting_nlp"] = int(
+                con.execute("SELECT count(*) FROM articles WHERE extractor_version IS NULL").fetchone()[0]
+            )
+        return counts
+
+    # ---------------------------------------------------------------- retag
+    def articles_with_statements(self, after: str | None, limit: int) -> list[StoredArticle]:
+        """Articles (by id, after ``after``) that have statements, with those statements."""
+        with self.db.connect() as con:
+            articles = con.execute(
+                "SELECT article_id, text, title FROM articles a"
+                " WHERE (? IS NULL OR article_id > ?) AND EXISTS (SELECT 1 FROM statements s"
+                " WHERE s.article_id = a.article_id) ORDER BY article_id LIMIT ?",
+                [after, after, limit],
+            ).fetchall()
+            if not articles:
+                return []
+            con.register("batch_ids", pa.table({"article_id": [a[0] for a in articles]}))
+            rows = con.execute(
+                "SELECT article_id, statement_id, quote, sentence, sentence_start, sentence_end, topics"
+                " FROM statements WHERE article_id IN (SELECT article_id FROM batch_ids)"
+                " ORDER BY article_id, quote_start, statement_id"
+            ).fetchall()
+        by_article: dict[str, list[StoredStatement]] = {}
+        for article_id, *rest in rows:
+            statement_id, quote, sentence, start, end, topics = rest
+            by_article.setdefault(article_id, []).append(
+                StoredStatement(statement_id, quote, sentence, start, end, tuple(topics or ()))
+            )
+        return [StoredArticle(a, text, title, tuple(by_article.get(a, ()))) for a, text, title in articles]
+
+    def replace_topics(self, topics: Sequence[tuple[str, Sequence[str]]]) -> int:
+        """Set statements' topics in one transaction; returns how many changed."""
+        changed = [(sid, list(t)) for sid, t in topics]
+        if not changed:
+            return 0
+        table = pa.table(
+            {"statement_id": [c[0] for c in changed], "topics": [c[1] for c in changed]},
+            schema=pa.schema([("statement_id", pa.string()), ("topics", pa.list_(pa.string()))]),
+        )
+        with self.db.transaction() as con:
+            con.register("new_topics", table)
+            row = con.execute(
+                "SELECT count(*) FROM statements s JOIN new_topics n USING (statement_id)"
+                " WHERE s.topics IS DISTINCT FROM n.topics"
+            ).fetchone()
+            con.execute(
+                "UPDATE statements SET topics = n.topics FROM new_topics n"
+                " WHERE statements.statement_id = n.statement_id AND statements.topics IS DISTINCT FROM n.topics"
+            )
+        return int(row[0])
+
+    # ------------------------------------------------------------ reprocess
+    def articles_for_reprocess(
+        self, extractor_version: str, everything: bool, after: str | None, limit: int
+    ) -> list[tuple[str, str, str | None]]:
+        """(article_id, text, title) of articles whose statements are stale (or all), by id after ``after``."""
+        with self.db.connect() as con:
+            return con.execute(
+                "SELECT article_id, text, title FROM articles"
+                " WHERE (? OR extractor_version IS DISTINCT FROM ?"
+                "        OR EXISTS (SELECT 1 FROM statements s WHERE s.article_id = articles.article_id"
+                "                   AND s.extractor_version <> ?))"
+                " AND (? IS NULL OR article_id > ?) ORDER BY article_id LIMIT ?",
+                [everything, extractor_version, extractor_version, after, after, limit],
+            ).fetchall()
+
+    def count_for_reprocess(self, extractor_version: str, everything: bool) -> int:
+        with self.db.connect() as con:
+            row = con.execute(
+                "SELECT count(*) FROM articles WHERE ? OR extractor_version IS DISTINCT FROM ?"
+                " OR EXISTS (SELECT 1 FROM statements s WHERE s.article_id = articles.article_id"
+                "            AND s.extractor_version <> ?)",
+                [everything, extractor_version, extractor_version],
+            ).fetchone()
+        return int(row[0])
+
+    def extractor_versions(self) -> dict[str, int]:
+        """Statements per extractor version."""
+        with self.db.connect(read_only=True) as con:
+            rows = con.execute("SELECT extractor_version, count(*) FROM statements GROUP BY 1 ORDER BY 1").fetchall()
+        return {r[0]: int(r[1]) for r in rows}
+
+    # ------------------------------------------------------------- snapshot
+    def snapshot(self, out_dir: Path) -> list[tuple[str, Path, int]]:
+        """Export the views and tables to Parquet files in ``out_dir``; (name, file, rows) each.
+
+        One read-only connection for all of them, so the files are consistent
+        with each other; each file is written to a temporary name and renamed.
+        """
+        import os
+
+        out_dir.mkdir(parents=True, exist_ok=True)
+        written = []
+        with self.db.connect(read_only=True) as con:
+            con.execute("BEGIN TRANSACTION")
+            for name in SNAPSHOT_RELATIONS:
+                target = out_dir / f"{name}.parquet"
+                tmp = out_dir / f".{name}.parquet.tmp"
+                order = "statement_id" if name in ("v_statements", "statements") else "ALL"
+                con.execute(
+                    f"COPY (SELECT * FROM {name} ORDER BY {order}) TO '{_sql_path(tmp)}'"
+                    " (FORMAT parquet, COMPRESSION zstd)"
+                )
+                os.replace(tmp, target)
+                rows = int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
+                written.append((name, target, rows))
+            con.execute("COMMIT")
+        return written
+
+
+def _sql_path(path: Path) -> str:
+    return str(path).replace("'", "''")
