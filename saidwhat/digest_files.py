@@ -55,6 +55,7 @@ def write_atomic(path: Path, data: bytes) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes 0600; the digest is for sharing
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -64,6 +65,12 @@ def write_atomic(path: Path, data: bytes) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def chart_png(
@@ -85,7 +92,9 @@ def chart_png(
         ax.set_axis_off()
     else:
         topics = sorted({t for s in shown for t in topic_counts[s]}, key=lambda t: (t == NO_TOPIC, t))
-        colors = _palette(len(topics))
+        colors = [
+            (0.75, 0.75, 0.75, 1.0) if t == NO_TOPIC else c for t, c in zip(topics, _palette(len(topics)), strict=True)
+        ]
         labels = [_short(s) for s in shown]
         positions = list(range(len(shown)))[::-1]
         left = [0] * len(shown)
@@ -94,6 +103,7 @@ def chart_png(
             ax.barh(positions, values, left=left, color=color, label=topic_name, height=0.7)
             left = [a + b for a, b in zip(left, values, strict=True)]
         ax.set_yticks(positions, labels)
+        ax.set_xlim(0, max(left) * 1.08)
         ax.set_xlabel("statements (a statement with several topics counts in each)")
         ax.xaxis.get_major_locator().set_params(integer=True)
         ax.legend(loc="lower right", fontsize=8, frameon=False)
