@@ -28,6 +28,7 @@ class RobotsRules:
     parser: RobotFileParser | None  # None: a blanket rule, see allow_all
     allow_all: bool = True
     reason: str = ""
+    delays: tuple[tuple[str, float], ...] = ()  # (user-agent token, Crawl-delay); "*" for everyone
 
     def allows(self, user_agent: str, url: str) -> bool:
         if self.parser is None:
@@ -35,13 +36,15 @@ class RobotsRules:
         return self.parser.can_fetch(user_agent, url)
 
     def crawl_delay(self, user_agent: str) -> float | None:
-        if self.parser is None:
-            return None
-        delay = self.parser.crawl_delay(user_agent)
-        try:
-            return float(delay) if delay is not None else None
-        except (TypeError, ValueError):
-            return None
+        """The Crawl-delay of the group naming our agent, else of ``*`` (fractions allowed)."""
+        token = user_agent.split("/")[0].lower()
+        default = None
+        for agent, delay in self.delays:
+            if agent == "*":
+                default = delay if default is None else default
+            elif agent in token:
+                return delay
+        return default
 
 
 def robots_url(url: str) -> str:
@@ -51,9 +54,10 @@ def robots_url(url: str) -> str:
 
 def parse_robots(status: int, body: bytes) -> RobotsRules:
     if 200 <= status < 300:
+        lines = body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace").splitlines()
         parser = RobotFileParser()
-        parser.parse(body[:MAX_ROBOTS_BYTES].decode("utf-8", errors="replace").splitlines())
-        return RobotsRules(parser)
+        parser.parse(lines)
+        return RobotsRules(parser, delays=_crawl_delays(lines))
     if 400 <= status < 500:
         return RobotsRules(None, allow_all=True, reason=f"robots.txt answered {status}: all allowed")
     return RobotsRules(None, allow_all=False, reason=f"robots.txt answered {status}: site unavailable, nothing fetched")
@@ -86,3 +90,30 @@ class RobotsCache:
             with self._lock:
                 self._rules[key] = rules
             return rules
+
+
+def _crawl_delays(lines: list[str]) -> tuple[tuple[str, float], ...]:
+    """Crawl-delay per user-agent group; urllib.robotparser only understands whole seconds."""
+    delays: list[tuple[str, float]] = []
+    agents: list[str] = []
+    in_rules = False
+    for raw in lines:
+        line = raw.split("#", 1)[0].strip()
+        if ":" not in line:
+            continue
+        key, value = (part.strip() for part in line.split(":", 1))
+        key = key.lower()
+        if key == "user-agent":
+            if in_rules:
+                agents, in_rules = [], False
+            agents.append(value.lower())
+        else:
+            in_rules = True
+            if key == "crawl-delay":
+                try:
+                    seconds = float(value)
+                except ValueError:
+                    continue
+                if seconds >= 0:
+                    delays += [(agent, seconds) for agent in agents]
+    return tuple(delays)

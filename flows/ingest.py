@@ -37,10 +37,11 @@ from nlp import EXTRACTOR_VERSION
 from nlp.pipeline import ModelNotInstalled
 from saidwhat.config import Config, load_config
 from saidwhat.records import FeedItem, FeedSpec
-from storage import Store
+from storage import DatabaseLocked, Store
 from storage.store import AnalysedArticle, FetchErrorRecord, RunSummary
 
 T = TypeVar("T")
+ItemKey = tuple[str, str, str, str]  # (feed_url, guid, url, canonical_url)
 
 FETCH_BATCH = 50
 NLP_BATCH = 64
@@ -118,7 +119,7 @@ def ingest_once(store: Store, config: Config) -> Any:
 
     with Fetcher(config.fetch) as fetcher:
         polls = poll_all_feeds(store, config, fetcher, tally, run_id)
-        new_items = select_new_items(store, polls)
+        new_items, item_keys = select_new_items(store, polls)
         logger.info("%d new items from %d feeds", len(new_items), tally.feeds_polled)
         added: set[str] = set()
         for batch_number, batch in enumerate(batched(new_items, FETCH_BATCH)):
@@ -128,6 +129,7 @@ def ingest_once(store: Store, config: Config) -> Any:
             record(store, run_id, fetched.errors, tally)
         tally.new_articles = len(added)
         report("fetch", len(new_items), len(new_items))
+        store.link_known_sources(item_keys)
         # Only now that their items are stored: a crash before this point re-polls the feeds.
         remember_polled_feeds(store, polls)
         retry_summary_pages(store, config, fetcher, run_id, tally, skip=added)
@@ -190,20 +192,22 @@ def remember_polled_feeds(store: Store, polls: Sequence[FeedPoll]) -> None:
             store.record_feed_success(poll.spec.url, poll.etag, poll.last_modified, poll.body_hash)
 
 
-def select_new_items(store: Store, polls: Sequence[FeedPoll]) -> list[tuple[FeedItem, FeedSpec]]:
-    """Items not seen before, by feed GUID or by canonical URL; first feed wins a shared story."""
+def select_new_items(store: Store, polls: Sequence[FeedPoll]) -> tuple[list[tuple[FeedItem, FeedSpec]], list[ItemKey]]:
+    """Items not seen before, by feed GUID or by canonical URL; the first feed wins a shared story.
+
+    Also returns every item's key, so that the items that reached a stored
+    story by another feed or URL variant can be linked to it afterwards.
+    """
     candidates: dict[str, tuple[FeedItem, FeedSpec]] = {}
-    keys = []
+    keys: list[ItemKey] = []
     for poll in polls:
         for item in poll.items:
             identity = canonical_url(item.url) if item.url else f"urn:item:{item.feed_url}#{item.guid}"
-            keys.append((item.feed_url, item.guid, identity, item.url or ""))
+            keys.append((item.feed_url, item.guid, item.url or "", identity))
             candidates.setdefault(identity, (item, poll.spec))
-    unseen = store.unseen([(f, g, c) for f, g, c, _ in keys])
-    known = [k for k in keys if (k[0], k[1]) not in unseen]
-    store.link_known_sources([(f, g, u, c) for f, g, c, u in known])
-    fresh_identities = {c for f, g, c, _ in keys if (f, g) in unseen}
-    return [pair for identity, pair in candidates.items() if identity in fresh_identities]
+    unseen = store.unseen([(feed, guid, identity) for feed, guid, _, identity in keys])
+    fresh = {identity for feed, guid, _, identity in keys if (feed, guid) in unseen}
+    return [pair for identity, pair in candidates.items() if identity in fresh], keys
 
 
 def retry_summary_pages(
@@ -299,14 +303,28 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
 
 @contextmanager
 def one_ingest_at_a_time(store: Store) -> Iterator[None]:
-    """Overlapping runs queue: Prefect's global concurrency limit when a Prefect server is
-    configured (created by `saidwhat serve`), and always an exclusive lock next to the database."""
+    """Overlapping runs queue, then give up in one clear line after the lock patience.
+
+    With a Prefect server configured, the global concurrency limit
+    ``saidwhat-ingest`` (created by `saidwhat serve`) queues runs across
+    workers; an exclusive lock file next to the database always does so on
+    this machine, with or without Prefect.
+    """
+    patience = store.db.lock_patience_seconds
     with ExitStack() as stack:
         if PREFECT_API_URL.value():
             from prefect.concurrency.sync import concurrency
 
-            stack.enter_context(concurrency(INGEST_CONCURRENCY_LIMIT, occupy=1, strict=False))
-        stack.enter_context(store.exclusive_run())
+            try:
+                stack.enter_context(
+                    concurrency(INGEST_CONCURRENCY_LIMIT, occupy=1, timeout_seconds=patience, strict=False)
+                )
+            except TimeoutError:
+                raise DatabaseLocked(
+                    f"another ingest run holds the Prefect concurrency limit {INGEST_CONCURRENCY_LIMIT!r};"
+                    f" waited {patience:g}s: try again when it has finished"
+                ) from None
+        stack.enter_context(store.exclusive_run(patience))
         yield
 
 

@@ -69,10 +69,19 @@ def _retry_only_transient(task, task_run, state) -> bool:
     task_run_name="poll {spec.name}",
 )
 def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher, max_items: int | None = None) -> FeedPoll:
-    """Conditional GET of a feed; parse it unless it is unchanged."""
-    response = fetcher.get_feed(
-        spec.url, etag=state.etag if state else None, last_modified=state.last_modified if state else None
-    )
+    """Conditional GET of a feed; parse it unless it is unchanged.
+
+    A transient failure raises, so that the task's retries apply; any other
+    failure is returned as this poll's error, to be recorded.
+    """
+    try:
+        response = fetcher.get_feed(
+            spec.url, etag=state.etag if state else None, last_modified=state.last_modified if state else None
+        )
+    except FetchError as exc:
+        if exc.retryable:
+            raise
+        return poll_failed(spec, exc)
     if response.not_modified:
         return FeedPoll(spec, not_modified=True)
     body_hash = hashlib.sha256(response.body).hexdigest()

@@ -1,0 +1,132 @@
+"""Operations commands: `saidwhat serve` runs the ingest and digest schedules with Prefect.
+
+`serve` needs a Prefect API (schedules live on the server):
+
+    prefect server start                                   # terminal 1
+    prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api
+    saidwhat serve --config config.toml                    # terminal 2
+
+It registers two deployments from this one process -- `ingest/ingest` on
+`[schedule] ingest_cron` and `digest/digest` on `[schedule] digest_cron` --
+and runs their scheduled (or manually triggered) flow runs until stopped.
+Overlapping ingest runs queue: the deployment has a concurrency limit of 1,
+the flow takes the global concurrency limit `saidwhat-ingest`, and a lock file
+next to the database keeps out anything else.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from saidwhat.errors import SaidwhatError
+
+err = Console(stderr=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
+]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+
+
+def serve(
+    config: ConfigOption = None,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many flow runs at once")] = 2,
+) -> None:
+    """Serve the hourly `ingest` and weekly `digest` deployments (needs a Prefect server)."""
+    import prefect
+    from prefect.settings import PREFECT_API_URL
+
+    from saidwhat.config import load_config
+
+    settings = load_config(config)  # a broken config fails here, in one line, not at 3 a.m.
+    if not PREFECT_API_URL.value():
+        raise SaidwhatError(
+            "saidwhat serve needs a Prefect server for its schedules: run `prefect server start`, then "
+            "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api` (or export it) and try again"
+        )
+    deployments, notes = build_deployments(settings)
+    for note in notes:
+        err.print(note, highlight=False)
+    ensure_ingest_concurrency_limit()
+    names = ", ".join(f"{d.flow_name}/{d.name} ({_cron_of(d)})" for d in deployments)
+    err.print(f"Serving {names} from {settings.source}; Ctrl+C stops.", highlight=False)
+    prefect.serve(*deployments, limit=limit, print_starting_message=False)
+
+
+def build_deployments(settings: Any) -> tuple[list[Any], list[str]]:
+    """The RunnerDeployments to serve, and notes for the user (e.g. a missing digest flow)."""
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
+    from prefect.schedules import Cron
+
+    from flows.ingest import ingest
+
+    config_path = str(Path(settings.source).resolve()) if settings.source else None
+    timezone = settings.schedule.timezone
+    one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
+    deployments = [
+        ingest.to_deployment(
+            name="ingest",
+            schedules=[Cron(settings.schedule.ingest_cron, timezone=timezone)],
+            parameters={"config_path": config_path},
+            concurrency_limit=one_at_a_time,
+            description="Poll the feeds, store new articles, attribute statements.",
+            tags=["saidwhat"],
+        )
+    ]
+    notes: list[str] = []
+    digest = load_digest_flow()
+    if digest is None:
+        notes.append("digest flow not available (flows/digest.py has no `digest` flow yet): serving ingest only")
+    else:
+        deployments.append(
+            digest.to_deployment(
+                name="digest",
+                schedules=[Cron(settings.schedule.digest_cron, timezone=timezone)],
+                parameters={"config_path": config_path},
+                concurrency_limit=one_at_a_time,
+                description="The weekly digest of who said what.",
+                tags=["saidwhat"],
+            )
+        )
+    return deployments, notes
+
+
+def load_digest_flow() -> Any | None:
+    """flows.digest.digest if that module exists and defines a Prefect flow, else None."""
+    from importlib import import_module
+
+    from prefect import Flow
+
+    try:
+        module = import_module("flows.digest")
+    except ModuleNotFoundError as exc:
+        if exc.name != "flows.digest":
+            raise
+        return None
+    candidate = getattr(module, "digest", None)
+    return candidate if isinstance(candidate, Flow) else None
+
+
+def ensure_ingest_concurrency_limit() -> None:
+    """Create the global concurrency limit the ingest flow takes (limit 1), if it is missing."""
+    from prefect.client.orchestration import get_client
+
+    from flows.ingest import INGEST_CONCURRENCY_LIMIT
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(INGEST_CONCURRENCY_LIMIT)
+        except Exception:  # ObjectNotFound, or an older server: create it
+            client.upsert_global_concurrency_limit_by_name(INGEST_CONCURRENCY_LIMIT, 1)
+
+
+def _cron_of(deployment: Any) -> str:
+    crons = [getattr(s.schedule, "cron", "?") for s in (deployment.schedules or [])]
+    return ", ".join(crons) or "no schedule"

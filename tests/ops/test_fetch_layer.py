@@ -1,0 +1,255 @@
+"""The fetch layer alone against a real local server: politeness, robots.txt, retries and limits."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import pytest
+
+from fetch import (
+    BadUrl,
+    BodyTooLarge,
+    Fetcher,
+    HostGate,
+    HttpStatusError,
+    RetryPolicy,
+    RobotsDisallowed,
+    TimedOut,
+    TooManyRedirects,
+    TruncatedBody,
+    WrongContentType,
+)
+from fetch.errors import ConnectFailed
+from fetch.robots import RobotsCache
+from saidwhat.demo.server import Route
+
+from .publishers import FaultySite, Raw, article_html, flaky, page_route, slow
+
+FAST = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2, max_retry_after=3.0)
+
+
+@dataclass(frozen=True)
+class Settings:
+    user_agent: str = "saidwhat-test/1.0"
+    connect_timeout: float = 1.0
+    read_timeout: float = 0.4
+    max_body_bytes: int = 100_000
+    max_redirects: int = 3
+    per_host_concurrency: int = 2
+    per_host_delay_seconds: float = 0.0
+    respect_robots: bool = True
+
+
+@pytest.fixture()
+def site():
+    with FaultySite({"/robots.txt": Route(b"User-agent: *\nDisallow: /private/\n", "text/plain")}).start() as s:
+        yield s
+
+
+def fetcher(**overrides) -> Fetcher:
+    return Fetcher(Settings(**overrides), retry=FAST)
+
+
+def test_retry_policy_retries_only_transient_errors():
+    policy = RetryPolicy(attempts=3, base_delay=1.0, jitter=0.0, max_retry_after=60)
+    assert policy.delay_before_retry(1, HttpStatusError("u", 503)) == 1.0
+    assert policy.delay_before_retry(2, HttpStatusError("u", 500)) == 2.0
+    assert policy.delay_before_retry(3, HttpStatusError("u", 500)) is None  # attempts used up
+    assert policy.delay_before_retry(1, HttpStatusError("u", 404)) is None
+    assert policy.delay_before_retry(1, HttpStatusError("u", 403)) is None
+    assert policy.delay_before_retry(1, TimedOut("u", "slow")) == 1.0
+    assert policy.delay_before_retry(1, ConnectFailed("u", "refused")) == 1.0
+    assert policy.delay_before_retry(1, WrongContentType("u", "pdf")) is None
+    assert 7.0 <= policy.delay_before_retry(1, HttpStatusError("u", 429, retry_after=7)) < 7.1
+    assert policy.delay_before_retry(1, HttpStatusError("u", 429, retry_after=3600)) is None  # beyond the cap
+    jittered = RetryPolicy(base_delay=1.0, jitter=0.5)
+    delays = {jittered.delay_before_retry(1, TimedOut("u", "t")) for _ in range(20)}
+    assert len(delays) > 1 and all(0.5 <= d <= 1.5 for d in delays)
+
+
+def test_429_with_retry_after_is_waited_for(site):
+    route = flaky([Route(b"slow down", status=429, headers=(("Retry-After", "1"),))], page_route("rail"))
+    site.routes["/a/rail"] = route
+    with fetcher() as f:
+        response = f.get_page(site.url("/a/rail"))
+    assert response.status == 200 and b"night trains" in response.body
+    assert len(route.times) == 2 and route.times[1] - route.times[0] >= 0.95
+
+
+def test_5xx_is_retried_then_reported_with_the_attempts(site):
+    site.routes["/a/down"] = Route(b"oops", status=503)
+    with fetcher() as f, pytest.raises(HttpStatusError) as caught:
+        f.get_page(site.url("/a/down"))
+    assert caught.value.status == 503 and caught.value.attempts == 3
+    assert len(site.requests_to("/a/down")) == 3
+
+
+@pytest.mark.parametrize("status", [400, 401, 403, 404, 410])
+def test_other_4xx_are_not_retried(site, status):
+    site.routes["/a/gone"] = Route(b"no", status=status)
+    with fetcher() as f, pytest.raises(HttpStatusError):
+        f.get_page(site.url("/a/gone"))
+    assert len(site.requests_to("/a/gone")) == 1
+
+
+def test_retry_after_beyond_the_cap_gives_up_at_once(site):
+    site.routes["/a/later"] = Route(b"", status=503, headers=(("Retry-After", "3600"),))
+    with fetcher() as f, pytest.raises(HttpStatusError) as caught:
+        f.get_page(site.url("/a/later"))
+    assert caught.value.retry_after == 3600 and len(site.requests_to("/a/later")) == 1
+
+
+def test_a_slow_server_times_out(site):
+    site.routes["/a/slow"] = slow(page_route("rail"), 1.5)
+    started = time.monotonic()
+    with fetcher() as f, pytest.raises(TimedOut):
+        f.get_page(site.url("/a/slow"))
+    assert time.monotonic() - started < 3.0  # 3 attempts of 0.4 s plus short backoffs
+
+
+def test_a_truncated_body_is_an_error(site):
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 50000\r\n\r\n"
+    site.routes["/a/cut"] = Raw(head + article_html("rail")[:300])
+    with fetcher() as f, pytest.raises(TruncatedBody):
+        f.get_page(site.url("/a/cut"))
+
+
+def test_redirect_loops_stop(site):
+    site.routes["/loop"] = Route(b"", status=302, headers=(("Location", "/loop"),))
+    with fetcher() as f, pytest.raises(TooManyRedirects):
+        f.get_page(site.url("/loop"))
+    assert len(site.requests_to("/loop")) == 4  # the first request and max_redirects=3 more
+
+
+def test_wrong_content_types_are_refused(site):
+    site.routes["/a/doc.pdf"] = Route(b"%PDF-1.4 binary", "application/pdf")
+    site.routes["/feed.zip"] = Route(b"PK\x03\x04", "application/zip")
+    with fetcher() as f:
+        with pytest.raises(WrongContentType):
+            f.get_page(site.url("/a/doc.pdf"))
+        with pytest.raises(WrongContentType):
+            f.get_feed(site.url("/feed.zip"))
+
+
+def test_oversized_bodies_are_refused_with_or_without_a_length(site):
+    big = b"<html><body>" + b"<p>word</p>" * 20_000 + b"</body></html>"
+    site.routes["/a/declared"] = Route(big)
+    site.routes["/a/undeclared"] = Raw(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nConnection: close\r\n\r\n" + big)
+    with fetcher() as f:
+        with pytest.raises(BodyTooLarge, match="bytes exceeds"):
+            f.get_page(site.url("/a/declared"))
+        with pytest.raises(BodyTooLarge):
+            f.get_page(site.url("/a/undeclared"))
+
+
+def test_only_http_urls_are_fetched():
+    with fetcher() as f:
+        for url in ("urn:item:feed#1", "file:///etc/passwd", "ftp://example.org/x", "http://"):
+            with pytest.raises(BadUrl):
+                f.get_page(url)
+
+
+def test_robots_txt_is_honoured_and_fetched_once_per_host(site):
+    site.routes["/private/a"] = page_route("rail")
+    site.routes["/public/a"] = page_route("rail")
+    with fetcher() as f:
+        threads = [threading.Thread(target=f.get_page, args=(site.url("/public/a"),)) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with pytest.raises(RobotsDisallowed):
+            f.get_page(site.url("/private/a"))
+    assert len(site.requests_to("/robots.txt")) == 1
+    assert site.requests_to("/private/a") == []
+
+
+def test_robots_status_conventions(site):
+    site.routes["/a/page"] = page_route("rail")
+    site.routes["/robots.txt"] = Route(b"", status=404)
+    with fetcher() as f:
+        assert f.get_page(site.url("/a/page")).status == 200  # 4xx: everything allowed
+    site.routes["/robots.txt"] = Route(b"", status=503)
+    with fetcher() as f, pytest.raises(RobotsDisallowed, match="503"):
+        f.get_page(site.url("/a/page"))  # 5xx: the site is off limits for this run
+
+    def unreachable(url: str):
+        raise ConnectFailed(url, "refused")
+
+    assert RobotsCache(unreachable).rules_for("http://example.org/x").allows("ua", "http://example.org/x")
+
+
+def test_robots_can_be_ignored_when_configured(site):
+    site.routes["/private/a"] = page_route("rail")
+    with fetcher(respect_robots=False) as f:
+        assert f.get_page(site.url("/private/a")).status == 200
+    assert site.requests_to("/robots.txt") == []
+
+
+def test_crawl_delay_spaces_requests_to_the_host(site):
+    site.routes["/robots.txt"] = Route(b"User-agent: *\nCrawl-delay: 0.3\n", "text/plain")
+    site.routes["/a/page"] = route = flaky([], page_route("rail"))
+    with fetcher() as f:
+        for _ in range(3):
+            f.get_page(site.url("/a/page"))
+        assert f.gate.delay_of(site.url("/")) == pytest.approx(0.3)
+    gaps = [b - a for a, b in zip(route.times, route.times[1:], strict=False)]
+    assert len(gaps) == 2 and min(gaps) >= 0.28
+
+
+def test_per_host_concurrency_limit_holds_under_threads(site):
+    in_flight = {"now": 0, "max": 0}
+    lock = threading.Lock()
+
+    def counting(handler):
+        with lock:
+            in_flight["now"] += 1
+            in_flight["max"] = max(in_flight["max"], in_flight["now"])
+        time.sleep(0.15)
+        with lock:
+            in_flight["now"] -= 1
+        return page_route("rail")
+
+    site.routes["/a/page"] = counting
+    with fetcher(per_host_concurrency=2, respect_robots=False) as f:
+        threads = [threading.Thread(target=f.get_page, args=(site.url("/a/page"),)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert in_flight["max"] == 2
+
+
+def test_host_gate_minimum_delay_without_sleeping_for_real():
+    clock = {"t": 100.0}
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock["t"] += seconds
+
+    gate = HostGate(concurrency=1, min_delay=2.0, clock=lambda: clock["t"], sleep=sleep)
+    for _ in range(3):
+        with gate.slot("http://a.example/x"):
+            pass
+    with gate.slot("http://b.example/x"):  # another host does not wait
+        pass
+    assert slept == [2.0, 2.0]
+    gate.defer("http://a.example/", 30)
+    with gate.slot("http://a.example/y"):
+        pass
+    assert slept[-1] == pytest.approx(30.0)
+
+
+def test_declared_charset_decodes_the_page(site):
+    latin = "<html><body><p>Gr\u00fc\u00dfe aus K\u00f6ln, caf\u00e9 cr\u00e8me</p></body></html>".encode("latin-1")
+    site.routes["/a/latin"] = Route(latin, "text/html; charset=ISO-8859-1")
+    site.routes["/a/lying"] = Route(latin, "text/html; charset=utf-8")
+    site.routes["/a/unknown"] = Route(latin, "text/html; charset=x-no-such-charset")
+    with fetcher(respect_robots=False) as f:
+        assert "K\u00f6ln" in f.get_page(site.url("/a/latin")).text_or_bytes()
+        # A wrong declaration leaves the bytes for the extractor's own detection.
+        assert isinstance(f.get_page(site.url("/a/lying")).text_or_bytes(), bytes)
+        assert isinstance(f.get_page(site.url("/a/unknown")).text_or_bytes(), bytes)
