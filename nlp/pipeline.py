@@ -8,10 +8,11 @@ from typing import Any
 import spacy
 from spacy.language import Language
 
+from saidwhat.errors import SaidwhatError
 from saidwhat.records import Analysis
 
 
-class ModelNotInstalled(RuntimeError):
+class ModelNotInstalled(SaidwhatError):
     """The configured spaCy model is not an installed package."""
 
     def __init__(self, model: str) -> None:

