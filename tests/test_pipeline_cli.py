@@ -137,7 +137,8 @@ def guardian_site() -> Iterator[LocalSite]:
     feed = feed.replace(b"https://www.theguardian.com", b"{{BASE_URL}}")
     routes: dict = {"/us.rss": Route(feed, "application/rss+xml")}
     for i, path in enumerate(re.findall(rb"<link>\{\{BASE_URL\}\}(/[^<]+)</link>", feed)):
-        routes[path.decode()] = Route(gzip.open(pages[i % len(pages)]).read())
+        with gzip.open(pages[i % len(pages)]) as page:
+            routes[path.decode()] = Route(page.read())
     with LocalSite(routes) as site:
         yield site
 

@@ -36,7 +36,8 @@ RSS = b"""<?xml version="1.0" encoding="utf-8"?>
 <description><![CDATA[<p>&ldquo;The door is open,&rdquo; Peskov said.</p>]]></description></item>
 <item><title>Duplicate guid</title><link>https://example.com/b</link><guid>a</guid></item>
 <item><title>No link, no date</title><description>Summary only.</description></item>
-<item><title>From the future</title><link>https://example.com/c</link><pubDate>Mon, 12 Jan 2099 09:00:00 GMT</pubDate></item>
+<item><title>From the future</title><link>https://example.com/c</link>
+<pubDate>Mon, 12 Jan 2099 09:00:00 GMT</pubDate></item>
 </channel></rss>"""
 
 
