@@ -40,6 +40,7 @@ _TITLE_NOUNS = {
 _TRIM = " \t\n,;:-–—"
 # Reporting verbs that, coordinated after a complement, start a new statement.
 _CONTINUING_VERBS = {"add", "say", "tell", "note", "explain", "continue", "insist"}
+_COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
 _TIME_WORDS = {
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday",
@@ -92,6 +93,11 @@ class RuleSettings:
     merge_floating: bool = False
 
 
+def _content_words(text: str) -> list[str]:
+    """Words outside quotation marks that say something (not a bare 'that')."""
+    return [w for w in re.findall(r"\w+", text.lower()) if w not in _COMPLEMENTIZERS]
+
+
 def _overlap(a: Span, b: Span) -> int:
     return max(0, min(a[1], b[1]) - max(a[0], b[0]))
 
@@ -111,7 +117,7 @@ class DocRules:
         self.quotes = [q for q in find_quotes(self.text) if not self._is_title(q)]
         self._quote_pieces = sorted(span for q in self.quotes for span in q.spans)
         self._piece_starts = [s for s, _ in self._quote_pieces]
-        self.speakers = SpeakerResolver(doc, lex)
+        self.speakers = SpeakerResolver(doc, lex, self.in_quote)
 
     # ------------------------------------------------------------ positions
     def in_quote(self, pos: int) -> bool:
@@ -166,6 +172,8 @@ class DocRules:
             return None
         if lemma == "call" and token.dep_ == "acl" and token.tag_ == "VBN":
             return None  # "a super PAC called Our Principles" names, it does not report
+        if self._is_question(token):
+            return None  # "Did Trump say he was meeting Putin?" asks, it does not report
         end = max([token, *particles], key=lambda t: t.i)
         quote_only = lemma not in self.lex.speech_verbs
         subject = self._subject(token)
@@ -175,6 +183,13 @@ class DocRules:
         if content is not None and subject is not None and content[0] <= subject.idx < content[1]:
             content = None  # the parser mixed up speaker and content: trust only a quotation here
         return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only)
+
+    @staticmethod
+    def _is_question(verb: Token) -> bool:
+        """An inverted do-support question: 'did X say ...?'."""
+        subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        return subject is not None and any(
+            c.dep_ == "aux" and c.lower_ in ("did", "does", "do") and c.i < subject.i for c in verb.children)
 
     def _after_quote(self, verb: Token) -> bool:
         """'"...," said Carson': a verb right after a closing quotation reports that quotation."""
@@ -216,8 +231,8 @@ class DocRules:
             return None
         head = verb.head
         if verb.dep_ in ("relcl", "acl") and head.pos_ in ("NOUN", "PROPN"):
-            return head  # "officials familiar with the talks, saying ..."
-        if verb.dep_ == "conj" and head.dep_ == "ccomp" and self.lex.is_cue_verb(head.head.lemma_.lower()):
+            return None if self.in_quote(head.idx) else head  # "officials familiar with the talks, saying ..."
+        if verb.dep_ in ("conj", "advcl") and head.dep_ == "ccomp" and self.lex.is_cue_verb(head.head.lemma_.lower()):
             # 'X said it was too early but added ...': misattached to the complement's verb.
             return self._syntactic_subject(head.head, depth + 1)
         if verb.dep_ in ("conj", "xcomp", "advcl", "pcomp") and head.pos_ in ("VERB", "AUX"):
@@ -252,7 +267,11 @@ class DocRules:
         return token
 
     def _span_of_tokens(self, first: Token, last: Token) -> Span | None:
+        """Character span from ``first`` to ``last``, trimmed, never past the paragraph end."""
         start, end = first.idx, last.idx + len(last.text)
+        para = self.paragraphs[self.para_of(start)] if self.paragraphs else (start, end)
+        if para[0] <= start < para[1] < end and not self.in_quote(para[1] - 1):
+            end = para[1]  # parse trees can run over a line break; a statement does not
         while start < end and self.text[start] in _TRIM:
             start += 1
         while end > start and self.text[end - 1] in _TRIM:
@@ -322,9 +341,6 @@ class DocRules:
         drafts += self._direct_quotes(free, consumed)
         drafts.sort(key=lambda d: d.start)
         drafts = self._continuations(drafts, consumed)
-        for draft in drafts:
-            if draft.speaker is not None:
-                self.speakers.note_speaker(draft.speaker)
         return drafts
 
     def _reported_speech(self, cues: list[Cue]) -> tuple[list[Draft], set[int], set[int]]:
@@ -334,10 +350,11 @@ class DocRules:
                 continue
             span = cue.content
             quoted = self._quoted_chars(span)
-            outside = count_words(self._unquoted_text(span))
-            if quoted and outside < self.settings.min_indirect_words:
-                continue  # content is essentially a quotation: the direct pass takes it
-            if outside < self.settings.min_indirect_words:
+            unquoted = self._unquoted_text(span)
+            outside = count_words(unquoted)
+            if quoted and not _content_words(unquoted):
+                continue  # content is the quotation itself: the direct pass takes it
+            if outside < self.settings.min_indirect_words and not quoted:
                 continue
             kind = "indirect"
             for qi, quote in enumerate(self.quotes):

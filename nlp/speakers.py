@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from spacy.tokens import Doc, Span, Token
@@ -31,8 +32,8 @@ _FIRST_PERSON = {"i", "we", "me", "us"}
 _INDEFINITE_DETS = {"a", "an", "some", "several", "many", "most", "few", "other", "another", "one", "two",
                     "three", "four", "five", "various", "numerous", "multiple", "any", "no"}
 _EDGE_PUNCT_RE = re.compile(r"^[\W_]+|[\W_]+$")
-# How far back (in characters) a pronoun or role noun may find its antecedent.
-_SALIENCE_WINDOW = 2500
+# How many sentences back a pronoun may find its antecedent.
+_SALIENCE_SENTENCES = 4
 
 
 def clean_name_tokens(words: list[str], lex: Lexicon) -> tuple[list[str], list[str]]:
@@ -52,6 +53,7 @@ class PersonMention:
     start: int
     canonical: str
     salient: bool
+    sent: int = 0
 
 
 @dataclass
@@ -119,24 +121,23 @@ class NameIndex:
     def gender_of(self, canonical: str) -> str | None:
         return self.genders.get(canonical)
 
-    def resolve_pronoun(self, pronoun: str, pos: int, speakers: list[tuple[int, str]]) -> str | None:
-        """The most salient compatible person before ``pos`` for he/she (None when unsure)."""
+    def pick_antecedent(self, pronoun: str, pos: int, sent: int, mentions: list[PersonMention]) -> str | None:
+        """Hobbs-like salience: the nearest earlier subject in the pronoun's own sentence, else
+        the first subject (or last mention) of the closest previous sentence with a compatible person."""
         gender = _PRONOUN_GENDER.get(pronoun.lower())
         if gender is None:
             return None
-        candidates = [(m.start, m.canonical, m.salient) for m in self.mentions if m.start < pos]
-        candidates += [(start, name, True) for start, name in speakers if start < pos]
-        candidates.sort()
-        fallback = None
-        for start, name, salient in reversed(candidates):
-            if pos - start > _SALIENCE_WINDOW:
-                break
-            if self.genders.get(name, gender) != gender:
+        for sent_index in range(sent, sent - _SALIENCE_SENTENCES - 1, -1):
+            candidates = [m for m in mentions if m.sent == sent_index and m.start < pos
+                          and self.genders.get(m.canonical, gender) == gender]
+            subjects = [m for m in candidates if m.salient]
+            if sent_index == sent:
+                if subjects:
+                    return subjects[-1].canonical
                 continue
-            if salient:
-                return name
-            fallback = fallback or name
-        return fallback
+            if candidates:
+                return (subjects[0] if subjects else candidates[-1]).canonical
+        return None
 
     def resolve_role(self, head_lemma: str, modifiers: set[str], pos: int) -> str | None:
         """'the president' / 'the Russian leader' -> the latest person introduced with that role."""
@@ -219,17 +220,44 @@ def _span_of(tokens: list[Token]) -> tuple[int, int]:
 class SpeakerResolver:
     """Turns subject tokens into Speakers for one document."""
 
-    def __init__(self, doc: Doc, lex: Lexicon) -> None:
+    def __init__(self, doc: Doc, lex: Lexicon, in_quote: Callable[[int], bool] = lambda pos: False) -> None:
         self.doc = doc
         self.lex = lex
         self.ents = EntityLookup(doc)
         self.names = NameIndex.from_doc(doc, lex)
-        self.speakers: list[tuple[int, str]] = []  # (start, canonical) of resolved person speakers
         self._starts = [t.idx for t in doc]
+        self._pronoun_names = self._chain_pronouns(in_quote)
 
-    def note_speaker(self, speaker: Speaker) -> None:
-        if speaker.kind == "person" and speaker.name:
-            self.speakers.append((speaker.start, speaker.name))
+    def _chain_pronouns(self, in_quote: Callable[[int], bool]) -> dict[int, str | None]:
+        """Resolve every he/she/his/her of the text in order; resolved subject pronouns become
+        mentions themselves, so "He ... He said" chains back to the name.  Mentions inside
+        quotations are not antecedents for the narrator's pronouns."""
+        sent_of = {}
+        for i, sent in enumerate(self.doc.sents):
+            for token in sent:
+                sent_of[token.i] = i
+        by_start = {m.start: m for m in self.names.mentions}
+        mentions: list[PersonMention] = []
+        resolved: dict[int, str | None] = {}
+        for token in self.doc:
+            quoted = in_quote(token.idx)
+            mention = by_start.get(token.idx)
+            if mention is None and token.ent_type_ != "PERSON" and self._known_person(token):
+                # A known last name the NER missed ("Trump" tagged as a verb) still counts.
+                salient = token.dep_ in ("nsubj", "nsubjpass")
+                mention = PersonMention(token.idx, self.names.canonical([token.text]), salient)
+            if mention is not None and not quoted:
+                mention.sent = sent_of[token.i]
+                mentions.append(mention)
+            if token.lower_ not in _PRONOUN_GENDER or quoted:
+                continue
+            name = self.names.pick_antecedent(token.lower_, token.idx, sent_of[token.i], mentions)
+            resolved[token.i] = name
+            if name:
+                self.names.genders.setdefault(name, _PRONOUN_GENDER[token.lower_])
+                if token.dep_ in ("nsubj", "nsubjpass"):
+                    mentions.append(PersonMention(token.idx, name, True, sent_of[token.i]))
+        return resolved
 
     def from_token(self, token: Token) -> Speaker | None:
         """Describe the speaker whose head token is ``token``."""
@@ -244,9 +272,17 @@ class SpeakerResolver:
         ent = self.ents.get(token)
         if ent is None:
             ent = self._entity_in_np(token)
-        if ent is not None:
+        if ent is not None and not (ent.label_ != "PERSON" and self._known_person(ent.root)):
             return self._named(ent, token)
+        if self._known_person(token):
+            # "Trump" tagged ORG (or not tagged): a last name already seen as a person's name.
+            name = self.names.canonical([token.text])
+            end = token.idx + len(token.text)
+            return Speaker(token.idx, end, token.text, name, "person")
         return self._nominal(token)
+
+    def _known_person(self, token: Token) -> bool:
+        return token.text[:1].isupper() and token.lower_ in self.names.full_forms
 
     def _person_ent(self, token: Token) -> Span | None:
         ent = self.ents.get(token)
@@ -286,9 +322,7 @@ class SpeakerResolver:
 
     def _pronoun(self, token: Token) -> Speaker:
         start, end = token.idx, token.idx + len(token.text)
-        name = self.names.resolve_pronoun(token.lower_, start, self.speakers)
-        if token.lower_ in ("they", "it", "we") and self.speakers:
-            name = None
+        name = self._pronoun_names.get(token.i)
         return Speaker(start, end, token.text, name, "person" if name else "pronoun")
 
     def _nominal(self, head: Token) -> Speaker:
