@@ -22,6 +22,7 @@ from saidwhat.config import Config, find_config, load_config
 from saidwhat.digest_files import chart_png, csv_bytes, write_atomic
 from saidwhat.errors import SaidwhatError
 from storage import Store
+from storage.analyst import Analyst
 from storage.digest import (
     SPEAKER_COLUMNS,
     STATEMENT_COLUMNS,
@@ -87,12 +88,12 @@ def digest(
     logger = get_run_logger()
     config = analyst_config(config_path, db_path)
     iso = IsoWeek.parse(week) if week else IsoWeek.last_complete()
-    if topic and config.topics:
-        config.topic(topic)  # an unknown topic is a typo: say which ones exist
     out = Path(out_dir) if out_dir else config.digest.out_dir / (topic or "")
     store = Store(config.storage.path, config.storage.lock_patience_seconds)
     if not store.path.exists():
         raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
+    if topic:  # an unknown topic is a typo: say which ones exist
+        Analyst(store).check_topic(topic, [t.name for t in config.topics])
     rows = query_week(store, iso, topic)
     files = write_files(rows, iso, topic, out, excel)
     speakers = len({r["speaker"] for r in rows if r["speaker"]})

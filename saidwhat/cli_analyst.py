@@ -63,8 +63,8 @@ def speakers(
 ) -> None:
     """Speakers, canonical across articles, with aliases and counts (most statements first)."""
     analyst, settings = _analyst(config, db)
-    if about and settings.topics:
-        settings.topic(about)
+    if about:
+        analyst.check_topic(about, [t.name for t in settings.topics])
     rows = analyst.speakers(about=about, limit=limit)
     columns = [c for c in (SPEAKER_COLUMNS if fmt is not OutputFormat.table else SPEAKER_TABLE_COLUMNS)
                if not (about and c in ("aliases", "topics"))]  # fmt: skip

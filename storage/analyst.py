@@ -13,6 +13,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from saidwhat.errors import SaidwhatError
 from storage.store import Store
 
 # What `saidwhat snapshot` exports: the analysts' views and the tables behind them.
@@ -109,6 +110,21 @@ class Analyst:
                 con.execute("SELECT count(*) FROM articles WHERE extractor_version IS NULL").fetchone()[0]
             )
         return counts
+
+    def stored_topics(self) -> list[str]:
+        """Topic names that tag at least one stored statement."""
+        with self.db.connect(read_only=True) as con:
+            rows = con.execute("SELECT DISTINCT unnest(topics) AS t FROM statements ORDER BY t").fetchall()
+        return [r[0] for r in rows]
+
+    def check_topic(self, topic: str, configured: list[str]) -> None:
+        """A topic is known if the config defines it or stored statements carry it; else a one-line error."""
+        if topic in configured:
+            return
+        stored = self.stored_topics()
+        if topic not in stored:
+            known = ", ".join(sorted(set(configured) | set(stored))) or "none"
+            raise SaidwhatError(f"unknown topic {topic!r}: known topics are {known}")
 
     # ---------------------------------------------------------------- retag
     def articles_with_statements(self, after: str | None, limit: int) -> list[StoredArticle]:

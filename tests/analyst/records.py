@@ -9,7 +9,10 @@ from saidwhat.records import Analysis, Article, EntityMention, SpeakerType, Stat
 from storage.store import AnalysedArticle, article_id_for
 
 
-def article(slug: str, text: str, title: str, published: datetime | None, publisher: str = "Wire One") -> Article:
+def article(
+    slug: str, text: str, title: str, published: datetime | None, publisher: str = "Wire One",
+    fetched: datetime | None = None,
+) -> Article:  # fmt: skip
     url = f"https://news.example/{slug}"
     return Article(
         article_id=article_id_for(url),
@@ -21,7 +24,7 @@ def article(slug: str, text: str, title: str, published: datetime | None, publis
         authors=(),
         publisher=publisher,
         published_at=published,
-        fetched_at=datetime(2026, 1, 30, 12, 0, tzinfo=UTC),
+        fetched_at=fetched or datetime(2026, 1, 30, 12, 0, tzinfo=UTC),
         text=text,
         text_source=TextSource.PAGE,
         text_hash=hashlib.sha256(text.encode()).hexdigest(),
@@ -42,8 +45,10 @@ def statement(text: str, quote: str, speaker: str | None, role: str | None = Non
     )  # fmt: skip
 
 
-def analysed(art: Article, statements: list[Statement], aliases: dict[str, set[str]] | None = None,
-             persons: tuple[str, ...] = ()) -> AnalysedArticle:  # fmt: skip
+def analysed(
+    art: Article, statements: list[Statement], aliases: dict[str, set[str]] | None = None,
+    persons: tuple[str, ...] = (), topics: list[tuple[str, ...]] | None = None,
+) -> AnalysedArticle:  # fmt: skip
     mentions = []
     for name in persons:
         at = art.text.find(name)
@@ -54,4 +59,4 @@ def analysed(art: Article, statements: list[Statement], aliases: dict[str, set[s
         mentions=tuple(mentions),
         speaker_aliases={k: frozenset(v) for k, v in (aliases or {}).items()},
     )
-    return AnalysedArticle(art.article_id, analysis, tuple(() for _ in statements))
+    return AnalysedArticle(art.article_id, analysis, tuple(topics) if topics else tuple(() for _ in statements))
