@@ -1,0 +1,115 @@
+"""Topics change and the extractor improves: stored articles are re-tagged and re-analysed, never re-fetched."""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.analyst.conftest import ROOT, analyst_config
+
+ONLY_DAVOS = """[topics.davos]
+description = "Anything said at or about the Davos forum"
+all_of = [["Davos", "World Economic Forum"]]
+"""
+# The shipped moscow-meeting topic, unchanged, plus davos.
+_SHIPPED = (ROOT / "config.toml").read_text(encoding="utf-8")
+DAVOS_AND_MOSCOW = "[topics." + _SHIPPED.partition("[topics.")[2].partition("[speakers.aliases]")[0] + ONLY_DAVOS
+
+
+def _query(db: Path, sql: str) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return con.execute(sql).fetchall()
+
+
+def _articles(db: Path) -> list[tuple]:
+    return _query(db, "SELECT article_id, url, fetched_at, text_hash, text, title FROM articles ORDER BY article_id")
+
+
+@pytest.fixture()
+def no_network(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Refuse every connection except to this machine (the Prefect test server lives on loopback)."""
+    attempts: list[object] = []
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):  # type: ignore[no-untyped-def]
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and host not in ("127.0.0.1", "::1", "localhost") and not host.startswith("/"):
+            attempts.append(address)
+            raise OSError(f"network access in a test: {address}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    return attempts
+
+
+def test_retag_applies_changed_topics_without_network(
+    prefect_harness, demo_copy: Path, tmp_path: Path, cli, no_network
+) -> None:
+    before_articles = _articles(demo_copy)
+    [(moscow_before, davos_before)] = _query(
+        demo_copy,
+        "SELECT count(*) FILTER (list_contains(topics, 'moscow-meeting')),"
+        " count(*) FILTER (list_contains(topics, 'davos')) FROM statements",
+    )
+    assert moscow_before > 0 and davos_before == 0
+
+    config = analyst_config(tmp_path, topics=DAVOS_AND_MOSCOW)
+    result = json.loads(cli("retag", "--config", config, "--db", demo_copy, "--format", "jsonl").output)
+    assert result["topics"] == ["moscow-meeting", "davos"] and result["changed"] > 0
+    [(moscow_after, davos_after)] = _query(
+        demo_copy,
+        "SELECT count(*) FILTER (list_contains(topics, 'moscow-meeting')),"
+        " count(*) FILTER (list_contains(topics, 'davos')) FROM statements",
+    )
+    assert moscow_after == moscow_before  # unchanged definition, unchanged tags
+    assert davos_after > 0
+    # The new topic is found through the context too: a quote tagged davos need not say "Davos".
+    assert _query(demo_copy, "SELECT count(*) FROM said_about('davos') WHERE quote NOT ILIKE '%davos%'")[0][0] > 0
+
+    config = analyst_config(tmp_path, topics=ONLY_DAVOS)
+    cli("retag", "--config", config, "--db", demo_copy)
+    assert _query(demo_copy, "SELECT count(*) FROM said_about('moscow-meeting')") == [(0,)]
+    assert _query(demo_copy, "SELECT count(*) FROM said_about('davos')") == [(davos_after,)]
+
+    assert _articles(demo_copy) == before_articles  # nothing fetched, nothing rewritten
+    assert no_network == []
+
+
+def test_reprocess_replaces_statements_and_keeps_articles(
+    prefect_harness, demo_copy: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch, no_network
+) -> None:
+    import nlp
+
+    config = analyst_config(tmp_path)
+    before_articles = _articles(demo_copy)
+    before_ids = {r[0] for r in _query(demo_copy, "SELECT statement_id FROM statements")}
+    [(old_version,)] = _query(demo_copy, "SELECT DISTINCT extractor_version FROM statements")
+
+    # Same version: nothing to do.
+    quiet = json.loads(cli("reprocess", "--config", config, "--db", demo_copy, "--format", "jsonl").output)
+    assert quiet["articles"] == 0 and quiet["extractor_version"] == old_version
+
+    monkeypatch.setattr(nlp, "EXTRACTOR_VERSION", old_version + "-next")
+    result = json.loads(cli("reprocess", "--config", config, "--db", demo_copy, "--format", "jsonl").output)
+    assert result["articles"] == len(before_articles) and result["statements"] > 0
+    assert result["extractor_version"] == old_version + "-next"
+    assert _query(demo_copy, "SELECT DISTINCT extractor_version FROM statements") == [(old_version + "-next",)]
+    assert _query(demo_copy, "SELECT DISTINCT extractor_version FROM articles") == [(old_version + "-next",)]
+    after_ids = {r[0] for r in _query(demo_copy, "SELECT statement_id FROM statements")}
+    assert after_ids and not (after_ids & before_ids)  # every statement was replaced
+    assert len(after_ids) == result["statements"]
+    assert _articles(demo_copy) == before_articles  # article rows kept as they were
+    assert _query(demo_copy, "SELECT count(*) FROM said_about('moscow-meeting')")[0][0] > 0
+
+    again = json.loads(cli("reprocess", "--config", config, "--db", demo_copy, "--format", "jsonl").output)
+    assert again["articles"] == 0
+    everything = json.loads(
+        cli("reprocess", "--all", "--config", config, "--db", demo_copy, "--format", "jsonl").output
+    )
+    assert everything["articles"] == len(before_articles)
+    assert {r[0] for r in _query(demo_copy, "SELECT statement_id FROM statements")} == after_ids
+    assert no_network == []
