@@ -40,6 +40,9 @@ _TITLE_NOUNS = {
 _TRIM = " \t\n,;:-–—"
 # Reporting verbs that, coordinated after a complement, start a new statement.
 _CONTINUING_VERBS = {"add", "say", "tell", "note", "explain", "continue", "insist"}
+# Verbs that report a whole sentence from a comma-fenced aside: "X, he said, Y".
+_PARENTHETICAL_VERBS = {"say", "add", "note", "explain", "argue", "insist", "write", "tell", "recall", "warn",
+                        "contend", "acknowledge", "predict", "claim", "suggest", "conclude"}
 _COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
 _TIME_WORDS = {
@@ -60,6 +63,7 @@ class Cue:
     subject: Token | None
     content: Span | None
     quote_only: bool = False
+    gap: Span | None = None  # a parenthetical "he said" inside the content, cut out of it
 
 
 @dataclass
@@ -157,7 +161,8 @@ class DocRules:
             if source is None:
                 source = next((c for c in token.children if c.dep_ == "pobj"), None)
             end = to.idx + len(to.text)
-            return Cue(token, token.idx, end, "according to", source, self._according_content(token, to))
+            content, gap = self._according_content(token, to)
+            return Cue(token, token.idx, end, "according to", source, content, gap=gap)
         if token.pos_ == "NOUN" and token.lemma_.lower() in self.lex.speech_nouns:
             return self._noun_cue(token)
         if token.pos_ != "VERB":
@@ -177,12 +182,37 @@ class DocRules:
         end = max([token, *particles], key=lambda t: t.i)
         quote_only = lemma not in self.lex.speech_verbs
         subject = self._subject(token)
-        content = None
+        content, gap = None, None
         if not quote_only and not self._after_quote(token):
             content = self._verb_content(token, lemma)
-        if content is not None and subject is not None and content[0] <= subject.idx < content[1]:
+            parenthetical = self._parenthetical(token, subject)
+            if parenthetical is not None:
+                content, gap = parenthetical
+        if gap is None and content is not None and subject is not None and content[0] <= subject.idx < content[1]:
             content = None  # the parser mixed up speaker and content: trust only a quotation here
-        return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only)
+        return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only, gap)
+
+    def _parenthetical(self, verb: Token, subject: Token | None) -> tuple[Span, Span] | None:
+        """'The good news, Woolson said, is that ...': a comma-fenced 'X said' inside the sentence
+        reports the whole sentence around it.  Returns (content hull, the fenced frame)."""
+        if subject is None or verb.lemma_.lower() not in _PARENTHETICAL_VERBS:
+            return None
+        if subject.i < verb.i:
+            first, last = subject.left_edge.i, verb.i
+        else:
+            first, last = verb.i, subject.right_edge.i
+        while last + 1 < verb.sent.end and self.doc[last + 1].dep_ in ("npadvmod", "advmod", "prt"):
+            last += 1  # "said Tuesday,"
+        sent = verb.sent
+        if first - 1 <= sent.start or last + 1 >= sent.end - 1:
+            return None
+        before, after = self.doc[first - 1], self.doc[last + 1]
+        if before.text != "," or after.text != ",":
+            return None
+        content = self._trim((sent.start_char, sent.end_char))
+        if content is None:
+            return None
+        return content, (before.idx, after.idx + 1)
 
     @staticmethod
     def _is_question(verb: Token) -> bool:
@@ -312,18 +342,19 @@ class DocRules:
                 return self.doc[end]
         return head.right_edge
 
-    def _according_content(self, according: Token, to: Token) -> Span | None:
-        """'X did Y, according to Z': the clause the phrase attaches to, minus the phrase."""
-        head = according.head
-        while head.dep_ not in ("ROOT",) and head.head != head and head.pos_ not in ("VERB", "AUX"):
-            head = head.head
+    def _according_content(self, according: Token, to: Token) -> tuple[Span | None, Span | None]:
+        """'X did Y, according to Z': the sentence around the phrase (which scopes over the
+        whole sentence, not just the verb it hangs on).  Returns (content, phrase gap)."""
         sent = according.sent
-        phrase = (according.left_edge.idx, max(to.right_edge.idx + len(to.right_edge.text),
-                                                according.right_edge.idx + len(according.right_edge.text)))
-        clause = (head.left_edge.idx, head.right_edge.idx + len(head.right_edge.text))
-        clause = (max(clause[0], sent.start_char), min(clause[1], sent.end_char))
-        span = (clause[0], phrase[0]) if phrase[0] - clause[0] >= clause[1] - phrase[1] else (phrase[1], clause[1])
-        return self._trim(span)
+        last = max(to.right_edge, according.right_edge, key=lambda t: t.i)
+        phrase = (according.idx, last.idx + len(last.text))
+        if self.in_quote(phrase[1] - 1):
+            return None, None
+        before = self._trim((sent.start_char, phrase[0]))
+        after = self._trim((phrase[1], sent.end_char))
+        if before and after:
+            return (before[0], after[1]), phrase  # "X, according to Z, did Y"
+        return before or after, None
 
     def _trim(self, span: Span) -> Span | None:
         start, end = span
@@ -367,7 +398,10 @@ class DocRules:
                         kind = "mixed"
             if cue.lemma == "according to":
                 kind = "according_to" if kind == "indirect" else kind
-            drafts.append(Draft(kind, [span], cue, self._speaker(cue)))
+            spans = [span]
+            if cue.gap is not None and span[0] < cue.gap[0] and cue.gap[1] < span[1]:
+                spans = [p for p in (self._trim((span[0], cue.gap[0])), self._trim((cue.gap[1], span[1]))) if p]
+            drafts.append(Draft(kind, spans, cue, self._speaker(cue)))
             used.add(id(cue))
         return drafts, consumed, used
 
