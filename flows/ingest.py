@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from prefect import flow, get_run_logger
+from prefect.runtime import deployment as prefect_deployment
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Completed, Failed
 
@@ -105,7 +106,11 @@ def ingest(
     """Poll every feed, store new articles once, attribute their statements."""
     config = settings_for(config_path, db_path, feed_urls, feeds, fetch_overrides)
     store = Store(config.storage.path, config.storage.lock_patience_seconds)
-    with one_ingest_at_a_time(store):
+    with ExitStack() as held:
+        try:
+            held.enter_context(one_ingest_at_a_time(store))
+        except DatabaseLocked as exc:  # an expected refusal: the state's message, not a traceback
+            return Failed(message=str(exc), data=exc)
         return ingest_once(store, config)
 
 
@@ -305,14 +310,14 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
 def one_ingest_at_a_time(store: Store) -> Iterator[None]:
     """Overlapping runs queue, then give up in one clear line after the lock patience.
 
-    With a Prefect server configured, the global concurrency limit
-    ``saidwhat-ingest`` (created by `saidwhat serve`) queues runs across
-    workers; an exclusive lock file next to the database always does so on
-    this machine, with or without Prefect.
+    A deployment's run (`saidwhat serve`, or a worker) takes the Prefect
+    global concurrency limit ``saidwhat-ingest`` that `serve` creates, so
+    runs queue across workers; an exclusive lock file next to the database
+    always does so on this machine, with or without Prefect.
     """
     patience = store.db.lock_patience_seconds
     with ExitStack() as stack:
-        if PREFECT_API_URL.value():
+        if PREFECT_API_URL.value() and prefect_deployment.id:  # a scheduled run of `saidwhat serve`
             from prefect.concurrency.sync import concurrency
 
             try:
