@@ -183,8 +183,12 @@ class Spool:
             try:
                 with path.open(encoding="utf-8") as handle:
                     head = json.loads(handle.readline())
-            except (OSError, ValueError):
-                log.warning("spool file %s is unreadable; left in place", path)
+            except OSError:
+                continue  # gone meanwhile (another process wrote it)
+            except ValueError:
+                failed = path.with_name(path.name + ".failed")
+                os.replace(path, failed)
+                log.error("spool file %s is not a spooled write; moved to %s", path, failed.name)
                 continue
             if head.get("database") == self.database:
                 found.append(path)
