@@ -209,6 +209,8 @@ class DocRules:
         before, after = self.doc[first - 1], self.doc[last + 1]
         if before.text != "," or after.text != ",":
             return None
+        if self.in_quote(self.doc[last + 2].idx if last + 2 < len(self.doc) else after.idx):
+            return None  # 'Putin leaned in and said, "Next time in Moscow."' introduces a quotation
         content = self._trim((sent.start_char, sent.end_char))
         if content is None:
             return None
