@@ -48,6 +48,8 @@ _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
 _TIME_WORDS = {
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday",
     "tonight", "week", "month", "year", "morning", "afternoon", "evening", "night", "time", "day",
+    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+    "november", "december", "p.m.", "a.m.",
 }
 _SENTENCE_END_RE = re.compile(r"""[.!?…]['"”’]*\s*$""")
 
@@ -243,6 +245,8 @@ class DocRules:
     def _subject(self, verb: Token) -> Token | None:
         """The speaker head of a reporting verb: its syntactic subject, else the adjacent name."""
         subject = self._syntactic_subject(verb, 0)
+        if subject is not None and self.para_of(subject.idx) != self.para_of(verb.idx):
+            subject = None  # "9:30 p.m.\n\nDonald Trump says": sentence split missed the line break
         if subject is not None or any(c.dep_ == "auxpass" for c in verb.children):
             return subject
         return self._adjacent_subject(verb)
@@ -256,9 +260,7 @@ class DocRules:
             if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and not passive):
                 if self.in_quote(child.idx):
                     return None  # the parser took a word of the quotation: not the speaker
-                if child.tag_ in ("WP", "WDT") and verb.dep_ == "relcl":
-                    return verb.head  # "Smith, who said ..."
-                return child
+                return child  # a relative "who" is resolved by the SpeakerResolver
         if passive or depth > 3:
             return None
         head = verb.head
@@ -285,8 +287,9 @@ class DocRules:
                     break
                 if token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in _TIME_WORDS:
                     return self._np_head(token)
-                if token.pos_ not in ("ADV", "DET", "ADJ", "AUX", "PART", "ADP", "NUM") and step == 1:
-                    break
+                if step == 1 and (token.pos_ not in ("ADV", "DET", "ADJ", "AUX", "PART", "NUM")
+                                  or verb.lemma_ in ("tell", "ask")):
+                    break  # "said in a statement", "told reporters": not the speaker
                 i += step
         return None
 

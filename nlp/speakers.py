@@ -261,6 +261,8 @@ class SpeakerResolver:
 
     def from_token(self, token: Token) -> Speaker | None:
         """Describe the speaker whose head token is ``token``."""
+        if token.tag_ in ("WP", "WDT") and token.head.dep_ in ("relcl", "acl") and token.head.head.i != token.i:
+            return self._relative(token)
         if token.pos_ == "PRON" or token.lower_ in _PRONOUN_GENDER or token.lower_ in _FIRST_PERSON:
             return self._pronoun(token)
         # "the Kremlin spokesman, Dmitry Peskov": the apposition carries the name.
@@ -280,6 +282,17 @@ class SpeakerResolver:
             end = token.idx + len(token.text)
             return Speaker(token.idx, end, token.text, name, "person")
         return self._nominal(token)
+
+    def _relative(self, token: Token) -> Speaker | None:
+        """'Jeb Bush, who announced ...': the mention is 'who', the speaker its antecedent."""
+        antecedent = token.head.head
+        if antecedent.tag_ in ("WP", "WDT") or antecedent.pos_ not in ("NOUN", "PROPN", "PRON"):
+            return None
+        speaker = self.from_token(antecedent)
+        if speaker is None:
+            return None
+        end = token.idx + len(token.text)
+        return Speaker(token.idx, end, token.text, speaker.name, speaker.kind, speaker.role)
 
     def _known_person(self, token: Token) -> bool:
         return token.text[:1].isupper() and token.lower_ in self.names.full_forms
