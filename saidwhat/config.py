@@ -69,11 +69,19 @@ class DigestSettings:
 
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
-    """Every group in ``all_of`` must match somewhere in the statement or its context."""
+    """Every group in ``all_of`` must match somewhere in the statement or its context.
+
+    ``patterns`` (optional) are spaCy Matcher token patterns, each stored as a
+    JSON string; when given, at least one of them must match as well. They are
+    matched on tokens of a blank English tokenizer, so they use token
+    attributes such as LOWER, ORTH, TEXT, SHAPE, IS_TITLE, LIKE_NUM, and the
+    IN / REGEX / OP operators -- not LEMMA, POS or ENT_TYPE.
+    """
 
     name: str
     description: str
     all_of: tuple[tuple[str, ...], ...]
+    patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,25 +234,45 @@ def _topics(raw_topics: Any, where: str) -> tuple[TopicSpec, ...]:
     for name, spec in raw_topics.items():
         if not isinstance(spec, dict):
             raise ConfigError(f"{where}: [topics.{name}] must be a table with all_of = [[...], ...]")
-        groups = spec.get("all_of")
+        extra = set(spec) - {"all_of", "description", "patterns"}
+        if extra:
+            raise ConfigError(
+                f"{where}: [topics.{name}] has unknown key {sorted(extra)[0]}; expected all_of, patterns, description"
+            )
+        groups = spec.get("all_of", [] if "patterns" in spec else None)
         if (
             not isinstance(groups, list)
-            or not groups
+            or (not groups and "patterns" not in spec)
             or not all(isinstance(g, list) and g and all(isinstance(p, str) and p.strip() for p in g) for g in groups)
         ):
             raise ConfigError(
                 f"{where}: [topics.{name}] all_of must be a list of non-empty lists of phrases, "
                 'e.g. all_of = [["summit", "meeting"], ["Moscow"]]'
             )
-        extra = set(spec) - {"all_of", "description"}
-        if extra:
-            raise ConfigError(
-                f"{where}: [topics.{name}] has unknown key {sorted(extra)[0]}; expected all_of, description"
-            )
+        patterns = _patterns(spec.get("patterns", []), f"{where}: [topics.{name}] patterns")
+        if not groups and not patterns:
+            raise ConfigError(f"{where}: [topics.{name}] needs all_of or patterns (with neither it tags everything)")
         topics.append(
-            TopicSpec(name=name, description=str(spec.get("description", "")), all_of=tuple(tuple(g) for g in groups))
+            TopicSpec(
+                name=name,
+                description=str(spec.get("description", "")),
+                all_of=tuple(tuple(g) for g in groups),
+                patterns=patterns,
+            )
         )
     return tuple(topics)
+
+
+def _patterns(raw: Any, where: str) -> tuple[str, ...]:
+    """spaCy Matcher patterns (lists of token tables), kept as JSON strings; nlp/topics.py checks the attributes."""
+    import json
+
+    example = 'e.g. patterns = [[{LOWER = "next"}, {LOWER = "time"}]]'
+    if not isinstance(raw, list) or not all(
+        isinstance(p, list) and p and all(isinstance(t, dict) for t in p) for p in raw
+    ):
+        raise ConfigError(f"{where} must be a list of token patterns (lists of tables), {example}")
+    return tuple(json.dumps(p, sort_keys=True, ensure_ascii=False) for p in raw)
 
 
 def _aliases(raw_speakers: Any, where: str) -> dict[str, str]:
