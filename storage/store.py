@@ -381,13 +381,19 @@ class Store:
         return statements.num_rows
 
     def set_config_aliases(self, aliases: dict[str, str]) -> None:
-        if not aliases:
-            return
+        """Make the 'config' rows of speaker_aliases exactly ``aliases`` ([speakers.aliases] in config.toml)."""
         with self.db.transaction() as con:
-            con.executemany(
-                "INSERT INTO speaker_aliases VALUES (?, ?, 'config')"
-                " ON CONFLICT (alias) DO UPDATE SET canonical = excluded.canonical, source = 'config'",
-                [[alias, canonical] for alias, canonical in aliases.items()],
+            con.register("config_aliases", pa.table({
+                "alias": list(aliases), "canonical": list(aliases.values()),
+            }, schema=pa.schema([("alias", pa.string()), ("canonical", pa.string())])))  # fmt: skip
+            # An alias removed from the config stops applying.
+            con.execute(
+                "DELETE FROM speaker_aliases WHERE source = 'config'"
+                " AND alias NOT IN (SELECT alias FROM config_aliases)"
+            )
+            con.execute(
+                "INSERT INTO speaker_aliases SELECT alias, canonical, 'config' FROM config_aliases"
+                " ON CONFLICT (alias) DO UPDATE SET canonical = excluded.canonical, source = 'config'"
             )
 
     # --------------------------------------------------------------- queries
@@ -420,9 +426,9 @@ def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
         clauses.append("list_contains(topics, ?)")
         params.append(where.topic)
     if where.speaker:
-        # Matches the canonical name, any stored alias of it, or a word of it.
+        # Matches the canonical name, any name that resolves to it, or a word of it (as the said_by macro).
         clauses.append(
-            "(speaker ILIKE ? OR speaker IN (SELECT canonical FROM speaker_aliases WHERE alias ILIKE ?)"
+            "(speaker ILIKE ? OR speaker IN (SELECT canonical FROM v_speaker_names WHERE name ILIKE ?)"
             " OR list_contains(string_split(lower(speaker), ' '), lower(?)))"
         )
         params += [where.speaker, where.speaker, where.speaker]

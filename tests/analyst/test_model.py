@@ -186,3 +186,21 @@ def test_descriptions_do_not_become_aliases_across_articles(tmp_path: Path) -> N
                  ("Donald Trump",))])  # fmt: skip
     names = _canonical(db)
     assert names["the U.S. president"] == "the U.S. president"
+
+
+def test_config_aliases_follow_the_config(tmp_path: Path) -> None:
+    when = datetime(2026, 1, 20, 9, tzinfo=UTC)
+    t1 = 'Vova said "fine".'
+    a1 = article("v1", t1, "V1", when)
+    db = tmp_path / "v.duckdb"
+    store = _build(db, [(a1, [statement(t1, "fine", "Vova")], {}, ())], aliases={"Vova": "Vladimir Putin"})
+    assert _query(db, "SELECT DISTINCT speaker FROM said_by('Vova')") == [("Vladimir Putin",)]
+    store.set_config_aliases({})  # the alias was removed from config.toml
+    assert _query(db, "SELECT speaker FROM v_statements") == [("Vova",)]
+    assert _query(db, "SELECT count(*) FROM speaker_aliases") == [(0,)]
+
+
+def test_who_speaker_uses_the_canonical_names(analyst_demo_db: Path, cli) -> None:
+    rows = _jsonl(cli("who", "--db", analyst_demo_db, "--speaker", "Donald J. Trump", "--format", "jsonl").output)
+    assert rows and {r["speaker"] for r in rows} == {"Donald Trump"}
+    assert len(rows) == _query(analyst_demo_db, "SELECT count(*) FROM said_by('Donald J. Trump')")[0][0]
