@@ -7,6 +7,7 @@ import hashlib
 import html
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,9 @@ import feedparser
 
 from feeds.guard import EntityDeclarations, defuse
 from saidwhat.records import FeedItem
+
+# feedparser warns on every entry read that falls back from published to updated: not ours to fix.
+warnings.filterwarnings("ignore", message="To avoid breaking existing software", category=DeprecationWarning)
 
 _TAGS = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")

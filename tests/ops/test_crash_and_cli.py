@@ -128,7 +128,9 @@ def test_invalid_config_exits_non_zero_with_one_line(tmp_path):
     assert len(lines) == 1 and "read_timeout must be a number" in lines[0], stderr
 
 
-def test_a_second_run_waits_for_the_lock_then_says_why_in_one_line(tmp_path):
+def test_a_second_run_waits_for_the_lock_then_says_why_in_one_line(prefect_harness, tmp_path):
+    from prefect.settings import PREFECT_API_URL
+
     with FaultySite({"/f.xml": feed_route([Item("x", None, title="t", summary="s")])}).start() as site:
         config = write_config(tmp_path, [("f", site.url("/f.xml"))])
         store = Store(tmp_path / "ops.duckdb")
@@ -136,7 +138,9 @@ def test_a_second_run_waits_for_the_lock_then_says_why_in_one_line(tmp_path):
         config.write_text(text, encoding="utf-8")
         with store.exclusive_run():  # another ingest holds the database
             started = time.monotonic()
-            code, stderr = finish(saidwhat("run", "--config", str(config)), timeout=120)
+            code, stderr = finish(
+                saidwhat("run", "--config", str(config), api_url=PREFECT_API_URL.value()), timeout=120
+            )
     lines = [line for line in stderr.splitlines() if line.strip()]
     assert code != 0 and len(lines) == 1, stderr
     assert "another ingest is writing to" in lines[0] and f"pid {os.getpid()}" in lines[0]
