@@ -26,7 +26,11 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy
+from spacy.attrs import LEMMA, LOWER
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Token
+from spacy.tokens import Span as SpacySpan
 
 from nlp.lexicon import Lexicon
 from nlp.quotes import Quote, count_words, find_quotes, paragraphs
@@ -123,7 +127,7 @@ class DocRules:
         self.quotes = [q for q in find_quotes(self.text) if not self._is_title(q)]
         self._quote_pieces = sorted(span for q in self.quotes for span in q.spans)
         self._piece_starts = [s for s, _ in self._quote_pieces]
-        self.speakers = SpeakerResolver(doc, lex, self.in_quote)
+        self.speakers = SpeakerResolver(doc, lex, self.in_quote, self.text, self._sent_starts)
 
     # ------------------------------------------------------------ positions
     def in_quote(self, pos: int) -> bool:
@@ -132,6 +136,10 @@ class DocRules:
 
     def para_of(self, pos: int) -> int:
         return bisect_right(self._para_starts, pos) - 1
+
+    def sent_span(self, token: Token) -> SpacySpan:
+        """``token.sent`` without its cost (spaCy rescans the Doc on every call)."""
+        return self.sents[self.sent_of(token.idx)]
 
     def sent_of(self, pos: int) -> int:
         return max(0, bisect_right(self._sent_starts, pos) - 1)
@@ -147,13 +155,23 @@ class DocRules:
     # ------------------------------------------------------------ cues
     def find_cues(self) -> list[Cue]:
         cues = []
-        for token in self.doc:
+        for i in self._cue_candidates():
+            token = self.doc[i]
             if self.in_quote(token.idx):
                 continue
             cue = self._cue_at(token)
             if cue is not None:
                 cues.append(cue)
         return cues
+
+    def _cue_candidates(self) -> list[int]:
+        """Token indices whose lemma is a cue word: a vectorised prefilter, because creating
+        a Token object for every word costs more than all the rules together."""
+        words = self.lex.speech_verbs | self.lex.quote_only_verbs | self.lex.speech_nouns | {"according"}
+        ids = numpy.array([get_string_id(w) for w in words], dtype="uint64")
+        array = self.doc.to_array([LEMMA, LOWER])
+        hits = numpy.isin(array[:, 0], ids) | numpy.isin(array[:, 1], ids)
+        return numpy.flatnonzero(hits).tolist()
 
     def _cue_at(self, token: Token) -> Cue | None:
         lower = token.lower_
@@ -203,9 +221,9 @@ class DocRules:
             first, last = subject.left_edge.i, verb.i
         else:
             first, last = verb.i, subject.right_edge.i
-        while last + 1 < verb.sent.end and self.doc[last + 1].dep_ in ("npadvmod", "advmod", "prt"):
+        sent = self.sent_span(verb)
+        while last + 1 < sent.end and self.doc[last + 1].dep_ in ("npadvmod", "advmod", "prt"):
             last += 1  # "said Tuesday,"
-        sent = verb.sent
         if first - 1 <= sent.start or last + 1 >= sent.end - 1:
             return None
         before, after = self.doc[first - 1], self.doc[last + 1]
@@ -278,7 +296,7 @@ class DocRules:
     def _adjacent_subject(self, verb: Token) -> Token | None:
         """'"...," said Jeff Weaver' / '"...," Sanders campaign manager Jeff Weaver said' misparsed:
         the noun phrase right after, else right before, the verb (outside quotes)."""
-        sent = verb.sent
+        sent = self.sent_span(verb)
         for step in (1, -1):
             i = verb.i + step
             while sent.start <= i < sent.end and abs(i - verb.i) <= 6:
@@ -350,7 +368,7 @@ class DocRules:
     def _according_content(self, according: Token, to: Token) -> tuple[Span | None, Span | None]:
         """'X did Y, according to Z': the sentence around the phrase (which scopes over the
         whole sentence, not just the verb it hangs on).  Returns (content, phrase gap)."""
-        sent = according.sent
+        sent = self.sent_span(according)
         last = max(to.right_edge, according.right_edge, key=lambda t: t.i)
         phrase = (according.idx, last.idx + len(last.text))
         if self.in_quote(phrase[1] - 1):

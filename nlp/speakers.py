@@ -16,10 +16,13 @@ The rules are deliberately simple and explainable:
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy
+from spacy.attrs import IDX, LOWER
+from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
 
 from nlp.lexicon import Lexicon
@@ -220,43 +223,57 @@ def _span_of(tokens: list[Token]) -> tuple[int, int]:
 class SpeakerResolver:
     """Turns subject tokens into Speakers for one document."""
 
-    def __init__(self, doc: Doc, lex: Lexicon, in_quote: Callable[[int], bool] = lambda pos: False) -> None:
+    def __init__(self, doc: Doc, lex: Lexicon, in_quote: Callable[[int], bool] = lambda pos: False,
+                 text: str | None = None, sent_starts: list[int] | None = None) -> None:
         self.doc = doc
+        self.text = doc.text if text is None else text  # Doc.text rebuilds the string on each access
         self.lex = lex
         self.ents = EntityLookup(doc)
         self.names = NameIndex.from_doc(doc, lex)
-        self._starts = [t.idx for t in doc]
+        self._starts = doc.to_array([IDX]).tolist()
+        if sent_starts is None:
+            sent_starts = [sent.start_char for sent in doc.sents]
+        self._sent_starts = sent_starts
         self._pronoun_names = self._chain_pronouns(in_quote)
+
+    def _sent_index(self, pos: int) -> int:
+        return max(0, bisect_right(self._sent_starts, pos) - 1)
+
+    def _chain_candidates(self) -> list[int]:
+        """Indices of pronouns, person-name starts and known last names, in text order."""
+        words = set(_PRONOUN_GENDER) | set(self.names.full_forms)
+        ids = numpy.array([get_string_id(w) for w in words], dtype="uint64")
+        hits = set(numpy.flatnonzero(numpy.isin(self.doc.to_array([LOWER]), ids)).tolist())
+        hits.update(ent.start for ent in self.doc.ents if ent.label_ == "PERSON")
+        return sorted(hits)
 
     def _chain_pronouns(self, in_quote: Callable[[int], bool]) -> dict[int, str | None]:
         """Resolve every he/she/his/her of the text in order; resolved subject pronouns become
         mentions themselves, so "He ... He said" chains back to the name.  Mentions inside
         quotations are not antecedents for the narrator's pronouns."""
-        sent_of = {}
-        for i, sent in enumerate(self.doc.sents):
-            for token in sent:
-                sent_of[token.i] = i
         by_start = {m.start: m for m in self.names.mentions}
         mentions: list[PersonMention] = []
         resolved: dict[int, str | None] = {}
-        for token in self.doc:
+        for i in self._chain_candidates():
+            token = self.doc[i]
             quoted = in_quote(token.idx)
+            sent = self._sent_index(token.idx)
             mention = by_start.get(token.idx)
             if mention is None and token.ent_type_ != "PERSON" and self._known_person(token):
                 # A known last name the NER missed ("Trump" tagged as a verb) still counts.
                 salient = token.dep_ in ("nsubj", "nsubjpass")
                 mention = PersonMention(token.idx, self.names.canonical([token.text]), salient)
             if mention is not None and not quoted:
-                mention.sent = sent_of[token.i]
+                mention.sent = sent
                 mentions.append(mention)
             if token.lower_ not in _PRONOUN_GENDER or quoted:
                 continue
-            name = self.names.pick_antecedent(token.lower_, token.idx, sent_of[token.i], mentions)
+            name = self.names.pick_antecedent(token.lower_, token.idx, sent, mentions)
             resolved[token.i] = name
             if name:
                 self.names.genders.setdefault(name, _PRONOUN_GENDER[token.lower_])
                 if token.dep_ in ("nsubj", "nsubjpass"):
-                    mentions.append(PersonMention(token.idx, name, True, sent_of[token.i]))
+                    mentions.append(PersonMention(token.idx, name, True, sent))
         return resolved
 
     def from_token(self, token: Token) -> Speaker | None:
@@ -341,7 +358,7 @@ class SpeakerResolver:
     def _nominal(self, head: Token) -> Speaker:
         tokens = _np_tokens(head)
         start, end = _span_of(tokens)
-        mention = _normalise(self.doc.text[start:end])
+        mention = _normalise(self.text[start:end])
         lemma = head.lemma_.lower()
         dets = {c.lower_ for c in head.children if c.dep_ in ("det", "nummod", "quantmod", "amod")}
         definite = any((c.dep_ in ("det", "poss") and c.lower_ in ("the", "this", "that")) or c.dep_ == "poss"
@@ -350,7 +367,7 @@ class SpeakerResolver:
         if lemma in self.lex.unnamed and (dets & _INDEFINITE_DETS or plural or not definite):
             # Keep what identifies the source: "two officials familiar with the planning".
             start, end = _span_of(_np_tokens(head, keep_postmodifiers=True))
-            mention = _normalise(self.doc.text[start:end])
+            mention = _normalise(self.text[start:end])
             return Speaker(start, end, mention, mention, "unnamed")
         if lemma in self.lex.organizations or head.ent_type_ in ORG_LABELS:
             name = _normalise(re.sub(r"^(?i:the)\s+", "", mention))

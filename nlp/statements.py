@@ -16,6 +16,7 @@ returns the full ``Analysis`` (statements, entity mentions, speaker aliases).
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import Any
 
@@ -84,9 +85,10 @@ class StatementsComponent:
 
     def __call__(self, doc: Doc) -> Doc:
         drafts, resolver = run_rules(doc, self.lexicon, self.settings)
+        sents = [(sent.start_char, sent.end_char) for sent in doc.sents]
         doc._.statement_data = {
             "version": DATA_VERSION,
-            "statements": [_draft_data(doc, draft) for draft in drafts],
+            "statements": [_draft_data(sents, draft) for draft in drafts],
             "mentions": _mention_data(doc, resolver),
             "aliases": _alias_data(doc, drafts, resolver),
         }
@@ -97,15 +99,15 @@ class StatementsComponent:
 
 
 # ---------------------------------------------------------------- to plain data
-def _sentence_span(doc: Doc, start: int, end: int) -> list[int]:
-    first = doc.char_span(start, start + 1, alignment_mode="expand")
-    last = doc.char_span(max(start, end - 1), end, alignment_mode="expand")
-    if first is None or last is None:
-        return [start, end]
-    return [first[0].sent.start_char, last[-1].sent.end_char]
+def _sentence_span(sents: list[tuple[int, int]], start: int, end: int) -> list[int]:
+    """From the start of the sentence holding ``start`` to the end of the one holding ``end - 1``."""
+    starts = [s for s, _ in sents]
+    first = max(0, bisect_right(starts, start) - 1)
+    last = max(first, bisect_right(starts, max(start, end - 1)) - 1)
+    return [min(sents[first][0], start), max(sents[last][1], end)] if sents else [start, end]
 
 
-def _draft_data(doc: Doc, draft: Draft) -> dict[str, Any]:
+def _draft_data(sents: list[tuple[int, int]], draft: Draft) -> dict[str, Any]:
     spans = [[s, e] for s, e in draft.spans]
     cue_span = draft.cue_span or ((draft.cue.start, draft.cue.end) if draft.cue else None)
     lo = min([spans[0][0]] + ([cue_span[0]] if cue_span else []))
@@ -114,7 +116,7 @@ def _draft_data(doc: Doc, draft: Draft) -> dict[str, Any]:
     return {
         "kind": draft.kind,
         "spans": spans,
-        "sentence": _sentence_span(doc, lo, hi),
+        "sentence": _sentence_span(sents, lo, hi),
         "cue": list(cue_span) if cue_span else None,
         "cue_lemma": ":" if draft.colon else (draft.cue.lemma if draft.cue else None),
         "speaker": speaker.name if speaker else None,
@@ -157,12 +159,18 @@ def _alias_data(doc: Doc, drafts: list[Draft], resolver: SpeakerResolver) -> dic
 
 
 # ---------------------------------------------------------------- to records
-def _statement(doc: Doc, data: dict[str, Any], mentions: list[EntityMention]) -> Statement:
-    text = doc.text
+def _mentions_within(mentions: tuple[EntityMention, ...], start: int, end: int) -> list[EntityMention]:
+    """Mentions inside [start, end); ``mentions`` are in text order."""
+    first = bisect_left(mentions, start, key=lambda m: m.start)
+    last = bisect_left(mentions, end, lo=first, key=lambda m: m.start)
+    return [m for m in mentions[first:last] if m.end <= end]
+
+
+def _statement(text: str, data: dict[str, Any], mentions: tuple[EntityMention, ...]) -> Statement:
     spans = [tuple(s) for s in data["spans"]]
     start, end = spans[0][0], spans[-1][1]
     quote = " ".join(text[s:e] for s, e in spans)
-    inside = [m.canonical for m in mentions if any(s <= m.start and m.end <= e for s, e in spans)]
+    inside = [m.canonical for s, e in spans for m in _mentions_within(mentions, s, e)]
     speaker_span = data["speaker_span"] or [None, None]
     cue = data["cue"] or [None, None]
     sent_start, sent_end = data["sentence"]
@@ -195,7 +203,8 @@ def analysis_of(doc: Doc) -> Analysis:
     if not data:
         return Analysis(statements=(), mentions=(), speaker_aliases={})
     mentions = tuple(EntityMention(t, label, s, e, c) for t, label, s, e, c in data["mentions"])
-    statements = tuple(_statement(doc, d, list(mentions)) for d in data["statements"])
+    text = doc.text
+    statements = tuple(_statement(text, d, mentions) for d in data["statements"])
     aliases = {name: frozenset(forms) for name, forms in data["aliases"].items()}
     return Analysis(statements=statements, mentions=mentions, speaker_aliases=aliases)
 
