@@ -204,3 +204,14 @@ def test_who_speaker_uses_the_canonical_names(analyst_demo_db: Path, cli) -> Non
     rows = _jsonl(cli("who", "--db", analyst_demo_db, "--speaker", "Donald J. Trump", "--format", "jsonl").output)
     assert rows and {r["speaker"] for r in rows} == {"Donald Trump"}
     assert len(rows) == _query(analyst_demo_db, "SELECT count(*) FROM said_by('Donald J. Trump')")[0][0]
+
+
+def test_week_is_the_utc_week_in_any_session_time_zone(tmp_path: Path) -> None:
+    late_sunday = datetime(2026, 1, 25, 23, 30, tzinfo=UTC)  # already Monday (W05) in Tokyo
+    t1 = 'Peskov said "late".'
+    a1 = article("w1", t1, "W1", late_sunday)
+    db = tmp_path / "w.duckdb"
+    _build(db, [(a1, [statement(t1, "late", "Dmitry Peskov")], {}, ())])
+    with duckdb.connect(str(db), read_only=True) as con:
+        con.execute("SET TimeZone = 'Asia/Tokyo'")
+        assert con.execute("SELECT week FROM v_statements").fetchall() == [("2026-W04",)]
