@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
 
 from extract import ExtractionFailed, extract_page, summary_text
@@ -58,6 +59,11 @@ def _retry_only_transient(task, task_run, state) -> bool:
     return False
 
 
+def _task_has_retries_left() -> bool:
+    context = TaskRunContext.get()
+    return context is not None and context.task_run.run_count <= context.task.retries
+
+
 @task(
     # The fetcher already retried transient errors (honouring Retry-After); the
     # task tries once more a little later for a server that was briefly down.
@@ -71,15 +77,16 @@ def _retry_only_transient(task, task_run, state) -> bool:
 def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher, max_items: int | None = None) -> FeedPoll:
     """Conditional GET of a feed; parse it unless it is unchanged.
 
-    A transient failure raises, so that the task's retries apply; any other
-    failure is returned as this poll's error, to be recorded.
+    A transient failure raises while the task has retries left, so that
+    Prefect tries again later; the last one, like any other failure, is
+    returned as this poll's error, to be recorded (no traceback in the logs).
     """
     try:
         response = fetcher.get_feed(
             spec.url, etag=state.etag if state else None, last_modified=state.last_modified if state else None
         )
     except FetchError as exc:
-        if exc.retryable:
+        if exc.retryable and _task_has_retries_left():
             raise
         return poll_failed(spec, exc)
     if response.not_modified:
