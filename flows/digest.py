@@ -92,8 +92,10 @@ def digest(
     store = Store(config.storage.path, config.storage.lock_patience_seconds)
     if not store.path.exists():
         raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
+    analyst = Analyst(store)
+    analyst.ensure_schema()
     if topic:  # an unknown topic is a typo: say which ones exist
-        Analyst(store).check_topic(topic, [t.name for t in config.topics])
+        analyst.check_topic(topic, [t.name for t in config.topics])
     rows = query_week(store, iso, topic)
     files = write_files(rows, iso, topic, out, excel)
     speakers = len({r["speaker"] for r in rows if r["speaker"]})

@@ -33,6 +33,7 @@ def _store(config: Config) -> Store:
     store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
     if not store.path.exists():
         raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
+    Analyst(store).ensure_schema()
     return store
 
 

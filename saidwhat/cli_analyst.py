@@ -51,7 +51,9 @@ def _analyst(config: Path | None, db: Path | None):
 
     settings = analyst_config(_s(config), _s(db))
     store = Store(settings.storage.path, settings.storage.lock_patience_seconds, spool_dir=settings.storage.spool_dir)
-    return Analyst(store), settings
+    analyst = Analyst(store)
+    analyst.ensure_schema()
+    return analyst, settings
 
 
 def speakers(

@@ -55,6 +55,23 @@ class Analyst:
         self.store = store
         self.db = store.db
 
+    def ensure_schema(self) -> None:
+        """Apply pending migrations (a database from an older saidwhat lacks the analysts' views)."""
+        from storage.db import DatabaseLocked, migrations
+
+        latest = max(version for version, _, _ in migrations())
+        with self.db.connect(read_only=True) as con:
+            row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+        if int(row[0] or 0) >= latest:
+            return
+        try:
+            self.store.migrate()
+        except DatabaseLocked:
+            raise SaidwhatError(
+                f"{self.db.path} needs schema version {latest} (it has {row[0]}) and another process holds it:"
+                " run the command again when the ingest has finished"
+            ) from None
+
     # ------------------------------------------------------------- speakers
     def speakers(self, about: str | None = None, limit: int | None = None) -> list[dict[str, Any]]:
         """v_speakers, or the same per-speaker figures over the statements tagged ``about``."""

@@ -215,3 +215,19 @@ def test_week_is_the_utc_week_in_any_session_time_zone(tmp_path: Path) -> None:
     with duckdb.connect(str(db), read_only=True) as con:
         con.execute("SET TimeZone = 'Asia/Tokyo'")
         assert con.execute("SELECT week FROM v_statements").fetchall() == [("2026-W04",)]
+
+
+def test_a_database_from_before_the_analyst_model_is_upgraded_on_first_use(tmp_path: Path, cli) -> None:
+    from storage.db import migrations
+
+    db = tmp_path / "old.duckdb"
+    with duckdb.connect(str(db)) as con:
+        con.execute(
+            "CREATE TABLE schema_version (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL,"
+            " applied_at TIMESTAMPTZ NOT NULL)"
+        )
+        version, name, sql = migrations()[0]
+        con.execute(sql)
+        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+    assert cli("speakers", "--db", db, "--format", "csv").output.startswith("speaker,speaker_type,")
+    assert _query(db, "SELECT max(version) FROM schema_version")[0][0] == migrations()[-1][0]
