@@ -55,6 +55,8 @@ _TIME_WORDS = {
     "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
     "november", "december", "p.m.", "a.m.",
 }
+# Every significant word capitalised: "The Art of the Deal", "Morning Joe", "America's Unwritten Constitution".
+_TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|for|to|with|at|by|or)\s*)+")
 _SENTENCE_END_RE = re.compile(r"""[.!?…]['"”’]*\s*$""")
 
 
@@ -465,12 +467,21 @@ class DocRules:
         return " ".join(self.text[s:e] for s, e in quote.spans)
 
     def _is_statement_like(self, quote: Quote, cue: Cue) -> bool:
-        """Short quotes are statements only when they stand as the cue's whole content."""
-        words = count_words(self._quote_text(quote))
+        """Short quotes are statements only when they stand as the cue's whole content;
+        a title-like quote inside a phrase ('on MSNBC's "Morning Joe,"') is a name, not speech."""
+        text = self._quote_text(quote)
+        words = count_words(text)
+        if self._embedded(quote) and (words <= 4 or _TITLE_LIKE_RE.fullmatch(text.strip(" \"“”«»'.,"))):
+            return False
         if words >= self.settings.min_direct_words:
             return True
         inner = self.text[quote.start:quote.end].rstrip("\"”»' ")
         return bool(inner) and inner[-1] in ".!?,"
+
+    def _embedded(self, quote: Quote) -> bool:
+        """The quote continues a phrase: the character before it is part of a word."""
+        before = self.text[:quote.start].rstrip(" ")
+        return bool(before) and (before[-1].isalnum() or before.endswith(("'s", "’s", "s'", "s’")))
 
     def _allowed_sentences(self, quote: Quote) -> set[int]:
         first, last = self.sent_of(quote.start), self.sent_of(quote.end - 1)
