@@ -7,19 +7,25 @@
   statements were made by another extractor version (or of all articles with
   ``everything=True``); each batch replaces those articles' statements and
   mentions in one transaction and keeps the article rows.
+
+Each flow's body is a plain function (``retag_statements``,
+``reprocess_articles``) that the CLI calls directly when no Prefect API is
+configured.
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 import nlp
-from flows.digest import analyst_config
 from flows.progress import report
 from nlp.topics import StatementContext, TopicTagger, paragraph_around
+from saidwhat.analyst_settings import analyst_config
 from saidwhat.config import Config
 from saidwhat.errors import SaidwhatError
 from storage import Store
@@ -49,17 +55,16 @@ def topics_for(articles: list[StoredArticle], tagger: TopicTagger) -> list[tuple
     return out
 
 
-@flow(name="retag", log_prints=False)
-def retag(config_path: str | None = None, db_path: str | None = None) -> dict[str, Any]:
-    """Evaluate the configured topics again for every stored statement."""
-    logger = get_run_logger()
+def retag_statements(config_path: str | None = None, db_path: str | None = None, logger: Any = None) -> dict[str, Any]:
+    """Evaluate the configured topics again for every stored statement; the retag flow's body."""
+    logger = logger or logging.getLogger("saidwhat.retag")
     config = analyst_config(config_path, db_path)
     if not config.topics:
         raise SaidwhatError(
             f"no topics in {config.source or 'the config'}: add [topics.NAME] tables (retag would clear every tag)"
         )
-    analyst = Analyst(_store(config))
     tagger = TopicTagger(config.topics)
+    analyst = Analyst(_store(config))
     seen = changed = 0
     after: str | None = None
     while batch := analyst.articles_with_statements(after, RETAG_BATCH):
@@ -71,23 +76,30 @@ def retag(config_path: str | None = None, db_path: str | None = None) -> dict[st
     return {"statements": seen, "changed": changed, "topics": list(tagger.names)}
 
 
-@task(cache_policy=NO_CACHE)
-def reanalyze(rows: list[tuple[str, str, str | None]], config: Config) -> list[Any]:
+@flow(name="retag", log_prints=False)
+def retag(config_path: str | None = None, db_path: str | None = None) -> dict[str, Any]:
+    """Evaluate the configured topics again for every stored statement."""
+    return retag_statements(config_path, db_path, logger=get_run_logger())
+
+
+def analyze(rows: list[tuple[str, str, str | None]], config: Config) -> list[Any]:
+    """The ingest's NLP step (flows.tasks.analyze_articles) on stored (article_id, text, title) rows."""
     from flows.tasks import analyze_articles
 
-    # analyze_articles is itself a task; call its function so this stays one task per batch.
     return analyze_articles.fn(rows, config.nlp, config.topics)
 
 
-@flow(name="reprocess", log_prints=False)
-def reprocess(
+def reprocess_articles(
     config_path: str | None = None,
     db_path: str | None = None,
     everything: bool = False,
     extractor_version: str | None = None,
+    *,
+    analyze_batch: Callable[..., list[Any]] = analyze,
+    logger: Any = None,
 ) -> dict[str, Any]:
-    """Run the NLP again on stored texts whose statements are stale; keep the articles."""
-    logger = get_run_logger()
+    """Run the NLP again on stored texts whose statements are stale; the reprocess flow's body."""
+    logger = logger or logging.getLogger("saidwhat.reprocess")
     config = analyst_config(config_path, db_path)
     version = extractor_version or nlp.EXTRACTOR_VERSION
     store = _store(config)
@@ -98,10 +110,26 @@ def reprocess(
     after: str | None = None
     while rows := analyst.articles_for_reprocess(version, everything, after, REPROCESS_BATCH):
         report("nlp", articles, total)
-        results = reanalyze(rows, config)
+        results = analyze_batch(rows, config)
         statements += store.save_analyses(results, version)
         articles += len(rows)
         after = rows[-1][0]
     report("nlp", total, total)
     logger.info("reprocess: %d articles, %d statements, extractor version %s", articles, statements, version)
     return {"articles": articles, "statements": statements, "extractor_version": version}
+
+
+_analyze_task = task(cache_policy=NO_CACHE, name="reanalyze")(analyze)
+
+
+@flow(name="reprocess", log_prints=False)
+def reprocess(
+    config_path: str | None = None,
+    db_path: str | None = None,
+    everything: bool = False,
+    extractor_version: str | None = None,
+) -> dict[str, Any]:
+    """Run the NLP again on stored texts whose statements are stale; keep the articles."""
+    return reprocess_articles(
+        config_path, db_path, everything, extractor_version, analyze_batch=_analyze_task, logger=get_run_logger()
+    )

@@ -2,6 +2,9 @@
 
 Registered on the main app by saidwhat/cli.py. Every command that prints rows
 prints a rich table by default and CSV or JSON lines with ``--format``.
+``retag``, ``reprocess`` and ``digest`` run as Prefect flows when a Prefect API
+is configured (PREFECT_API_URL, as with `saidwhat serve`), and call the same
+code directly otherwise, sparing a temporary Prefect server per command.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def _s(path: Path | None) -> str | None:
 
 
 def _analyst(config: Path | None, db: Path | None):
-    from flows.digest import analyst_config
+    from saidwhat.analyst_settings import analyst_config
     from storage import Store
     from storage.analyst import Analyst
 
@@ -115,8 +118,11 @@ def retag(
     """Evaluate the topics in config.toml again for every stored statement (no network, no NLP model)."""
     _quiet_prefect()
     from flows.reprocess import retag as retag_flow
+    from flows.reprocess import retag_statements
+    from saidwhat.analyst_settings import use_prefect
 
-    result = retag_flow(config_path=_s(config), db_path=_s(db))
+    run = retag_flow if use_prefect() else retag_statements
+    result = run(config_path=_s(config), db_path=_s(db))
     rows = [{"statements": result["statements"], "changed": result["changed"], "topics": result["topics"]}]
     write_rows(rows, ["statements", "changed", "topics"], fmt, title="Retagged")
 
@@ -132,8 +138,11 @@ def reprocess(
     """Run the NLP again on stored article texts whose statements come from another extractor version."""
     _quiet_prefect()
     from flows.reprocess import reprocess as reprocess_flow
+    from flows.reprocess import reprocess_articles
+    from saidwhat.analyst_settings import use_prefect
 
-    result = reprocess_flow(config_path=_s(config), db_path=_s(db), everything=all_articles)
+    run = reprocess_flow if use_prefect() else reprocess_articles
+    result = run(config_path=_s(config), db_path=_s(db), everything=all_articles)
     write_rows([result], ["articles", "statements", "extractor_version"], fmt, title="Reprocessed")
 
 
@@ -151,8 +160,11 @@ def digest(
     """Write the weekly digest: statements and speakers CSV files and a chart."""
     _quiet_prefect()
     from flows.digest import digest as digest_flow
+    from flows.digest import make_digest
+    from saidwhat.analyst_settings import use_prefect
 
-    result = digest_flow(config_path=_s(config), week=week, topic=topic, out_dir=_s(out), db_path=_s(db), excel=excel)
+    run = digest_flow if use_prefect() else make_digest
+    result = run(config_path=_s(config), week=week, topic=topic, out_dir=_s(out), db_path=_s(db), excel=excel)
     rows = [{"file": path, "kind": kind} for kind, path in result["files"].items()]
     write_rows(
         rows,

@@ -113,3 +113,29 @@ def test_reprocess_replaces_statements_and_keeps_articles(
     assert everything["articles"] == len(before_articles)
     assert {r[0] for r in _query(demo_copy, "SELECT statement_id FROM statements")} == after_ids
     assert no_network == []
+
+
+def test_commands_run_without_a_prefect_server(demo_copy: Path, tmp_path: Path) -> None:
+    """Without PREFECT_API_URL the commands call the flows' code directly (no temporary server)."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    env["PREFECT_SERVER_ALLOW_EPHEMERAL_MODE"] = "false"  # a flow run would fail instead of starting a server
+    config = analyst_config(tmp_path, topics=DAVOS_AND_MOSCOW)
+    main = "from saidwhat.cli import main; main()"
+    retag = subprocess.run(
+        [sys.executable, "-c", main, "retag", "--config", str(config), "--db", str(demo_copy), "--format", "jsonl"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert retag.returncode == 0, retag.stderr[-2000:]
+    assert json.loads(retag.stdout)["topics"] == ["moscow-meeting", "davos"]
+    out = tmp_path / "digest"
+    digest = subprocess.run(
+        [sys.executable, "-c", main, "digest", "--db", str(demo_copy), "--week", "2026-W04", "--topic", "davos",
+         "--out", str(out), "--format", "csv"],
+        capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+    )  # fmt: skip
+    assert digest.returncode == 0, digest.stderr[-2000:]
+    assert (out / "statements-2026-W04.csv").read_bytes().startswith(b"week,published_at,speaker,")
