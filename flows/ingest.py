@@ -25,6 +25,7 @@ from prefect.states import Completed, Failed
 from feeds import canonical_url
 from fetch import Fetcher
 from flows.progress import report
+from flows.runners import NlpStream, chunk_size, max_in_flight, nlp_submitter
 from flows.tasks import (
     FeedPoll,
     PageRetry,
@@ -122,7 +123,9 @@ def ingest_once(store: Store, config: Config) -> Any:
     store.set_config_aliases(config.speaker_aliases)
     tally = Tally()
 
-    with Fetcher(config.fetch) as fetcher:
+    with Fetcher(config.fetch) as fetcher, nlp_submitter(config) as submit:
+        # The NLP of each fetched batch runs (in worker threads/processes) while the next batch is fetched.
+        stream = nlp_stream(store, config, run_id, tally, submit)
         polls = poll_all_feeds(store, config, fetcher, tally, run_id)
         new_items, item_keys = select_new_items(store, polls)
         logger.info("%d new items from %d feeds", len(new_items), tally.feeds_polled)
@@ -130,7 +133,9 @@ def ingest_once(store: Store, config: Config) -> Any:
         for batch_number, batch in enumerate(batched(new_items, FETCH_BATCH)):
             report("fetch", batch_number * FETCH_BATCH, len(new_items))
             fetched = fetch_articles(batch, fetcher, config.fetch)
-            added.update(store.add_articles(fetched.articles))
+            new_ids = set(store.add_articles(fetched.articles))
+            added.update(new_ids)
+            stream.add([(a.article_id, a.text, a.title) for a in fetched.articles if a.article_id in new_ids])
             record(store, run_id, fetched.errors, tally)
         tally.new_articles = len(added)
         report("fetch", len(new_items), len(new_items))
@@ -138,8 +143,7 @@ def ingest_once(store: Store, config: Config) -> Any:
         # Only now that their items are stored: a crash before this point re-polls the feeds.
         remember_polled_feeds(store, polls)
         retry_summary_pages(store, config, fetcher, run_id, tally, skip=added)
-
-    analyze_pending(store, config, run_id, tally)
+        analyze_pending(store, config, run_id, tally, stream)
     return finish(store, run_id, config, tally)
 
 
@@ -237,27 +241,39 @@ def retry_summary_pages(
     get_run_logger().info("%d of %d summary-only articles now have their page", len(outcome.articles), len(retries))
 
 
-def analyze_pending(store: Store, config: Config, run_id: str, tally: Tally) -> None:
-    """Attribute statements in every article not yet analysed by this extractor version.
+def nlp_stream(store: Store, config: Config, run_id: str, tally: Tally, submit: Any) -> NlpStream:
+    """Bounded NLP in flight; each finished chunk is saved here, by the flow (the only writer)."""
 
-    Articles stored by a run that was killed before this step are picked up
-    here too. A batch that fails is analysed article by article, so one
-    hostile document is recorded and skipped (until the next run) alone.
-    """
-    total = store.count_articles_to_process(EXTRACTOR_VERSION)
-    skipped: set[str] = set()
-    done = 0
-    while True:
-        pending = store.articles_to_process(EXTRACTOR_VERSION, NLP_BATCH + len(skipped))
-        rows = [row for row in pending if row[0] not in skipped]
-        if not rows:
-            break
-        report("nlp", done, total)
-        results = analyse_or_skip(rows, config, run_id, store, tally, skipped)
+    def save(rows: list[tuple[str, str, str | None]], results: list[AnalysedArticle]) -> None:
         tally.new_statements += store.save_analyses(results, EXTRACTOR_VERSION)
         tally.articles_analysed += len(results)
-        done += len(rows)
-    report("nlp", total, total)
+        report("nlp", tally.articles_analysed, max(tally.articles_analysed, tally.new_articles))
+
+    def fallback(rows: list[tuple[str, str, str | None]]) -> list[AnalysedArticle]:
+        return analyse_or_skip(rows, config, run_id, store, tally, stream.skipped)
+
+    # Without the model nothing can be analysed: the run says so instead of blaming every article.
+    fatal = (ModelNotInstalled, ImportError)
+    stream = NlpStream(submit, save, fallback, chunk_size(config), max_in_flight(config), fatal)
+    return stream
+
+
+def analyze_pending(store: Store, config: Config, run_id: str, tally: Tally, stream: NlpStream) -> None:
+    """Attribute statements in every article not yet analysed by this extractor version.
+
+    The articles of this run are already in ``stream``; articles stored by a
+    run that was killed before this step are picked up here too. A chunk
+    that fails is analysed article by article, so one hostile document is
+    recorded and skipped (until the next run) alone.
+    """
+    stream.drain()
+    while True:
+        pending = store.articles_to_process(EXTRACTOR_VERSION, stream.chunk * stream.depth + len(stream.skipped))
+        rows = [row for row in pending if row[0] not in stream.skipped and row[0] not in stream.ids]
+        if not rows:
+            break
+        stream.add(rows, flush=True)
+        stream.drain()
 
 
 def analyse_or_skip(

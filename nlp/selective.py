@@ -1,0 +1,235 @@
+"""Selective analysis: the full pipeline's work only where a statement can be.
+
+The statements component needs tags, lemmas and the dependency parse only in
+sentences that hold a quotation or a reporting cue (and, for pronoun
+resolution, the few sentences before those that mention a person).  NER is
+needed everywhere (every PERSON/ORG/GPE/NORP mention is stored), and so are
+sentence boundaries.
+
+With ``[nlp] parse = "candidates"`` the pipeline is:
+
+1. ``senter`` (the model's own small sentence splitter, disabled by default in
+   the packaged pipeline) and ``ner`` on the whole document; both have their
+   own embedding layers, independent of the shared ``tok2vec``;
+2. ``saidwhat_selective``: picks the candidate sentences, copies them into one
+   sub-document per article (sentence starts preset), runs the model's
+   ``tok2vec``, ``tagger``, ``parser``, ``attribute_ruler`` and ``lemmatizer``
+   over those sub-documents in batches, and copies tags, POS, morphology,
+   lemmas, heads and labels back.  Every other sentence gets a flat tree (its
+   first token is the root, the rest attach to it with the label ``dep``), so
+   ``doc.sents`` keeps the sentence boundaries and the parse stays well formed;
+3. ``saidwhat_statements`` as usual.
+
+Candidate sentences are chosen on the surface text, before tagging, as a
+superset of what the rules can use: a sentence overlapping a quotation (as
+``nlp.quotes.find_quotes`` sees them), or with a word that any of the
+lemmatizer's noun/verb rules or exceptions map to a cue lemma of
+``nlp/data/cues.toml`` (or "according"), or ending in a colon; plus the
+sentence right after a quotation and, up to ``context`` sentences back, the
+sentences that mention a person or a gendered pronoun.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from itertools import islice
+from pathlib import Path
+
+import numpy
+from spacy.attrs import DEP, HEAD, LEMMA, MORPH, POS, TAG
+from spacy.language import Language
+from spacy.tokens import Doc
+
+from nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
+from nlp.quotes import find_quotes
+
+PARSE_MODES = ("candidates", "all")
+
+SUB_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer")
+_ATTRS = [TAG, POS, MORPH, LEMMA, HEAD, DEP]
+_PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "they", "i", "we"})
+_WORD_RE = re.compile(r"[a-z]+")
+
+
+class CueForms:
+    """Is a (lowercased) word possibly an inflection of a cue lemma?  Cached per word."""
+
+    def __init__(self, nlp: Language, cue_lemmas: frozenset[str]) -> None:
+        self.cues = cue_lemmas | {"according"}
+        lookups = nlp.get_pipe("lemmatizer").lookups
+        self.rules = {pos: lookups.get_table("lemma_rules", {}).get(pos, []) for pos in ("verb", "noun")}
+        self.exc = {pos: lookups.get_table("lemma_exc", {}).get(pos, {}) for pos in ("verb", "noun")}
+        # Lemmas the attribute ruler sets directly for a word (e.g. contractions).
+        self.ruler_lemmas: dict[str, set[str]] = {}
+        for pattern in nlp.get_pipe("attribute_ruler").patterns:
+            lemma = pattern["attrs"].get("LEMMA")
+            if not lemma:
+                continue
+            for token_patterns in pattern["patterns"]:
+                for tok in token_patterns:
+                    lower = tok.get("LOWER")
+                    if isinstance(lower, str):
+                        self.ruler_lemmas.setdefault(lower, set()).add(str(lemma).lower())
+        self._cache: dict[str, bool] = {}
+
+    def __contains__(self, word: str) -> bool:
+        hit = self._cache.get(word)
+        if hit is None:
+            hit = self._cache[word] = self._check(word)
+        return hit
+
+    def _check(self, word: str) -> bool:
+        if word in self.cues or self.ruler_lemmas.get(word, set()) & self.cues:
+            return True
+        for pos in ("verb", "noun"):
+            if any(form.lower() in self.cues for form in self.exc[pos].get(word, ())):
+                return True
+            for old, new in self.rules[pos]:
+                if word.endswith(old) and (word[: len(word) - len(old)] + new) in self.cues:
+                    return True
+        return False
+
+
+@Language.factory(
+    "saidwhat_selective",
+    default_config={"cues_path": None, "context": 4, "batch_size": 64},
+    requires=["doc.sents", "doc.ents"],
+    assigns=["token.tag", "token.pos", "token.lemma", "token.dep", "token.head"],
+)
+def make_selective(nlp: Language, name: str, cues_path: str | None, context: int, batch_size: int) -> SelectiveParse:
+    return SelectiveParse(nlp, name, Path(cues_path) if cues_path else DEFAULT_CUES_PATH, context, batch_size)
+
+
+class SelectiveParse:
+    """Runs the model's tagging and parsing components on candidate sentences only."""
+
+    def __init__(self, nlp: Language, name: str, cues_path: Path, context: int, batch_size: int) -> None:
+        self.nlp = nlp
+        self.name = name
+        self.context = context
+        self.batch_size = batch_size
+        lex = load_lexicon(cues_path)
+        self.forms = CueForms(nlp, lex.speech_verbs | lex.quote_only_verbs | lex.speech_nouns)
+        self.root_label = nlp.vocab.strings.add("ROOT")
+        self.dep_label = nlp.vocab.strings.add("dep")
+        self.stats = {"sentences": 0, "parsed_sentences": 0, "tokens": 0, "parsed_tokens": 0}
+
+    def _components(self) -> list:
+        return [self.nlp.get_pipe(name) for name in SUB_COMPONENTS]
+
+    def __call__(self, doc: Doc) -> Doc:
+        return next(iter(self.pipe([doc])))
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
+        size = batch_size or self.batch_size
+        iterator = iter(docs)
+        while batch := list(islice(iterator, size)):
+            yield from self._process(batch)
+
+    # ------------------------------------------------------------ selection
+    def candidate_sentences(self, doc: Doc) -> list[bool]:
+        """One flag per sentence of ``doc``: parse it or not."""
+        sents = list(doc.sents)
+        text = doc.text
+        quote_spans = [span for quote in find_quotes(text) for span in quote.spans]
+        flags = [False] * len(sents)
+        person = [False] * len(sents)
+        qi = 0
+        for i, sent in enumerate(sents):
+            start, end = sent.start_char, sent.end_char
+            while qi < len(quote_spans) and quote_spans[qi][1] <= start:
+                qi += 1
+            in_quote = qi < len(quote_spans) and quote_spans[qi][0] < end
+            if in_quote or text[start:end].rstrip().endswith(":"):
+                flags[i] = True
+                if in_quote and i + 1 < len(sents):
+                    flags[i + 1] = True  # '"...," he said.' split off by the sentence splitter
+            else:
+                forms = self.forms
+                flags[i] = flags[i] or any(w in forms for w in _WORD_RE.findall(text[start:end].lower()))
+            person[i] = any(t.lower_ in _PRONOUNS or t.ent_type_ == "PERSON" for t in sent)
+        selected = list(flags)
+        for i, flag in enumerate(flags):
+            if flag:
+                for j in range(max(0, i - self.context), i):
+                    if person[j]:
+                        selected[j] = True
+        return selected
+
+    # ------------------------------------------------------------ processing
+    def _process(self, docs: list[Doc]) -> list[Doc]:
+        plans = []
+        subs = []
+        for doc in docs:
+            sents = list(doc.sents)
+            flags = self.candidate_sentences(doc) if sents else []
+            index: list[int] = []
+            starts: list[bool | None] = []
+            for sent, flag in zip(sents, flags, strict=True):
+                if flag:
+                    index.extend(range(sent.start, sent.end))
+                    starts.extend([True] + [None] * (len(sent) - 1))
+            self.stats["sentences"] += len(sents)
+            self.stats["parsed_sentences"] += sum(flags)
+            self.stats["tokens"] += len(doc)
+            self.stats["parsed_tokens"] += len(index)
+            sub = None
+            if index:
+                words = [doc[i].text for i in index]
+                spaces = [bool(doc[i].whitespace_) for i in index]
+                sub = Doc(doc.vocab, words=words, spaces=spaces, sent_starts=starts)
+                subs.append(sub)
+            plans.append((doc, sents, flags, index, sub))
+        if subs:
+            for component in self._components():
+                subs = list(component.pipe(subs, batch_size=len(subs)))
+        done = iter(subs)
+        for doc, sents, flags, index, sub in plans:
+            if sub is not None:
+                sub = next(done)
+            self._copy_back(doc, sents, flags, index, sub)
+        return docs
+
+    def _copy_back(self, doc: Doc, sents: list, flags: list[bool], index: list[int], sub: Doc | None) -> None:
+        if not len(doc):
+            return
+        array = numpy.zeros((len(doc), len(_ATTRS)), dtype="uint64")
+        heads = numpy.zeros(len(doc), dtype="int64")
+        deps = numpy.full(len(doc), self.dep_label, dtype="uint64")
+        for sent, flag in zip(sents, flags, strict=True):
+            if not flag:
+                heads[sent.start : sent.end] = sent.start
+                deps[sent.start] = self.root_label
+        if sub is not None:
+            where = numpy.asarray(index, dtype="int64")
+            sub_array = sub.to_array([TAG, POS, MORPH, LEMMA, HEAD, DEP])
+            array[where, 0:4] = sub_array[:, 0:4]
+            sub_heads = numpy.arange(len(sub), dtype="int64") + sub_array[:, 4].astype("int64")
+            heads[where] = where[sub_heads]
+            deps[where] = sub_array[:, 5]
+        array[:, 4] = (heads - numpy.arange(len(doc), dtype="int64")).astype("uint64")
+        array[:, 5] = deps
+        doc.from_array(_ATTRS, array)
+        if sub is not None:
+            doc.tensor = numpy.zeros((0, 0), dtype="float32")
+
+
+def configure(nlp: Language, parse: str | None, selective_config: dict | None = None) -> Language:
+    """Turn a loaded full pipeline into the ``parse`` mode: "all" (unchanged) or "candidates"."""
+    if parse is None:
+        from saidwhat.config import NlpSettings
+
+        parse = NlpSettings().parse
+    if parse == "all":
+        return nlp
+    if parse != "candidates":
+        raise ValueError(f"[nlp] parse must be one of {', '.join(PARSE_MODES)}, got {parse!r}")
+    if "senter" in nlp.disabled:
+        nlp.enable_pipe("senter")
+    for name in SUB_COMPONENTS:
+        if name in nlp.pipe_names:
+            nlp.disable_pipe(name)
+    # senter must run before ner, and the selective step after both.
+    nlp.add_pipe("saidwhat_selective", after="ner", config=selective_config or {})
+    return nlp
