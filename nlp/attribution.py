@@ -285,7 +285,12 @@ class DocRules:
             return None
         head = verb.head
         if verb.dep_ in ("relcl", "acl") and head.pos_ in ("NOUN", "PROPN"):
-            return None if self.in_quote(head.idx) else head  # "officials familiar with the talks, saying ..."
+            if self.in_quote(head.idx):
+                return None
+            if not self._could_speak(head) and head.dep_ in ("dobj", "pobj") and head.head.pos_ == "VERB":
+                # "McConnell issued a statement saying ...": the statement's issuer speaks.
+                return self._syntactic_subject(head.head, depth + 1)
+            return head  # "officials familiar with the talks, saying ..."
         if verb.dep_ in ("conj", "advcl") and head.dep_ == "ccomp" and self.lex.is_cue_verb(head.head.lemma_.lower()):
             # 'X said it was too early but added ...': misattached to the complement's verb.
             return self._syntactic_subject(head.head, depth + 1)
@@ -306,12 +311,20 @@ class DocRules:
                 if self.in_quote(token.idx) or (token.is_punct and token.text not in ("-", "'s")):
                     break
                 if token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in _TIME_WORDS:
-                    return self._np_head(token)
+                    head = self._np_head(token)
+                    return head if self._could_speak(head) else None
                 if step == 1 and (token.pos_ not in ("ADV", "DET", "ADJ", "AUX", "PART", "NUM")
                                   or verb.lemma_ in ("tell", "ask")):
                     break  # "said in a statement", "told reporters": not the speaker
                 i += step
         return None
+
+    def _could_speak(self, token: Token) -> bool:
+        """A name, a pronoun, or a noun of the person/organisation/source lexicons."""
+        if token.pos_ in ("PROPN", "PRON") or token.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
+            return True
+        lemma = token.lemma_.lower()
+        return lemma in self.lex.unnamed or lemma in self.lex.person_roles or lemma in self.lex.organizations
 
     def _np_head(self, token: Token) -> Token:
         """Climb from a word to the head of its noun phrase ('Jeff' -> 'Weaver')."""
