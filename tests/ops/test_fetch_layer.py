@@ -189,14 +189,15 @@ def test_robots_can_be_ignored_when_configured(site):
 
 
 def test_crawl_delay_spaces_requests_to_the_host(site):
-    site.routes["/robots.txt"] = Route(b"User-agent: *\nCrawl-delay: 0.3\n", "text/plain")
+    site.routes["/robots.txt"] = Route(b"User-agent: *\nCrawl-delay: 0.5\n", "text/plain")
     site.routes["/a/page"] = route = flaky([], page_route("rail"))
     with fetcher() as f:
         for _ in range(3):
             f.get_page(site.url("/a/page"))
-        assert f.gate.delay_of(site.url("/")) == pytest.approx(0.3)
+        assert f.gate.delay_of(site.url("/")) == pytest.approx(0.5)
     gaps = [b - a for a, b in zip(route.times, route.times[1:], strict=False)]
-    assert len(gaps) == 2 and min(gaps) >= 0.28
+    # Starts are spaced by the client; arrival at the server jitters by a few scheduler ticks.
+    assert len(gaps) == 2 and min(gaps) >= 0.4 and sum(gaps) >= 0.9
 
 
 def test_per_host_concurrency_limit_holds_under_threads(site):
