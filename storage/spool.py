@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import fcntl
 import functools
 import importlib
 import itertools
@@ -34,7 +35,8 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -256,23 +258,44 @@ def drain(store: Any) -> int:
     state.draining = True
     done = 0
     try:
-        for path in files:
-            try:
-                method, args, kwargs = Spool.read(path)
-                _RAW[method](store, *args, **kwargs)
-            except DatabaseLocked:
-                raise
-            except Exception as exc:  # a bad file must not block every later write
-                failed = path.with_name(path.name + ".failed")
-                os.replace(path, failed)
-                log.error("spool file %s could not be written (%s); moved to %s", path, exc, failed.name)
-                continue
-            path.unlink()
-            done += 1
+        with _drain_lock(spool.directory):  # one drainer at a time; the next finds the files gone
+            for path in files:
+                if not path.exists():
+                    continue
+                done += _replay(store, path)
     finally:
         state.draining = False
-    log.warning("wrote %d spooled batch(es) from %s to %s", done, spool.directory, store.db.path)
+    if done:
+        log.warning("wrote %d spooled batch(es) from %s to %s", done, spool.directory, store.db.path)
     return done
+
+
+@contextmanager
+def _drain_lock(directory: Path) -> Iterator[None]:
+    with open(directory / ".drain.lock", "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _replay(store: Any, path: Path) -> int:
+    """Apply one spooled call and delete its file; 1 if written, 0 if the file was set aside."""
+    try:
+        method, args, kwargs = Spool.read(path)
+        _RAW[method](store, *args, **kwargs)
+    except FileNotFoundError:
+        return 0  # written and removed by another process meanwhile
+    except DatabaseLocked:
+        raise
+    except Exception as exc:  # a bad file must not block every later write
+        failed = path.with_name(path.name + ".failed")
+        os.replace(path, failed)
+        log.error("spool file %s could not be written (%s); moved to %s", path, exc, failed.name)
+        return 0
+    path.unlink(missing_ok=True)
+    return 1
 
 
 def _spooled(name: str, method: Callable[..., Any], placeholder: Callable[..., Any]) -> Callable[..., Any]:
