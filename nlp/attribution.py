@@ -319,6 +319,12 @@ class DocRules:
                 i += step
         return None
 
+    @staticmethod
+    def _impersonal(verb: Token) -> bool:
+        """A passive or bare infinitive reporting verb ('should be noted', 'to say')."""
+        return verb.pos_ == "VERB" and any(
+            c.dep_ == "auxpass" or (c.dep_ == "aux" and c.lower_ == "to") for c in verb.children)
+
     def _could_speak(self, token: Token) -> bool:
         """A name, a pronoun, or a noun of the person/organisation/source lexicons."""
         if token.pos_ in ("PROPN", "PRON") or token.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
@@ -425,6 +431,8 @@ class DocRules:
                 continue  # content is the quotation itself: the direct pass takes it
             if outside < self.settings.min_indirect_words and not quoted:
                 continue
+            if cue.subject is None and self._impersonal(cue.token):
+                continue  # "it should be noted that", "too soon to say how": nobody says it
             kind = "indirect"
             for qi, quote in enumerate(self.quotes):
                 for piece in quote.spans:
