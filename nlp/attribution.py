@@ -231,8 +231,12 @@ class DocRules:
         before, after = self.doc[first - 1], self.doc[last + 1]
         if before.text != "," or after.text != ",":
             return None
-        if self.in_quote(self.doc[last + 2].idx if last + 2 < len(self.doc) else after.idx):
-            return None  # 'Putin leaned in and said, "Next time in Moscow."' introduces a quotation
+        if any(t.pos_ == "VERB" and t.i != verb.i for t in self.doc[first:last + 1]):
+            return None  # 'Putin leaned in and said,' is a clause of its own, not an aside
+        opener = self.doc[sent.start]
+        if self.in_quote(self.doc[last + 2].idx if last + 2 < len(self.doc) else after.idx) and (
+                opener.pos_ in ("ADP", "ADV", "SCONJ") or opener.dep_ in ("prep", "advmod", "advcl", "npadvmod")):
+            return None  # 'Back in August, Putin said, "Next time in Moscow."' introduces a quotation
         content = self._trim((sent.start_char, sent.end_char))
         if content is None:
             return None
