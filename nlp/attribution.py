@@ -193,10 +193,9 @@ class DocRules:
         if not self.lex.is_cue_verb(lemma):
             return None
         particles = [c for c in token.children if c.dep_ == "prt"]
-        if lemma == "point" and not any(p.lower_ == "out" for p in particles):
-            return None
-        if lemma == "go" and not any(p.lower_ == "on" for p in particles):
-            return None
+        needed = self.lex.particles.get(lemma)
+        if needed is not None and not any(p.lower_ == needed for p in particles):
+            return None  # "point" is a cue only as "point out"
         if lemma == "call" and token.dep_ == "acl" and token.tag_ == "VBN":
             return None  # "a super PAC called Our Principles" names, it does not report
         if self._is_question(token):
@@ -557,6 +556,12 @@ class DocRules:
             return None
         colon_pos = para[0] + len(before) - 1
         speaker = self.speakers.nearest_entity_before(colon_pos, para[0])
+        if speaker is None:
+            # "President Clinton released the following statement:": the clause's subject.
+            root = self.sents[self.sent_of(colon_pos)].root
+            subject = next((c for c in root.children if c.dep_ == "nsubj"), None)
+            if subject is not None and not self.in_quote(subject.idx) and self._could_speak(subject):
+                speaker = self.speakers.from_token(subject)
         return (speaker, colon_pos) if speaker is not None else None
 
     def _starts_sentence(self, quote: Quote) -> bool:
