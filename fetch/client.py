@@ -1,9 +1,10 @@
 """The HTTP client: timeouts, a bounded body, redirects, content types, retries and politeness.
 
-One ``Fetcher`` is shared by the threads of a run. Every request waits for a
-slot of its host (``HostGate``), pages are checked against the host's
-robots.txt (``RobotsCache``), and transient failures are tried again
-(``RetryPolicy``). Anything else becomes a precise ``FetchError``.
+One ``Fetcher`` is shared by the threads of a run. Every request, and every
+redirect hop, waits for a slot of its host (``HostGate``); pages are checked
+against the robots.txt of each host they lead to (``RobotsCache``); transient
+failures are tried again (``RetryPolicy``). Anything else becomes a precise
+``FetchError``.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.utils import parsedate_to_datetime
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 
@@ -116,8 +117,7 @@ class Fetcher:
         self._client = httpx.Client(
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
-            follow_redirects=True,
-            max_redirects=settings.max_redirects,
+            follow_redirects=False,  # followed by _get, hop by hop, politely
         )
 
     def __enter__(self) -> Fetcher:
@@ -140,19 +140,22 @@ class Fetcher:
         return self._get_with_retries(url, headers, FEED_TYPES)
 
     def get_page(self, url: str) -> Response:
-        """An article page, if robots.txt allows it."""
-        _check_url(url)
-        if self.respect_robots:
-            rules = self.robots.rules_for(url)
-            delay = rules.crawl_delay(self.settings.user_agent)
-            if delay:
-                self.gate.set_crawl_delay(url, delay)
-            if not rules.allows(self.settings.user_agent, url):
-                raise RobotsDisallowed(url, rules.reason or "disallowed by robots.txt")
-        return self._get_with_retries(url, {"Accept": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"}, PAGE_TYPES)
+        """An article page, if robots.txt allows it (and every page it redirects to)."""
+        accept = {"Accept": "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"}
+        return self._get_with_retries(url, accept, PAGE_TYPES, check_robots=self.respect_robots)
+
+    def _check_robots(self, url: str) -> None:
+        rules = self.robots.rules_for(url)
+        delay = rules.crawl_delay(self.settings.user_agent)
+        if delay:
+            self.gate.set_crawl_delay(url, delay)
+        if not rules.allows(self.settings.user_agent, url):
+            raise RobotsDisallowed(url, rules.reason or "disallowed by robots.txt")
 
     # ---------------------------------------------------------------- requests
-    def _get_with_retries(self, url: str, headers: dict[str, str], accepted: tuple[str, ...]) -> Response:
+    def _get_with_retries(
+        self, url: str, headers: dict[str, str], accepted: tuple[str, ...], check_robots: bool = False
+    ) -> Response:
         _check_url(url)
 
         def waiting(seconds: float, error: FetchError) -> None:
@@ -160,22 +163,34 @@ class Fetcher:
                 self.gate.defer(url, seconds)  # every thread leaves the host alone meanwhile
             log.debug("retrying %s in %.1fs after %s", url, seconds, error)
 
-        return with_retries(lambda: self._get(url, headers, accepted), self.retry, on_wait=waiting)
+        return with_retries(lambda: self._get(url, headers, accepted, check_robots), self.retry, on_wait=waiting)
 
-    def _get(self, url: str, headers: dict[str, str], accepted_types: tuple[str, ...]) -> Response:
-        with (
-            self.gate.slot(url),
-            self._translated(url),
-            self._client.stream("GET", url, headers=headers) as response,
-        ):
-            if response.status_code == 304:
-                return _response(url, response, b"")
-            if response.status_code >= 400:
-                raise HttpStatusError(url, response.status_code, _retry_after(response))
-            content_type = response.headers.get("content-type", "").lower()
-            if content_type and not any(t in content_type for t in accepted_types):
-                raise WrongContentType(url, f"unexpected content type {content_type!r}")
-            return _response(url, response, self._read_bounded(url, response, self.settings.max_body_bytes))
+    def _get(self, url: str, headers: dict[str, str], accepted_types: tuple[str, ...], check_robots: bool) -> Response:
+        """One attempt; redirects are followed here, each hop through its host's gate (and robots.txt)."""
+        current = url
+        for _ in range(self.settings.max_redirects + 1):
+            if check_robots:
+                self._check_robots(current)
+            with (
+                self.gate.slot(current),
+                self._translated(url),
+                self._client.stream("GET", current, headers=headers, follow_redirects=False) as response,
+            ):
+                status = response.status_code
+                if status == 304:
+                    return _response(url, response, b"")
+                location = response.headers.get("location", "").strip()
+                if response.is_redirect and location:
+                    current = urljoin(current, location)
+                    _check_url(current)
+                    continue
+                if status >= 300:  # 4xx, 5xx, and a 3xx without a Location
+                    raise HttpStatusError(url, status, _retry_after(response))
+                content_type = response.headers.get("content-type", "").lower()
+                if content_type and not any(t in content_type for t in accepted_types):
+                    raise WrongContentType(url, f"unexpected content type {content_type!r}")
+                return _response(url, response, self._read_bounded(url, response, self.settings.max_body_bytes))
+        raise TooManyRedirects(url, f"more than {self.settings.max_redirects} redirects")
 
     def _get_robots(self, robots_url: str) -> tuple[int, bytes]:
         """(status, body) of a robots.txt; one attempt, a small body."""

@@ -254,3 +254,22 @@ def test_declared_charset_decodes_the_page(site):
         # A wrong declaration leaves the bytes for the extractor's own detection.
         assert isinstance(f.get_page(site.url("/a/lying")).text_or_bytes(), bytes)
         assert isinstance(f.get_page(site.url("/a/unknown")).text_or_bytes(), bytes)
+
+
+def test_every_redirect_hop_is_checked_against_robots_and_schemes(site):
+    site.routes["/a/moved"] = Route(b"", status=301, headers=(("Location", "/private/secret"),))
+    site.routes["/private/secret"] = page_route("rail")
+    site.routes["/a/to-file"] = Route(b"", status=302, headers=(("Location", "file:///etc/passwd"),))
+    site.routes["/a/no-location"] = Route(b"", status=302)
+    site.routes["/a/hop1"] = Route(b"", status=307, headers=(("Location", "hop2"),))  # relative
+    site.routes["/a/hop2"] = page_route("rail")
+    with fetcher() as f:
+        with pytest.raises(RobotsDisallowed):
+            f.get_page(site.url("/a/moved"))
+        with pytest.raises(BadUrl):
+            f.get_page(site.url("/a/to-file"))
+        with pytest.raises(HttpStatusError, match="302"):
+            f.get_page(site.url("/a/no-location"))
+        response = f.get_page(site.url("/a/hop1"))
+    assert response.final_url == site.url("/a/hop2") and response.url == site.url("/a/hop1")
+    assert site.requests_to("/private/secret") == []
