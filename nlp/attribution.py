@@ -530,9 +530,6 @@ class DocRules:
                 continue
             if quote.start <= cue.start < quote.end:
                 continue  # between two pieces of a multi-paragraph quote
-            if cue.content is not None and _overlap(cue.content, (quote.start, quote.end)) == 0 and not (
-                    cue.end <= quote.start and self._colon_between(cue.end, quote.start)):
-                continue  # the cue reports something else (unless a colon introduces the quote)
             dist = quote.start - cue.end if cue.end <= quote.start else cue.start - quote.end
             if self._quote_between(cue, quote):
                 continue
