@@ -579,6 +579,10 @@ class DocRules:
             if prev is None or (prev.speaker is None and prev.cue is None):
                 continue
             if self._text_between_has_statement_gap(prev, quote):
+                lead_in = self._lead_in(quote)
+                if lead_in is not None:
+                    out.append(lead_in)
+                    consumed.add(qi)
                 continue
             prev_para, para = self.para_of(prev.end - 1), self.para_of(quote.start)
             if para == prev_para and prev.kind == "direct" and quote.start - prev.end <= self.settings.max_split_gap:
@@ -595,12 +599,30 @@ class DocRules:
         return out
 
     def _text_between_has_statement_gap(self, prev: Draft, quote: Quote) -> bool:
-        """Prose between two quotes breaks the chain, unless it is prev's own attribution."""
-        words = count_words(self._unquoted_text((prev.end, quote.start)))
-        if words == 0:
-            return False
-        attribution_between = prev.cue is not None and prev.end <= prev.cue.start < quote.start
-        return not attribution_between or words > 25
+        """Prose between two quotes breaks the chain, unless it is prev's own attribution
+        ('"...," Carson continued.' before the next quote)."""
+        start = prev.end
+        if prev.cue is not None and prev.end <= prev.cue.start < quote.start:
+            start = max(start, self.sents[self.sent_of(prev.cue.start)].end_char)
+        return start < quote.start and count_words(self._unquoted_text((start, quote.start))) > 0
+
+    def _lead_in(self, quote: Quote) -> Draft | None:
+        """'Dianne Bystrom agreed. "Mainstream Republicans are ..."': a short sentence about a
+        person right before a quotation of the same paragraph introduces it."""
+        para = self.paragraphs[self.para_of(quote.start)]
+        before = self.text[para[0]:quote.start].rstrip()
+        if not before:
+            return None
+        sent = self.sents[self.sent_of(para[0] + len(before) - 1)]
+        if sent.start_char < para[0] or self._quoted_chars((sent.start_char, sent.end_char)) or len(sent) > 14:
+            return None
+        root = sent.root
+        subject = next((c for c in root.children if c.dep_ == "nsubj"), None)
+        if subject is None or not (subject.ent_type_ == "PERSON" or subject.lower_ in ("he", "she")):
+            return None
+        speaker = self.speakers.from_token(subject)
+        cue_span = (root.idx, root.idx + len(root.text))
+        return Draft("direct", list(quote.spans), None, speaker, cue_span, extra={"lead_in": root.lemma_})
 
 
 def run_rules(doc: Doc, lex: Lexicon, settings: RuleSettings) -> tuple[list[Draft], SpeakerResolver]:

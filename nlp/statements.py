@@ -118,7 +118,7 @@ def _draft_data(sents: list[tuple[int, int]], draft: Draft) -> dict[str, Any]:
         "spans": spans,
         "sentence": _sentence_span(sents, lo, hi),
         "cue": list(cue_span) if cue_span else None,
-        "cue_lemma": ":" if draft.colon else (draft.cue.lemma if draft.cue else None),
+        "cue_lemma": ":" if draft.colon else (draft.cue.lemma if draft.cue else draft.extra.get("lead_in")),
         "speaker": speaker.name if speaker else None,
         "speaker_mention": speaker.mention if speaker else None,
         "speaker_span": [speaker.start, speaker.end] if speaker else None,
