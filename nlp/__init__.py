@@ -6,4 +6,4 @@ Docs) and returns ``saidwhat.records`` values.
 
 # Bumped whenever the extraction rules change in a way that changes output;
 # stored with every statement so `saidwhat reprocess` knows what is stale.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"

@@ -169,6 +169,15 @@ def role_words(ent: Span, lex: Lexicon) -> str | None:
     return " ".join(parts)
 
 
+_BYLINE_RE = re.compile(r"^\s*(?:By|BY|Written by)\s+([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3})\s*$", re.MULTILINE)
+
+
+def byline_author(text: str) -> str | None:
+    """'By Jane Smith' on a line of its own near the top: the writer, whom a narrator's 'I' means."""
+    match = _BYLINE_RE.search(text[:600])
+    return match.group(1) if match else None
+
+
 @dataclass(frozen=True, slots=True)
 class Speaker:
     """What the rules found about a speaker mention."""
@@ -235,6 +244,7 @@ class SpeakerResolver:
             sent_starts = [sent.start_char for sent in doc.sents]
         self._sent_starts = sent_starts
         self._pronoun_names = self._chain_pronouns(in_quote)
+        self.author = byline_author(self.text)
 
     def _sent_index(self, pos: int) -> int:
         return max(0, bisect_right(self._sent_starts, pos) - 1)
@@ -353,6 +363,8 @@ class SpeakerResolver:
     def _pronoun(self, token: Token) -> Speaker:
         start, end = token.idx, token.idx + len(token.text)
         name = self._pronoun_names.get(token.i)
+        if token.lower_ in ("i", "me") and name is None:
+            name = self.author  # the narrator of an article with a byline
         return Speaker(start, end, token.text, name, "person" if name else "pronoun")
 
     def _nominal(self, head: Token) -> Speaker:

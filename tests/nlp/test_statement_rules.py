@@ -127,3 +127,25 @@ def test_no_statement(nlp_sm, text: str) -> None:
 def test_he_said_inside_quote_is_not_a_statement(nlp_sm) -> None:
     statements = nlp_sm('"I told him, and he said no," Witkoff recalled.')._.statements
     assert [s.speaker for s in statements] == ["Witkoff"]
+
+
+MORE_CASES = [
+    Case("parenthetical 'X, she said, Y' reports the whole sentence",
+         "A wall would stop the flow of drugs, Sarah Palin said, and it would pay for itself.",
+         ("A wall would stop the flow of drugs", "and it would pay for itself"), StatementKind.INDIRECT,
+         "Sarah Palin", "said"),
+    Case("first person resolves to the byline author",
+         "By Jane Smith\n\nI asked the senator about the vote.\n\nI told him that the bill would fail in the House.",
+         ("that the bill would fail in the House",), StatementKind.INDIRECT, "Jane Smith", "told", mention="I"),
+    Case("relative 'who' is the mention, its antecedent the speaker",
+         "The plan was backed by Jeb Bush, who said it would create millions of jobs.",
+         ("it would create millions of jobs",), StatementKind.INDIRECT, "Jeb Bush", "said", mention="who"),
+    Case("a short sentence about a person introduces the next quotation",
+         '"We will win," said Craig Robinson.\n\nDianne Bystrom agreed. "Republicans are running out of time."',
+         ('"Republicans are running out of time."',), StatementKind.DIRECT, "Dianne Bystrom", "agreed", index=1),
+]
+
+
+@pytest.mark.parametrize("case", MORE_CASES, ids=[c.name for c in MORE_CASES])
+def test_more_rules(nlp_sm, case: Case) -> None:
+    test_rule(nlp_sm, case)
