@@ -38,6 +38,7 @@ from flows.tasks import (
 from nlp import EXTRACTOR_VERSION
 from nlp.pipeline import ModelNotInstalled
 from saidwhat.config import Config, load_config
+from saidwhat.errors import NothingProcessed
 from saidwhat.records import FeedItem, FeedSpec
 from storage import DatabaseLocked, Store
 from storage.store import AnalysedArticle, FetchErrorRecord, RunSummary
@@ -305,7 +306,7 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
     logger = get_run_logger()
     nothing_done = tally.feeds_failed > 0 and not tally.anything_done
     status = "failed" if nothing_done else ("completed_with_errors" if tally.errors else "completed")
-    message = f"all {tally.feeds_failed} feeds failed" if nothing_done else ""
+    message = f"every feed polled failed ({tally.feeds_failed})" if nothing_done else ""
     summary = RunSummary(
         run_id, tally.feeds_polled, tally.new_articles, tally.new_statements, tally.errors, status, message
     )
@@ -316,7 +317,9 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
         "new_statements": tally.new_statements, "errors": tally.errors, "database": str(config.storage.path),
     }  # fmt: skip
     if nothing_done:
-        return Failed(message=f"nothing could be processed: {message}", data=result)
+        # The state's data is an exception, as Prefect expects of a failed run; the CLI prints it in one line.
+        reason = f"nothing could be processed: {message} ({tally.errors} errors recorded in fetch_errors)"
+        return Failed(message=reason, data=NothingProcessed(reason))
     if tally.errors:
         logger.warning("run %s finished with %d recorded errors (see fetch_errors)", run_id, tally.errors)
     return Completed(message=status, data=result)
