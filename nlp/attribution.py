@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy
@@ -281,8 +281,8 @@ class DocRules:
             if child.dep_ == "agent":
                 return next((c for c in child.children if c.dep_ == "pobj"), None)
             if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and not passive):
-                if self.in_quote(child.idx):
-                    return None  # the parser took a word of the quotation: not the speaker
+                if self.in_quote(child.idx) or self._is_dateline(child):
+                    return None  # the parser took a word of the quotation or the dateline
                 return child  # a relative "who" is resolved by the SpeakerResolver
         if passive or depth > 3:
             return None
@@ -321,6 +321,11 @@ class DocRules:
                     break  # "said in a statement", "told reporters": not the speaker
                 i += step
         return None
+
+    def _is_dateline(self, token: Token) -> bool:
+        """'MOSCOW (Northgate Wire) — President Vladimir Putin said': the place line is no subject."""
+        para = self.paragraphs[self.para_of(token.idx)] if self.paragraphs else (0, 0)
+        return token.text.isupper() and len(token.text) > 2 and token.idx - para[0] <= 40
 
     @staticmethod
     def _impersonal(verb: Token) -> bool:
@@ -419,6 +424,7 @@ class DocRules:
         drafts += self._direct_quotes(free, consumed)
         drafts.sort(key=lambda d: d.start)
         drafts = self._continuations(drafts, consumed)
+        _link_unnamed_back_references(drafts)
         return drafts
 
     def _reported_speech(self, cues: list[Cue]) -> tuple[list[Draft], set[int], set[int]]:
@@ -623,6 +629,25 @@ class DocRules:
         speaker = self.speakers.from_token(subject)
         cue_span = (root.idx, root.idx + len(root.text))
         return Draft("direct", list(quote.spans), None, speaker, cue_span, extra={"lead_in": root.lemma_})
+
+
+_BACK_REFERENCE_RE = re.compile(
+    r"^(?:one|another|a second|a third|the other|one of them|one person|one official|the (?:official|source|"
+    r"person|people|diplomat|aide|adviser|officials|sources|insider|staffer))\b", re.IGNORECASE)
+
+
+def _link_unnamed_back_references(drafts: list[Draft]) -> None:
+    """'Two officials familiar with the planning said ... "...," one said.': the partitive or
+    definite back-reference names the group introduced before it."""
+    group: Speaker | None = None
+    for draft in drafts:
+        speaker = draft.speaker
+        if speaker is None or speaker.kind != "unnamed":
+            continue
+        if _BACK_REFERENCE_RE.match(speaker.mention) and group is not None:
+            draft.speaker = replace(speaker, name=group.name)
+        else:
+            group = speaker
 
 
 def run_rules(doc: Doc, lex: Lexicon, settings: RuleSettings) -> tuple[list[Draft], SpeakerResolver]:

@@ -34,6 +34,12 @@ _PRONOUN_GENDER = {"he": MALE, "him": MALE, "his": MALE, "she": FEMALE, "her": F
 _FIRST_PERSON = {"i", "we", "me", "us"}
 _INDEFINITE_DETS = {"a", "an", "some", "several", "many", "most", "few", "other", "another", "one", "two",
                     "three", "four", "five", "various", "numerous", "multiple", "any", "no"}
+# Definite "the official" / "the source" usually points back to an unnamed source, not to a named person.
+_ANONYMOUS_HEADS = {
+    "official", "source", "person", "people", "diplomat", "aide", "adviser", "advisor", "insider", "staffer",
+    "member", "executive", "analyst", "expert", "observer", "witness", "resident", "voter", "supporter", "worker",
+    "delegate", "lawmaker", "strategist", "operative",
+}
 _EDGE_PUNCT_RE = re.compile(r"^[\W_]+|[\W_]+$")
 # How many sentences back a pronoun may find its antecedent.
 _SALIENCE_SENTENCES = 4
@@ -126,13 +132,14 @@ class NameIndex:
 
     def pick_antecedent(self, pronoun: str, pos: int, sent: int, mentions: list[PersonMention]) -> str | None:
         """Hobbs-like salience: the nearest earlier subject in the pronoun's own sentence, else
-        the first subject (or last mention) of the closest previous sentence with a compatible person."""
+        the first subject (or last mention) of the closest previous sentence with a compatible person.
+        An empty ``pronoun`` accepts either gender (for role nouns: "the Russian leader")."""
         gender = _PRONOUN_GENDER.get(pronoun.lower())
-        if gender is None:
+        if gender is None and pronoun:
             return None
         for sent_index in range(sent, sent - _SALIENCE_SENTENCES - 1, -1):
             candidates = [m for m in mentions if m.sent == sent_index and m.start < pos
-                          and self.genders.get(m.canonical, gender) == gender]
+                          and (gender is None or self.genders.get(m.canonical, gender) == gender)]
             subjects = [m for m in candidates if m.salient]
             if sent_index == sent:
                 if subjects:
@@ -157,7 +164,12 @@ class NameIndex:
 def role_words(ent: Span, lex: Lexicon) -> str | None:
     """Title words before a person name inside its noun phrase, or its apposition."""
     root = ent.root
-    left = [t for t in root.subtree if t.i < ent.start and t.dep_ not in ("det", "punct", "poss", "case")]
+    # Only the words glued to the name ("Russian President"), not a dateline the parser hung on it.
+    left: list[Token] = []
+    i = ent.start - 1
+    while i >= root.left_edge.i and not ent.doc[i].is_punct and ent.doc[i].dep_ not in ("det", "poss", "case"):
+        left.insert(0, ent.doc[i])
+        i -= 1
     _, titles = clean_name_tokens([t.text for t in ent], lex)
     parts = [t.text for t in left] + titles
     if not parts:
@@ -284,6 +296,7 @@ class SpeakerResolver:
                 self.names.genders.setdefault(name, _PRONOUN_GENDER[token.lower_])
                 if token.dep_ in ("nsubj", "nsubjpass"):
                     mentions.append(PersonMention(token.idx, name, True, sent))
+        self._mentions = mentions
         return resolved
 
     def from_token(self, token: Token) -> Speaker | None:
@@ -387,6 +400,9 @@ class SpeakerResolver:
         if definite and lemma in self.lex.person_roles:
             modifiers = {c.lower_ for c in head.children if c.dep_ in ("amod", "compound") and c.i < head.i}
             name = self.names.resolve_role(lemma, modifiers, start)
+            if name is None and lemma not in _ANONYMOUS_HEADS:
+                # "The Russian leader added ...": the person the text is about right now.
+                name = self.names.pick_antecedent("", start, self._sent_index(start), self._mentions)
             if name:
                 return Speaker(start, end, mention, name, "person", mention)
             return Speaker(start, end, mention, mention, "unnamed", mention)
