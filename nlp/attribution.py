@@ -632,8 +632,8 @@ class DocRules:
 
 
 _BACK_REFERENCE_RE = re.compile(
-    r"^(?:one|another|a second|a third|the other|one of them|one person|one official|the (?:official|source|"
-    r"person|people|diplomat|aide|adviser|officials|sources|insider|staffer))\b", re.IGNORECASE)
+    r"(?:one|another|a second|a third|the other|one of them|the (?:official|source|person|people|diplomat|aide|"
+    r"adviser|officials|sources|insider|staffer|people briefed on the talks))", re.IGNORECASE)
 
 
 def _link_unnamed_back_references(drafts: list[Draft]) -> None:
@@ -644,7 +644,7 @@ def _link_unnamed_back_references(drafts: list[Draft]) -> None:
         speaker = draft.speaker
         if speaker is None or speaker.kind != "unnamed":
             continue
-        if _BACK_REFERENCE_RE.match(speaker.mention) and group is not None:
+        if _BACK_REFERENCE_RE.fullmatch(speaker.mention) and group is not None:
             draft.speaker = replace(speaker, name=group.name)
         else:
             group = speaker

@@ -378,7 +378,24 @@ class SpeakerResolver:
         name = self._pronoun_names.get(token.i)
         if token.lower_ in ("i", "me") and name is None:
             name = self.author  # the narrator of an article with a byline
+        if token.lower_ == "it" and name is None:
+            org = self._recent_organization(token)
+            if org is not None:
+                return Speaker(start, end, token.text, org, "organization")
         return Speaker(start, end, token.text, name, "person" if name else "pronoun")
+
+    def _recent_organization(self, token: Token) -> str | None:
+        """'The Kremlin gave its own account. In a statement, it said ...': the latest ORG named
+        in this or the previous sentence."""
+        sent = self._sent_index(token.idx)
+        floor = self._sent_starts[max(0, sent - 1)]
+        best = None
+        for ent in self.doc.ents:
+            if ent.start_char >= token.idx:
+                break
+            if ent.label_ == "ORG" and ent.start_char >= floor:
+                best = _normalise(re.sub(r"^(?i:the)\s+", "", re.sub(r"['’]s$", "", ent.text)))
+        return best
 
     def _nominal(self, head: Token) -> Speaker:
         tokens = _np_tokens(head)
