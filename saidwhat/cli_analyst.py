@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -41,6 +42,10 @@ FEED_TABLE_COLUMNS = ["name", "publisher", "healthy", "consecutive_failures", "l
 def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def _minutes(value: Any) -> Any:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else value
 
 
 def _s(path: Path | None) -> str | None:
@@ -104,6 +109,8 @@ def status(
         rows = [{"table": name, "rows": n} for name, n in counts.items()]
         sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.path}"))
     for name, rows, columns, title in sections:
+        if fmt is OutputFormat.table:  # runs happen hourly: show the time, not only the day
+            rows = [{k: _minutes(v) for k, v in row.items()} for row in rows]
         if fmt is OutputFormat.jsonl and section == "all":
             rows = [{"section": name, **row} for row in rows]
             columns = ["section", *columns]
@@ -187,7 +194,10 @@ def snapshot(
     rows = [{"name": name, "rows": n, "file": str(path)} for name, path, n in written]
     write_rows(rows, ["name", "rows", "file"], fmt, title=f"Snapshot of {analyst.store.path}", wrap=("file",))
     if fmt is OutputFormat.table:
-        err.print(f"query it with: duckdb -c \"SELECT * FROM '{out}/v_statements.parquet' LIMIT 5\"")
+        err.print(
+            f'views and macros over these files: duckdb -cmd ".read {out / "snapshot.sql"}"'
+            " (then SELECT * FROM said_about('...'))"
+        )
 
 
 def register(app: typer.Typer) -> None:

@@ -245,8 +245,29 @@ class Analyst:
                 os.replace(tmp, target)
                 rows = int(con.execute(f"SELECT count(*) FROM {name}").fetchone()[0])
                 written.append((name, target, rows))
+            macros = con.execute(
+                "SELECT function_name, parameters, macro_definition FROM duckdb_functions()"
+                " WHERE function_type = 'table_macro' AND schema_name = 'main' AND NOT internal"
+                " ORDER BY function_name"
+            ).fetchall()
             con.execute("COMMIT")
+        script = out_dir / "snapshot.sql"
+        tmp = out_dir / ".snapshot.sql.tmp"
+        tmp.write_text(_snapshot_sql(out_dir, macros), encoding="utf-8")
+        os.replace(tmp, script)
+        written.append(("snapshot.sql", script, len(SNAPSHOT_RELATIONS) + len(macros)))
         return written
+
+
+def _snapshot_sql(out_dir: Path, macros: list[tuple[str, list[str], str]]) -> str:
+    """Views over the Parquet files and the table macros, for `duckdb -cmd ".read snapshot.sql"`."""
+    lines = ["-- saidwhat snapshot: views over the Parquet files next to this script, and the table macros."]
+    for name in SNAPSHOT_RELATIONS:
+        path = _sql_path((out_dir / f"{name}.parquet").resolve())
+        lines.append(f"CREATE OR REPLACE VIEW {name} AS FROM '{path}';")
+    for name, params, definition in macros:
+        lines.append(f"CREATE OR REPLACE MACRO {name}({', '.join(params)}) AS TABLE {definition};")
+    return "\n".join(lines) + "\n"
 
 
 def _sql_path(path: Path) -> str:

@@ -106,6 +106,14 @@ def test_snapshot_exports_views_to_parquet(analyst_demo_db: Path, tmp_path: Path
         f"SELECT count(*) FROM '{out / 'v_statements.parquet'}' WHERE speaker = 'Vladimir Putin'"
     ).fetchone()[0]
     assert putin == _query(analyst_demo_db, "SELECT count(*) FROM said_by('Putin')")[0][0]
+    # snapshot.sql recreates the views and macros over the Parquet files, without the database.
+    fresh = duckdb.connect()
+    fresh.execute((out / "snapshot.sql").read_text(encoding="utf-8"))
+    assert fresh.execute("SELECT count(*) FROM said_by('Putin')").fetchone()[0] == putin
+    assert (
+        fresh.execute("SELECT count(*) FROM said_about('moscow-meeting')").fetchone()[0]
+        == _query(analyst_demo_db, "SELECT count(*) FROM said_about('moscow-meeting')")[0][0]
+    )
 
 
 # -------------------------------------------------------- hand-made puzzles
