@@ -307,8 +307,19 @@ class DocRules:
         """'"...," said Jeff Weaver' / '"...," Sanders campaign manager Jeff Weaver said' misparsed:
         the noun phrase right after, else right before, the verb (outside quotes)."""
         sent = self.sent_span(verb)
-        for step in (1, -1):
+        # With a clause complement the word after the verb starts the content, not a speaker.
+        steps = (-1,) if any(c.dep_ == "ccomp" and c.i > verb.i for c in verb.children) else (1, -1)
+        for step in steps:
             i = verb.i + step
+            if step == -1 and i > sent.start and self.doc[i].text == ",":
+                # "Trump, speaking to reporters on Sunday, said ...": skip the comma-fenced aside.
+                j = i - 1
+                while j > sent.start and self.doc[j].text != ",":
+                    j -= 1
+                if j > sent.start and not self.in_quote(self.doc[j - 1].idx):
+                    head = self._np_head(self.doc[j - 1])
+                    if head.pos_ in ("PROPN", "PRON") and self._could_speak(head):
+                        return head
             while sent.start <= i < sent.end and abs(i - verb.i) <= 6:
                 token = self.doc[i]
                 if self.in_quote(token.idx) or (token.is_punct and token.text not in ("-", "'s")):
