@@ -47,6 +47,7 @@ _CONTINUING_VERBS = {"add", "say", "tell", "note", "explain", "continue", "insis
 # Verbs that report a whole sentence from a comma-fenced aside: "X, he said, Y".
 _PARENTHETICAL_VERBS = {"say", "add", "note", "explain", "argue", "insist", "write", "tell", "recall", "warn",
                         "contend", "acknowledge", "predict", "claim", "suggest", "conclude"}
+_MODALS = {"would", "will", "could", "can", "should", "must", "might", "may", "shall"}
 _COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
 _TIME_WORDS = {
@@ -383,6 +384,9 @@ class DocRules:
                 # clause's subject on the verb; the content starts right after the verb.
                 first = self.doc[verb.i + 1] if verb.i + 1 < len(self.doc) else first
             return self._span_of_tokens(first, self._clause_end(comp))
+        misparsed = self._misparsed_clause(verb)
+        if misparsed is not None:
+            return misparsed
         deps = ("dobj", "oprd", "xcomp", "prep", "dative") if lemma in self.lex.object_content_verbs else ("xcomp",)
         right = [c for c in verb.children if c.i > verb.i and c.dep_ in (*deps, "dobj", "dative")]
         if not right or not any(c.dep_ in deps and c.dep_ not in ("dative",) for c in right):
@@ -391,6 +395,20 @@ class DocRules:
             return None
         last = max(right, key=lambda c: c.right_edge.i)
         return self._span_of_tokens(right[0].left_edge, self._clause_end(last))
+
+    def _misparsed_clause(self, verb: Token) -> Span | None:
+        """'said a trip to Moscow before a ceasefire would be "a historic mistake"': 'say' with an
+        object followed by a finite verb of its own is a clause the parser split up."""
+        if verb.lemma_.lower() != "say":
+            return None
+        obj = next((c for c in verb.children if c.dep_ == "dobj" and c.i > verb.i), None)
+        if obj is None or obj.i > verb.i + 3:
+            return None
+        finite = [c for c in verb.children if c.i > obj.i and c.dep_ in ("advcl", "conj", "ccomp")
+                  and any(a.dep_ == "aux" and a.lower_ in _MODALS for a in c.children)]
+        if not finite:
+            return None
+        return self._span_of_tokens(self.doc[verb.i + 1], self._clause_end(finite[0]))
 
     def _clause_end(self, head: Token) -> Token:
         """The last token of ``head``'s subtree before a coordinated reporting verb
