@@ -42,17 +42,23 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _model_name(config: Path | None) -> str:
-    """The configured model; the default when no config module or file is available."""
+    """``[nlp] model`` of the config file; the default model when there is no config file at all
+    (a config that exists but is broken is an error, not a silent fallback)."""
     try:
-        from saidwhat.config import load_config
+        from saidwhat.config import NlpSettings, find_config, load_config
+        from saidwhat.errors import SaidwhatError
     except ImportError:
         return DEFAULT_MODEL
     try:
         return load_config(config).nlp.model
-    except Exception:
+    except SaidwhatError:
         if config is not None:
             raise
-        return DEFAULT_MODEL
+        try:
+            find_config(None)
+        except SaidwhatError:
+            return NlpSettings().model
+        raise
 
 
 def _prediction(doc_id: str, text: str, statement: Any) -> dict[str, Any]:
