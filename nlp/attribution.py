@@ -383,7 +383,15 @@ class DocRules:
                 # "said about half of the projections reflected ...": the parser hung the
                 # clause's subject on the verb; the content starts right after the verb.
                 first = self.doc[verb.i + 1] if verb.i + 1 < len(self.doc) else first
-            return self._span_of_tokens(first, self._clause_end(comp))
+            last = self._clause_end(comp)
+            for conj in verb.children:
+                # "She said she had no plans ..., but when Trump mentioned Cruz, it just happened":
+                # a coordinated clause with its own subject, hung on the verb, continues the content.
+                if conj.dep_ == "conj" and conj.i > last.i and last.i == comp.right_edge.i and any(
+                        c.dep_ in ("nsubj", "nsubjpass") for c in conj.children) and not self.lex.is_cue_verb(
+                        conj.lemma_.lower()):
+                    last = self._clause_end(conj)
+            return self._span_of_tokens(first, last)
         misparsed = self._misparsed_clause(verb)
         if misparsed is not None:
             return misparsed
