@@ -2,7 +2,8 @@
 
 - ``retag``: topics from config.toml are evaluated again for every stored
   statement, on the statement, its paragraph and the article title taken from
-  the stored article text (no NLP model needed).
+  the stored article text (no NLP model needed); [speakers.aliases] is
+  applied too.
 - ``reprocess``: the NLP runs again on the stored text of every article whose
   statements were made by another extractor version (or of all articles with
   ``everything=True``); each batch replaces those articles' statements and
@@ -64,7 +65,9 @@ def retag_statements(config_path: str | None = None, db_path: str | None = None,
             f"no topics in {config.source or 'the config'}: add [topics.NAME] tables (retag would clear every tag)"
         )
     tagger = TopicTagger(config.topics)
-    analyst = Analyst(_store(config))
+    store = _store(config)
+    store.set_config_aliases(config.speaker_aliases)  # [speakers.aliases] edits apply now too
+    analyst = Analyst(store)
     seen = changed = 0
     after: str | None = None
     while batch := analyst.articles_with_statements(after, RETAG_BATCH):

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,7 +28,7 @@ err = Console(stderr=True)
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
 ]
-DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: [storage] path in the config)")]
+DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: the storage path in the config)")]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
 SPEAKER_COLUMNS = ["speaker", "speaker_type", "statements", "articles", "publishers", "first_seen", "last_seen",
@@ -42,6 +44,28 @@ FEED_TABLE_COLUMNS = ["name", "publisher", "healthy", "consecutive_failures", "l
 def _quiet_prefect() -> None:
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+@contextmanager
+def _progress(label: str) -> Iterator[None]:
+    """A progress bar on stderr fed by flows.progress events (only on a terminal)."""
+    if not err.is_terminal:
+        yield
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from flows.progress import listening
+
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as progress:
+        bar = progress.add_task(label, total=None)
+
+        def update(stage: str, done: int, total: int) -> None:
+            progress.update(bar, completed=done, total=total or 1)
+
+        with listening(update):
+            yield
 
 
 def _minutes(value: Any) -> Any:
@@ -122,7 +146,10 @@ def retag(
     config: ConfigOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Evaluate the topics in config.toml again for every stored statement (no network, no NLP model)."""
+    """Evaluate the topics in config.toml again for every stored statement (no network, no NLP model).
+
+    Also applies the speaker aliases from config.toml.
+    """
     _quiet_prefect()
     from flows.reprocess import retag as retag_flow
     from flows.reprocess import retag_statements
@@ -149,7 +176,8 @@ def reprocess(
     from saidwhat.analyst_settings import use_prefect
 
     run = reprocess_flow if use_prefect() else reprocess_articles
-    result = run(config_path=_s(config), db_path=_s(db), everything=all_articles)
+    with _progress("Re-analysing stored articles"):
+        result = run(config_path=_s(config), db_path=_s(db), everything=all_articles)
     write_rows([result], ["articles", "statements", "extractor_version"], fmt, title="Reprocessed")
 
 
@@ -157,7 +185,7 @@ def digest(
     week: Annotated[str | None, typer.Option("--week", help="ISO week YYYY-Www (default: last complete week)")] = None,
     topic: Annotated[str | None, typer.Option("--topic", help="Only statements tagged with this topic")] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", help="Directory (default: [digest] out_dir, /TOPIC with --topic)")
+        Path | None, typer.Option("--out", help="Directory (default: the config's digest out_dir, /TOPIC with --topic)")
     ] = None,
     excel: Annotated[bool, typer.Option("--excel", help="Start the CSV files with a BOM for Excel")] = False,
     db: DbOption = None,
