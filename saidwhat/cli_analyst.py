@@ -68,6 +68,14 @@ def _progress(label: str) -> Iterator[None]:
             yield
 
 
+def _pending_spool(store: Any) -> set[Path]:
+    """Spooled writes for this database, in the configured spool_dir and in the default one next to it."""
+    from storage.spool import Spool
+
+    default = Spool(store.path.parent / "spool", store.path).pending()
+    return set(store.pending_spool()) | set(default)
+
+
 def _minutes(value: Any) -> Any:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else value
 
@@ -129,7 +137,7 @@ def status(
         sections.append(("feeds", analyst.feed_health(), columns, "Feeds"))
     if section in ("all", "counts"):
         counts = analyst.counts()
-        counts["spooled_batches"] = len(analyst.store.pending_spool())
+        counts["spooled_batches"] = len(_pending_spool(analyst.store))
         rows = [{"table": name, "rows": n} for name, n in counts.items()]
         sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.path}"))
     for name, rows, columns, title in sections:
