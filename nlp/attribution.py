@@ -210,9 +210,38 @@ class DocRules:
             parenthetical = self._parenthetical(token, subject)
             if parenthetical is not None:
                 content, gap = parenthetical
+            else:
+                final = self._final_frame(token, subject)
+                if final is not None and (content is None or (final[0] <= content[0] and content[1] <= final[1])):
+                    content = final  # the whole sentence before the closing "X said", not a fragment of it
         if gap is None and content is not None and subject is not None and content[0] <= subject.idx < content[1]:
             content = None  # the parser mixed up speaker and content: trust only a quotation here
         return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only, gap)
+
+    def _final_frame(self, verb: Token, subject: Token | None) -> Span | None:
+        """'As Trump prepared to speak, a girl was pepper-sprayed, police said.': a sentence-final
+        'X said' (or 'said X') after a comma reports everything before that comma."""
+        if subject is None or verb.lemma_.lower() not in _PARENTHETICAL_VERBS:
+            return None
+        sent = self.sent_span(verb)
+        first = min(subject.left_edge.i, verb.i)
+        last = max(subject.right_edge.i, verb.i)
+        if not all(self._closing_token(t, verb) for t in self.doc[last + 1:sent.end]):
+            return None  # more clause after the verb: not a closing attribution
+        comma = self.doc[first - 1] if first - 1 >= sent.start else None
+        if comma is None or comma.text != "," or self.in_quote(comma.idx):
+            return None
+        para_start = self.paragraphs[self.para_of(verb.idx)][0] if self.paragraphs else 0
+        return self._trim((max(sent.start_char, para_start), comma.idx))
+
+    @staticmethod
+    def _closing_token(token: Token, verb: Token) -> bool:
+        """Punctuation or an adverbial of the verb ('said Tuesday', 'said in a statement')."""
+        if token.is_punct or token.dep_ in ("pobj", "det", "amod", "compound"):
+            return True
+        if token.head.i == verb.i and token.dep_ in ("npadvmod", "advmod", "prep"):
+            return True
+        return token.head.dep_ in ("prep", "pobj")
 
     def _parenthetical(self, verb: Token, subject: Token | None) -> tuple[Span, Span] | None:
         """'The good news, Woolson said, is that ...': a comma-fenced 'X said' inside the sentence
@@ -237,7 +266,8 @@ class DocRules:
         if self.in_quote(self.doc[last + 2].idx if last + 2 < len(self.doc) else after.idx) and (
                 opener.pos_ in ("ADP", "ADV", "SCONJ") or opener.dep_ in ("prep", "advmod", "advcl", "npadvmod")):
             return None  # 'Back in August, Putin said, "Next time in Moscow."' introduces a quotation
-        content = self._trim((sent.start_char, sent.end_char))
+        para = self.paragraphs[self.para_of(verb.idx)] if self.paragraphs else (sent.start_char, sent.end_char)
+        content = self._trim((max(sent.start_char, para[0]), min(sent.end_char, para[1])))
         if content is None:
             return None
         return content, (before.idx, after.idx + 1)
