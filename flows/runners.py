@@ -67,19 +67,19 @@ atexit.register(shutdown_pool)
 
 
 def _warm(settings: NlpSettings) -> None:
-    from flows.tasks import _pipeline
+    from nlp.worker import pipeline
 
-    _pipeline(settings.model, settings.parse)
+    pipeline(settings.model, settings.parse)
 
 
 def _analyze_here(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list:
-    from flows.tasks import analyze_articles
+    from nlp.worker import analyze_rows
 
-    return analyze_articles.fn(rows, replace(settings, n_process=1), topics)
+    return analyze_rows(rows, settings.model, settings.parse, settings.batch_size, topics)
 
 
 def analyze_in_pool(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list:
-    """Analyse ``rows`` on the worker pool, split over its processes; results in row order."""
+    """(article_id, analysis, topics) of ``rows``, computed on the worker pool, split over its processes."""
     pool = _pool_for(settings)
     size = max(1, -(-len(rows) // settings.n_process))
     chunks = [list(rows[i : i + size]) for i in range(0, len(rows), size)]

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import lru_cache
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -23,7 +22,6 @@ from feeds import FeedParseError, canonical_url, parse_feed
 from feeds.googlenews import NotDecoded, decode_google_news_link, is_google_news_link
 from fetch import Fetcher, FetchError
 from nlp import EXTRACTOR_VERSION
-from nlp.topics import StatementContext, TopicTagger, paragraph_around
 from saidwhat.config import FetchSettings, NlpSettings, TopicSpec
 from saidwhat.records import Article, FeedItem, FeedSpec, TextSource
 from storage.store import AnalysedArticle, FeedState, FetchErrorRecord, article_id_for
@@ -210,39 +208,24 @@ def build_article(item, spec, url, page, error) -> Article | None:
     )
 
 
-@lru_cache(maxsize=2)
-def _pipeline(model: str, parse: str | None = None):
-    from nlp.pipeline import load_pipeline
-
-    return load_pipeline(model, parse=parse)
-
-
 @task(cache_policy=NO_CACHE)
 def analyze_articles(
     rows: Sequence[tuple[str, str, str | None]], settings: NlpSettings, topics: Sequence[TopicSpec]
 ) -> list[AnalysedArticle]:
-    """Run the spaCy pipeline over (article_id, text, title) rows and tag topics."""
-    from nlp.pipeline import analyze
+    """Run the spaCy pipeline over (article_id, text, title) rows and tag topics.
 
-    if settings.n_process > 1:  # a persistent pool of worker processes (see flows.runners)
+    With ``n_process`` >= 2 the rows go to a persistent pool of worker
+    processes (see ``flows.runners``); otherwise the model runs here.
+    """
+    if settings.n_process > 1:
         from flows.runners import analyze_in_pool
 
-        return analyze_in_pool(rows, settings, topics)
-    nlp = _pipeline(settings.model, settings.parse)
-    tagger = TopicTagger(topics)
-    results = []
-    texts = (text for _, text, _ in rows)
-    for (article_id, text, title), analysis in zip(
-        rows, analyze(nlp, texts, batch_size=settings.batch_size), strict=True
-    ):
-        tags = tuple(
-            tagger.tags(
-                StatementContext(s.quote, s.sentence, paragraph_around(text, s.sentence_start, s.sentence_end), title)
-            )
-            for s in analysis.statements
-        )
-        results.append(AnalysedArticle(article_id, analysis, tags))
-    return results
+        analysed = analyze_in_pool(rows, settings, topics)
+    else:
+        from nlp.worker import analyze_rows
+
+        analysed = analyze_rows(rows, settings.model, settings.parse, settings.batch_size, topics)
+    return [AnalysedArticle(article_id, analysis, tags) for article_id, analysis, tags in analysed]
 
 
 __all__ = [

@@ -13,8 +13,9 @@ With ``[nlp] parse = "candidates"`` the pipeline is:
    own embedding layers, independent of the shared ``tok2vec``;
 2. ``saidwhat_selective``: picks the candidate sentences, copies them into one
    sub-document per article (sentence starts preset), runs the model's
-   ``tok2vec``, ``tagger``, ``parser``, ``attribute_ruler`` and ``lemmatizer``
-   over those sub-documents in batches, and copies tags, POS, morphology,
+   ``tok2vec``, ``tagger``, ``parser``, ``attribute_ruler`` (through the
+   exactly equivalent ``nlp.fast_ruler``) and ``lemmatizer`` over those
+   sub-documents in batches, and copies tags, POS, morphology,
    lemmas, heads and labels back.  Every other sentence gets a flat tree (its
    first token is the root, the rest attach to it with the label ``dep``), so
    ``doc.sents`` keeps the sentence boundaries and the parse stays well formed;
@@ -113,10 +114,18 @@ class SelectiveParse:
         self.forms = CueForms(nlp, lex.speech_verbs | lex.quote_only_verbs | lex.speech_nouns)
         self.root_label = nlp.vocab.strings.add("ROOT")
         self.dep_label = nlp.vocab.strings.add("dep")
+        self._subs: list | None = None
         self.stats = {"sentences": 0, "parsed_sentences": 0, "tokens": 0, "parsed_tokens": 0}
 
     def _components(self) -> list:
-        return [self.nlp.get_pipe(name) for name in SUB_COMPONENTS]
+        if self._subs is None:
+            from nlp.fast_ruler import FastAttributeRuler
+
+            self._subs = [
+                FastAttributeRuler(self.nlp.get_pipe(name)) if name == "attribute_ruler" else self.nlp.get_pipe(name)
+                for name in SUB_COMPONENTS
+            ]
+        return self._subs
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))

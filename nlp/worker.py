@@ -1,0 +1,46 @@
+"""The NLP work of one chunk of articles, importable without Prefect, DuckDB or the fetch stack.
+
+``flows.tasks.analyze_articles`` calls it in process, and the worker
+processes of ``flows.runners`` call it too: a worker then holds the spaCy
+model and little else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import lru_cache
+
+from nlp.topics import StatementContext, TopicTagger, paragraph_around
+from saidwhat.config import TopicSpec
+from saidwhat.records import Analysis
+
+Row = tuple[str, str, str | None]  # (article_id, text, title)
+
+
+@lru_cache(maxsize=2)
+def pipeline(model: str, parse: str | None = None):
+    """The loaded pipeline, once per process and mode."""
+    from nlp.pipeline import load_pipeline
+
+    return load_pipeline(model, parse=parse)
+
+
+def analyze_rows(
+    rows: Sequence[Row], model: str, parse: str | None, batch_size: int, topics: Sequence[TopicSpec]
+) -> list[tuple[str, Analysis, tuple[tuple[str, ...], ...]]]:
+    """(article_id, analysis, topics of each statement) for each row, in order."""
+    from nlp.pipeline import analyze
+
+    nlp = pipeline(model, parse)
+    tagger = TopicTagger(topics)
+    results = []
+    texts = (text for _, text, _ in rows)
+    for (article_id, text, title), analysis in zip(rows, analyze(nlp, texts, batch_size=batch_size), strict=True):
+        tags = tuple(
+            tagger.tags(
+                StatementContext(s.quote, s.sentence, paragraph_around(text, s.sentence_start, s.sentence_end), title)
+            )
+            for s in analysis.statements
+        )
+        results.append((article_id, analysis, tags))
+    return results
