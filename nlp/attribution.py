@@ -3,20 +3,26 @@
 The rules run in four passes over one document:
 
 1. *Cues*: every reporting verb outside quotation marks (and every
-   "according to") becomes a ``Cue`` with its syntactic speaker and, when the
-   parse has one, its content (a clause complement, or the object of verbs
-   like "call" and "accuse").
+   "according to", and speech nouns like "his warning that ...") becomes a
+   ``Cue`` with its speaker head and, when the parse has one, its content: a
+   clause complement, the object of verbs like "call" and "accuse", the whole
+   sentence around a comma-fenced "X said" (parenthetical or sentence-final),
+   or the sentence an "according to" phrase sits in.
 2. *Reported speech*: cues whose content lies mostly outside quotation marks
    give INDIRECT statements, or MIXED ones when quoted fragments sit inside.
 3. *Direct quotes*: each remaining quotation takes the nearest free cue of its
    own sentence, of the sentence right after it ('"...," he said.'), or of a
-   sentence ending in a colon just before it.
+   sentence ending in a colon just before it ('X: "..."' also works).
 4. *Continuations*: an unattributed quotation that starts a sentence joins the
-   direct quote right before it in the same paragraph (split quotes) or,
-   starting the next paragraph, inherits its speaker (floating quotes).
+   direct quote right before it in the same paragraph (split quotes), or,
+   starting the next paragraph, inherits its speaker (floating quotes); a
+   short sentence about a person ('Bystrom agreed.') introduces the quotation
+   after it.  Finally "one" / "the official" name the unnamed group before them.
 
 Quotations nobody claims (headlines, scare quotes, titles) produce nothing.
-The output is plain data (lists, str, int) so it survives Doc serialization.
+Speakers come from ``nlp.speakers``; when the parse has no subject, the name
+next to the verb is used ('"...," said Jeff Weaver').  The output is plain
+data (lists, str, int) so it survives Doc serialization.
 """
 
 from __future__ import annotations
@@ -549,14 +555,14 @@ class DocRules:
                 if not self._is_statement_like(quote, cue):
                     continue
                 kind = "according_to" if cue.lemma == "according to" else "direct"
-                drafts.append(Draft(kind, list(quote.spans), cue, self._speaker(cue), extra={"quote": qi}))
+                drafts.append(Draft(kind, list(quote.spans), cue, self._speaker(cue)))
                 consumed.add(qi)
                 continue
             colon = self._colon_speaker(quote)
             if colon is not None:
                 speaker, colon_pos = colon
                 drafts.append(Draft("direct", list(quote.spans), None, speaker, (colon_pos, colon_pos + 1),
-                                    colon=True, extra={"quote": qi}))
+                                    colon=True))
                 consumed.add(qi)
         return drafts
 
