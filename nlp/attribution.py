@@ -53,6 +53,8 @@ _CONTINUING_VERBS = {"add", "say", "tell", "note", "explain", "continue", "insis
 # Verbs that report a whole sentence from a comma-fenced aside: "X, he said, Y".
 _PARENTHETICAL_VERBS = {"say", "add", "note", "explain", "argue", "insist", "write", "tell", "recall", "warn",
                         "contend", "acknowledge", "predict", "claim", "suggest", "conclude"}
+# Verbs whose "if"/"whether" clause (parsed as an adverbial clause) is the reported question.
+_QUESTION_VERBS = {"ask", "wonder", "question"}
 _MODALS = {"would", "will", "could", "can", "should", "must", "might", "may", "shall"}
 _COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
@@ -410,7 +412,8 @@ class DocRules:
 
     def _verb_content(self, verb: Token, lemma: str) -> Span | None:
         """The reported content: a clause complement, else object + complement for 'call'-like verbs."""
-        comps = [c for c in verb.children if c.dep_ == "ccomp"]
+        comps = [c for c in verb.children if c.dep_ == "ccomp" or (c.dep_ == "advcl" and c.i > verb.i and any(
+            m.dep_ == "mark" and m.lower_ in ("if", "whether") for m in c.children) and lemma in _QUESTION_VERBS)]
         if comps:
             after = [c for c in comps if c.i > verb.i]
             comp = after[0] if after else comps[-1]
@@ -431,10 +434,13 @@ class DocRules:
         misparsed = self._misparsed_clause(verb)
         if misparsed is not None:
             return misparsed
-        deps = ("dobj", "oprd", "xcomp", "prep", "dative") if lemma in self.lex.object_content_verbs else ("xcomp",)
+        object_verbs = self.lex.object_content_verbs | self.lex.object_is_content_verbs
+        deps = ("dobj", "oprd", "xcomp", "prep", "dative") if lemma in object_verbs else ("xcomp",)
         right = [c for c in verb.children if c.i > verb.i and c.dep_ in (*deps, "dobj", "dative")]
         if not right or not any(c.dep_ in deps and c.dep_ not in ("dative",) for c in right):
             return None
+        if lemma in self.lex.object_is_content_verbs and right[0].dep_ == "dobj" and len(list(right[0].subtree)) >= 3:
+            return self._span_of_tokens(right[0].left_edge, self._clause_end(right[0]))  # "announced a program to ..."
         if lemma not in self.lex.object_content_verbs and not any(c.dep_ == "xcomp" for c in right):
             return None
         last = max(right, key=lambda c: c.right_edge.i)

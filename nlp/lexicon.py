@@ -17,6 +17,7 @@ class Lexicon:
     speech_verbs: frozenset[str]
     quote_only_verbs: frozenset[str]
     object_content_verbs: frozenset[str]
+    object_is_content_verbs: frozenset[str]
     particles: dict[str, str]  # verb lemma -> the particle it needs to be a cue
     speech_nouns: frozenset[str]
     source_after: tuple[tuple[str, ...], ...]
@@ -47,6 +48,7 @@ def load_lexicon(path: str | Path = DEFAULT_CUES_PATH) -> Lexicon:
         speech_verbs=_words(verbs["speech"]),
         quote_only_verbs=_words(verbs.get("quote_only", [])),
         object_content_verbs=_words(verbs.get("object_content", [])),
+        object_is_content_verbs=_words(verbs.get("object_is_content", [])),
         particles={k.lower(): v.lower() for k, v in verbs.get("particles", {}).items()},
         speech_nouns=_words(nouns.get("speech", [])),
         source_after=tuple(tuple(p.lower().split()) for p in phrases.get("source_after", [])),
