@@ -73,7 +73,7 @@ def make_digest(
     config = analyst_config(config_path, db_path)
     iso = IsoWeek.parse(week) if week else IsoWeek.last_complete()
     out = Path(out_dir) if out_dir else config.digest.out_dir / (topic or "")
-    store = Store(config.storage.path, config.storage.lock_patience_seconds)
+    store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
     if not store.path.exists():
         raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
     analyst = Analyst(store)

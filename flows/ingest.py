@@ -107,7 +107,7 @@ def ingest(
 ) -> dict[str, Any]:
     """Poll every feed, store new articles once, attribute their statements."""
     config = settings_for(config_path, db_path, feed_urls, feeds, fetch_overrides)
-    store = Store(config.storage.path, config.storage.lock_patience_seconds)
+    store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
     with ExitStack() as held:
         try:
             held.enter_context(one_ingest_at_a_time(store))

@@ -28,7 +28,7 @@ err = Console(stderr=True)
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
 ]
-DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: [storage] path in the config)")]
+DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: \\[storage] path in the config)")]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
 WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics"]
@@ -61,7 +61,7 @@ def _store_for(config_path: Path | None, db: Path | None):
     if db is not None:
         return Store(db), None
     config = load_config(config_path)
-    return Store(config.storage.path, config.storage.lock_patience_seconds), config
+    return Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir), config
 
 
 def run_ingest(
