@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy
-from spacy.attrs import IDX, LOWER
+from spacy.attrs import DEP, ENT_TYPE, IDX, LOWER, POS
+from spacy.parts_of_speech import PROPN
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
 
@@ -267,6 +268,10 @@ class SpeakerResolver:
         ids = numpy.array([get_string_id(w) for w in words], dtype="uint64")
         hits = set(numpy.flatnonzero(numpy.isin(self.doc.to_array([LOWER]), ids)).tolist())
         hits.update(ent.start for ent in self.doc.ents if ent.label_ == "PERSON")
+        # Untagged proper-noun subjects ("In Kyiv, Zelenskyy said ..." with the NER silent).
+        array = self.doc.to_array([POS, DEP, ENT_TYPE])
+        subjects = (array[:, 0] == PROPN) & (array[:, 1] == get_string_id("nsubj")) & (array[:, 2] == 0)
+        hits.update(numpy.flatnonzero(subjects).tolist())
         return sorted(hits)
 
     def _chain_pronouns(self, in_quote: Callable[[int], bool]) -> dict[int, str | None]:
@@ -285,6 +290,8 @@ class SpeakerResolver:
                 # A known last name the NER missed ("Trump" tagged as a verb) still counts.
                 salient = token.dep_ in ("nsubj", "nsubjpass")
                 mention = PersonMention(token.idx, self.names.canonical([token.text]), salient)
+            elif mention is None and token.pos_ == "PROPN" and not token.ent_type_ and token.text[:1].isupper():
+                mention = PersonMention(token.idx, self.names.canonical([token.text]), True)
             if mention is not None and not quoted:
                 mention.sent = sent
                 mentions.append(mention)
