@@ -347,7 +347,9 @@ class DocRules:
         the noun phrase right after, else right before, the verb (outside quotes)."""
         sent = self.sent_span(verb)
         # With a clause complement the word after the verb starts the content, not a speaker.
-        steps = (-1,) if any(c.dep_ == "ccomp" and c.i > verb.i for c in verb.children) else (1, -1)
+        para = self.para_of(verb.idx)
+        steps = (-1,) if any(c.dep_ == "ccomp" and c.i > verb.i and self.para_of(c.idx) == para
+                             for c in verb.children) else (1, -1)
         for step in steps:
             i = verb.i + step
             if step == -1 and i > sent.start and self.doc[i].text == ",":
