@@ -172,6 +172,7 @@ class PeakRss:
         self.interval = interval
         self.peak = 0
         self.parts: list[tuple[str, int]] = []  # (command, MB) of each process at the peak
+        self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (command, CPU seconds last seen)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -184,7 +185,10 @@ class PeakRss:
             try:
                 rss = proc.memory_info().rss
                 total += rss
-                parts.append((" ".join(proc.cmdline()[1:3])[-60:], round(rss / 2**20)))
+                name = " ".join(proc.cmdline()[1:3])[-60:]
+                parts.append((name, round(rss / 2**20)))
+                times = proc.cpu_times()
+                self.cpu[proc.pid] = (name, times.user + times.system)
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 pass
         if total > self.peak:
@@ -228,6 +232,7 @@ def phase_limit(args: argparse.Namespace) -> dict:
     return {
         "articles": docs, "words": words, "seconds": seconds, "extract_seconds": extracted - started,
         "peak_rss_mb": rss.peak / 2**20, "peak_parts": rss.parts,
+        "cpu_seconds": [(name, round(t, 1)) for name, t in rss.cpu.values()],
     }  # fmt: skip
 
 
@@ -274,6 +279,7 @@ def phase_pipeline(args: argparse.Namespace) -> dict:
         "articles": articles, "stored": stored, "words": int(words), "statements": statements, "seconds": seconds,
         "second_run_seconds": second, "empty_flow_seconds": empty_seconds, "cold_empty_flow_seconds": cold_empty,
         "peak_rss_mb": max(peak_first, rss.peak) / 2**20, "peak_parts": rss.parts,
+        "cpu_seconds": [(name, round(t, 1)) for name, t in rss.cpu.values()],
     }  # fmt: skip
 
 
@@ -338,6 +344,7 @@ def main() -> None:
                       f"(extraction {lim['extract_seconds']:.1f}s) = {lim['articles'] / lim['seconds']:.2f} art/s, "
                       f"{lim['words'] / lim['seconds']:.0f} words/s; peak RSS {lim['peak_rss_mb']:.0f} MB",
                       flush=True)  # fmt: skip
+                print(f"           CPU seconds: {lim['cpu_seconds']}", flush=True)
             work = base / f"pipeline-{k}"
             work.mkdir()
             pipe = run_child("pipeline", args, plan, work)
@@ -348,7 +355,8 @@ def main() -> None:
                   f"peak RSS {pipe['peak_rss_mb']:.0f} MB; second run {pipe['second_run_seconds']:.2f}s; "
                   f"empty flow {pipe['empty_flow_seconds']:.2f}s (first, with API start: "
                   f"{pipe['cold_empty_flow_seconds']:.2f}s)", flush=True)  # fmt: skip
-            print(f"           memory at the peak: {pipe['peak_parts']}", flush=True)
+            print(f"           memory at the peak (MB): {pipe['peak_parts']}; CPU seconds: {pipe['cpu_seconds']}",
+                  flush=True)  # fmt: skip
 
     def med(rows: list[dict], key) -> float:
         return statistics.median(key(r) for r in rows)

@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from spacy.attrs import DEP, IS_SPACE, LEMMA, LOWER, MORPH, POS, TAG
+from spacy.attrs import DEP, IS_SPACE, LEMMA, LOWER, MORPH, ORTH, POS, TAG
 from spacy.matcher import Matcher
 from spacy.pipeline import AttributeRuler
 from spacy.tokens import Doc, Token
@@ -133,6 +133,44 @@ class FastAttributeRuler:
             token = doc[i]
             for k in sorted((*self._single_matches(token), *more)):
                 set_token_attrs(token, self.attrs[k])
+        return doc
+
+    def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
+        for doc in docs:
+            yield self(doc)
+
+
+class FastLemmatizer:
+    """An exactly equivalent, faster stand-in for spaCy's rule ``lemmatizer``.
+
+    spaCy's rule lemma is a function of (orth, pos, morphology) (that is its
+    own cache key); here it is computed once per key with the lemmatizer's
+    own ``lemmatize`` and written for the whole doc with one ``from_array``.
+    Tokens whose lemma is already set (by the attribute ruler) keep it, as in
+    ``Lemmatizer.__call__`` unless ``overwrite`` is set.
+    """
+
+    def __init__(self, lemmatizer: Any) -> None:
+        self.lemmatizer = lemmatizer
+        self.overwrite = bool(getattr(lemmatizer, "overwrite", False))
+        self._cache: dict[tuple[int, int, int], int] = {}
+
+    def __call__(self, doc: Doc) -> Doc:
+        if not len(doc):
+            return doc
+        rows = doc.to_array([ORTH, POS, MORPH, LEMMA])
+        lemmas = rows[:, 3].copy()
+        cache = self._cache
+        strings = doc.vocab.strings
+        for i, (orth, pos, morph, lemma) in enumerate(rows.tolist()):
+            if lemma and not self.overwrite:
+                continue
+            key = (orth, pos, morph)
+            value = cache.get(key)
+            if value is None:
+                value = cache[key] = strings.add(self.lemmatizer.lemmatize(doc[i])[0])
+            lemmas[i] = value
+        doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:

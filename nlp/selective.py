@@ -13,9 +13,9 @@ With ``[nlp] parse = "candidates"`` the pipeline is:
    own embedding layers, independent of the shared ``tok2vec``;
 2. ``saidwhat_selective``: picks the candidate sentences, copies them into one
    sub-document per article (sentence starts preset), runs the model's
-   ``tok2vec``, ``tagger``, ``parser``, ``attribute_ruler`` (through the
-   exactly equivalent ``nlp.fast_ruler``) and ``lemmatizer`` over those
-   sub-documents in batches, and copies tags, POS, morphology,
+   ``tok2vec``, ``tagger``, ``parser``, ``attribute_ruler`` and ``lemmatizer``
+   (the last two through their exactly equivalent, faster stand-ins in
+   ``nlp.fast_ruler``) over those sub-documents in batches, and copies tags, POS, morphology,
    lemmas, heads and labels back.  Every other sentence gets a flat tree (its
    first token is the root, the rest attach to it with the label ``dep``), so
    ``doc.sents`` keeps the sentence boundaries and the parse stays well formed;
@@ -119,10 +119,11 @@ class SelectiveParse:
 
     def _components(self) -> list:
         if self._subs is None:
-            from nlp.fast_ruler import FastAttributeRuler
+            from nlp.fast_ruler import FastAttributeRuler, FastLemmatizer
 
+            fast = {"attribute_ruler": FastAttributeRuler, "lemmatizer": FastLemmatizer}
             self._subs = [
-                FastAttributeRuler(self.nlp.get_pipe(name)) if name == "attribute_ruler" else self.nlp.get_pipe(name)
+                fast[name](self.nlp.get_pipe(name)) if name in fast else self.nlp.get_pipe(name)
                 for name in SUB_COMPONENTS
             ]
         return self._subs

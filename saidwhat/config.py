@@ -48,7 +48,7 @@ class NlpSettings:
     # Worker processes for the NLP (1: in the flow's process; >= 2: a persistent pool).
     n_process: int = 1
     # "candidates": tag and parse only sentences where a statement can be (nlp.selective); "all": every sentence.
-    parse: str = "all"
+    parse: str = "candidates"
 
 
 @dataclass(frozen=True, slots=True)
