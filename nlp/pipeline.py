@@ -36,12 +36,14 @@ def load_pipeline(model: str, statements_config: dict[str, Any] | None = None, p
     sentences where a statement can be; None means $SAIDWHAT_NLP_PARSE if set
     (so that ``saidwhat eval`` can score both modes), else the default.
     """
-    from nlp import selective, statements  # noqa: F401  (registers the factories)
+    from nlp import paragraphs, selective, statements  # noqa: F401  (registers the factories)
 
     try:
         nlp = spacy.load(model)
     except OSError as exc:
         raise ModelNotInstalled(model) from exc
+    # Sentences never cross a line break (news paragraphs); the parser and senter keep preset starts.
+    nlp.add_pipe("saidwhat_paragraphs", first=True)
     selective.configure(nlp, parse or os.environ.get(PARSE_ENV) or None)
     nlp.add_pipe("saidwhat_statements", last=True, config=statements_config or {})
     return nlp
