@@ -355,8 +355,6 @@ class SpeakerResolver:
                 ent = self.ents.get(child)
                 if ent is not None and ent.label_ == "PERSON":
                     return ent
-        if head.pos_ == "PROPN":
-            return None
         return None
 
     def _named(self, ent: Span, head: Token) -> Speaker:
