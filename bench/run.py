@@ -24,7 +24,7 @@ Measured, each in a fresh child process (so each phase's memory is its own):
   runs with a temporary PREFECT_HOME and its ephemeral API.
 
 Peak RSS is the sum over the phase's whole process tree (children included),
-sampled every 0.1 s.  The per-host delay is 0 and 8 requests per host may be
+sampled every 0.1 s.  The per-host delay is 0 and 4 requests per host may be
 in flight (every page comes from one local host); robots.txt is served and
 honoured.  The last line is a one-line summary of medians over ``--repeat``.
 """
@@ -153,7 +153,7 @@ def write_config(workdir: Path, site, feed_paths: list[str], processes: int, par
     config = workdir / "config.toml"
     config.write_text(
         f'[storage]\npath = "bench.duckdb"\nspool_dir = "spool"\n\n'
-        f"[fetch]\nper_host_concurrency = 8\nper_host_delay_seconds = 0.0\nmax_items_per_feed = {FEED_ITEMS}\n"
+        f"[fetch]\nper_host_concurrency = 4\nper_host_delay_seconds = 0.0\nmax_items_per_feed = {FEED_ITEMS}\n"
         f"resolve_google_news = false\n\n"
         f'[nlp]\nn_process = {processes}\n{parse_line}\n[runner]\nkind = "threads"\n{feeds}',
         encoding="utf-8",

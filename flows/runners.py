@@ -66,6 +66,17 @@ def shutdown_pool() -> None:
 atexit.register(shutdown_pool)
 
 
+def warm_pool(settings: NlpSettings) -> None:
+    """Start the pool's processes now (each loads the model), without waiting for them."""
+    pool = _pool_for(settings)
+    for _ in range(settings.n_process):
+        pool.submit(_noop)
+
+
+def _noop() -> None:
+    return None
+
+
 def _warm(settings: NlpSettings) -> None:
     from nlp.worker import pipeline
 
@@ -118,7 +129,13 @@ def nlp_submitter(config: Config) -> Iterator[Submit]:
     from flows.tasks import analyze_articles
 
     if config.runner.kind != "dask":
-        yield lambda rows: analyze_articles.submit(rows, config.nlp, config.topics)
+
+        def submit_here(rows: list[Row]) -> Any:
+            return analyze_articles.submit(rows, config.nlp, config.topics)
+
+        if config.nlp.n_process > 1:
+            submit_here.warm = lambda: warm_pool(config.nlp)  # type: ignore[attr-defined]
+        yield submit_here
         return
     settings = replace(config.nlp, n_process=1)  # one model per Dask worker process
     with ExitStack() as stack:
@@ -141,8 +158,9 @@ def chunk_size(config: Config) -> int:
 
 def max_in_flight(config: Config) -> int:
     """NLP chunks submitted and not yet saved: enough to keep every worker busy, bounded."""
-    workers = config.runner.workers if config.runner.kind == "dask" else config.nlp.n_process
-    return 2 * max(1, workers) if config.runner.kind == "dask" else 2
+    if config.runner.kind == "dask":
+        return 2 * max(1, config.runner.workers)
+    return 3  # chunks span every pool process; a third keeps them busy while the flow fetches
 
 
 class NlpStream:
@@ -168,8 +186,14 @@ class NlpStream:
         self.pending: list[Row] = []
         self.ids: set[str] = set()  # every article submitted (ids only: 16 characters each)
         self.skipped: set[str] = set()  # articles whose analysis failed on their own, for the caller
+        self.warmed = False
 
     def add(self, rows: Sequence[Row], flush: bool = False) -> None:
+        if rows and not self.warmed:
+            self.warmed = True
+            warm = getattr(self.submit, "warm", None)
+            if warm is not None:
+                warm()  # the workers load the model while the flow fetches the next batch
         for row in rows:
             if row[0] not in self.ids:
                 self.ids.add(row[0])
