@@ -121,7 +121,7 @@ def _draft_data(sents: list[tuple[int, int]], draft: Draft) -> dict[str, Any]:
         "cue_lemma": ":" if draft.colon else (draft.cue.lemma if draft.cue else draft.extra.get("lead_in")),
         "speaker": speaker.name if speaker else None,
         "speaker_mention": speaker.mention if speaker else None,
-        "speaker_span": [speaker.start, speaker.end] if speaker else None,
+        "speaker_span": [speaker.start, speaker.end] if speaker and speaker.end > speaker.start else None,
         "speaker_type": speaker.kind if speaker else SpeakerType.UNKNOWN.value,
         "speaker_role": speaker.role if speaker else None,
     }
