@@ -94,7 +94,7 @@ class CueForms:
 
 @Language.factory(
     "saidwhat_selective",
-    default_config={"cues_path": None, "context": 4, "batch_size": 64},
+    default_config={"cues_path": None, "context": 4, "batch_size": 8},
     requires=["doc.sents", "doc.ents"],
     assigns=["token.tag", "token.pos", "token.lemma", "token.dep", "token.head"],
 )
@@ -132,9 +132,10 @@ class SelectiveParse:
         return next(iter(self.pipe([doc])))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
-        size = batch_size or self.batch_size
+        # Always its own (small) batch size: the parser's and tok2vec's working memory grows with
+        # the batch, and batches of 8 documents cost no more time than batches of 32.
         iterator = iter(docs)
-        while batch := list(islice(iterator, size)):
+        while batch := list(islice(iterator, self.batch_size)):
             yield from self._process(batch)
 
     # ------------------------------------------------------------ selection
