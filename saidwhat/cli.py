@@ -172,25 +172,11 @@ def extract(
     """Find statements in local files and print them as JSON lines (offline)."""
     if fmt != "jsonl":
         raise SaidwhatError(f"--format {fmt!r} is not supported: use --format jsonl")
+    from saidwhat.config import nlp_settings
     from saidwhat.extract_files import extract_files
 
-    for obj in extract_files(files, _model_name(config)):
+    for obj in extract_files(files, nlp_settings(config)):
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
-
-
-def _model_name(config: Path | None) -> str:
-    from saidwhat.config import NlpSettings, find_config, load_config
-
-    try:
-        return load_config(config).nlp.model
-    except SaidwhatError:
-        if config is not None:
-            raise
-        try:
-            find_config(None)
-        except SaidwhatError:
-            return NlpSettings().model  # no config anywhere: the default model
-        raise
 
 
 @app.command()

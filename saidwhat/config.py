@@ -121,6 +121,20 @@ def find_config(explicit: Path | None = None) -> Path:
     return candidate
 
 
+def nlp_settings(path: Path | None = None) -> NlpSettings:
+    """``[nlp]`` of the config file, for the offline commands (`extract`, `eval`).
+
+    With no config file anywhere, the defaults; a config that exists but is
+    broken is an error, not a silent fallback.
+    """
+    if path is None:
+        try:
+            find_config(None)
+        except ConfigError:
+            return NlpSettings()
+    return load_config(path).nlp
+
+
 def load_config(path: Path | None = None) -> Config:
     """Read and validate the config file found by :func:`find_config`."""
     source = find_config(path)

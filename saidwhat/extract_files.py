@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from saidwhat.config import NlpSettings
 from saidwhat.errors import InputFileError
 from saidwhat.records import Statement
 
@@ -63,12 +64,12 @@ def statement_json(doc: str, text: str, s: Statement) -> dict[str, Any]:
     return obj
 
 
-def extract_files(paths: Iterable[Path], model: str) -> Iterator[dict[str, Any]]:
+def extract_files(paths: Iterable[Path], settings: NlpSettings) -> Iterator[dict[str, Any]]:
     from nlp.pipeline import analyze, load_pipeline
 
     paths = list(paths)
     texts = [read_text(p) for p in paths]  # fail on a bad file before loading the model
-    nlp = load_pipeline(model)
+    nlp = load_pipeline(settings.model, parse=settings.parse)
     for path, text, analysis in zip(paths, texts, analyze(nlp, texts), strict=True):
         for statement in analysis.statements:
             yield statement_json(str(path), text, statement)
