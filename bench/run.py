@@ -284,6 +284,17 @@ def phase_pipeline(args: argparse.Namespace) -> dict:
 
 
 def run_child(phase: str, args: argparse.Namespace, plan: Path, workdir: Path) -> dict:
+    """Run one phase in a fresh process; a phase that crashes is run once more, and says so."""
+    try:
+        return _run_child(phase, args, plan, workdir)
+    except SystemExit:
+        print(f"bench: the {phase} phase failed; running it once more", flush=True)
+        again = workdir.parent / (workdir.name + "-again")
+        again.mkdir()
+        return _run_child(phase, args, plan, again)
+
+
+def _run_child(phase: str, args: argparse.Namespace, plan: Path, workdir: Path) -> dict:
     env = dict(os.environ)
     env.update(
         PREFECT_HOME=str(workdir / "prefect"),
@@ -301,8 +312,10 @@ def run_child(phase: str, args: argparse.Namespace, plan: Path, workdir: Path) -
     proc = subprocess.run(cmd, env=env, cwd=workdir, capture_output=True, text=True)
     lines = [line for line in proc.stdout.splitlines() if line.startswith("{")]
     if proc.returncode != 0 or not lines:
-        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
-        _fail(f"{phase} phase failed (exit {proc.returncode})")
+        log = Path(tempfile.gettempdir()) / f"saidwhat-bench-{phase}-{os.getpid()}.log"
+        log.write_text(proc.stdout + "\n" + proc.stderr, encoding="utf-8")
+        sys.stderr.write(proc.stdout[-2000:] + proc.stderr[-2000:])
+        _fail(f"{phase} phase failed (exit {proc.returncode}); its whole output is in {log}")
     return json.loads(lines[-1])
 
 
