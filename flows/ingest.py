@@ -47,7 +47,6 @@ T = TypeVar("T")
 ItemKey = tuple[str, str, str, str]  # (feed_url, guid, url, canonical_url)
 
 FETCH_BATCH = 50
-NLP_BATCH = 64
 # The name of the Prefect global concurrency limit that queues overlapping ingest runs.
 INGEST_CONCURRENCY_LIMIT = "saidwhat-ingest"
 
