@@ -44,25 +44,89 @@ from nlp.speakers import Speaker, SpeakerResolver
 
 Span = tuple[int, int]
 _TITLE_NOUNS = {
-    "album", "article", "book", "column", "documentary", "entitled", "episode", "essay", "film", "headline",
-    "memoir", "movie", "novel", "op-ed", "play", "podcast", "program", "show", "song", "titled", "series",
+    "album",
+    "article",
+    "book",
+    "column",
+    "documentary",
+    "entitled",
+    "episode",
+    "essay",
+    "film",
+    "headline",
+    "memoir",
+    "movie",
+    "novel",
+    "op-ed",
+    "play",
+    "podcast",
+    "program",
+    "show",
+    "song",
+    "titled",
+    "series",
 }
 _TRIM = " \t\n,;:-–—"
 # Reporting verbs that, coordinated after a complement, start a new statement.
 _CONTINUING_VERBS = {"add", "say", "tell", "note", "explain", "continue", "insist"}
 # Verbs that report a whole sentence from a comma-fenced aside: "X, he said, Y".
-_PARENTHETICAL_VERBS = {"say", "add", "note", "explain", "argue", "insist", "write", "tell", "recall", "warn",
-                        "contend", "acknowledge", "predict", "claim", "suggest", "conclude"}
+_PARENTHETICAL_VERBS = {
+    "say",
+    "add",
+    "note",
+    "explain",
+    "argue",
+    "insist",
+    "write",
+    "tell",
+    "recall",
+    "warn",
+    "contend",
+    "acknowledge",
+    "predict",
+    "claim",
+    "suggest",
+    "conclude",
+}
 # Verbs whose "if"/"whether" clause (parsed as an adverbial clause) is the reported question.
 _QUESTION_VERBS = {"ask", "wonder", "question"}
 _MODALS = {"would", "will", "could", "can", "should", "must", "might", "may", "shall"}
 _COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
 _TIME_WORDS = {
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "today", "yesterday",
-    "tonight", "week", "month", "year", "morning", "afternoon", "evening", "night", "time", "day",
-    "january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december", "p.m.", "a.m.",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "today",
+    "yesterday",
+    "tonight",
+    "week",
+    "month",
+    "year",
+    "morning",
+    "afternoon",
+    "evening",
+    "night",
+    "time",
+    "day",
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "p.m.",
+    "a.m.",
 }
 # Every significant word capitalised: "The Art of the Deal", "Morning Joe", "America's Unwritten Constitution".
 _TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|for|to|with|at|by|or)\s*)+")
@@ -160,7 +224,7 @@ class DocRules:
 
     def _is_title(self, quote: Quote) -> bool:
         """'his book "The Art of the Deal"': a title, not a quotation."""
-        before = self.text[max(0, quote.start - 40):quote.start].lower().split()
+        before = self.text[max(0, quote.start - 40) : quote.start].lower().split()
         return bool(before) and before[-1].strip(",:") in _TITLE_NOUNS
 
     # ------------------------------------------------------------ cues
@@ -234,7 +298,7 @@ class DocRules:
         sent = self.sent_span(verb)
         first = min(subject.left_edge.i, verb.i)
         last = max(subject.right_edge.i, verb.i)
-        if not all(self._closing_token(t, verb) for t in self.doc[last + 1:sent.end]):
+        if not all(self._closing_token(t, verb) for t in self.doc[last + 1 : sent.end]):
             return None  # more clause after the verb: not a closing attribution
         comma = self.doc[first - 1] if first - 1 >= sent.start else None
         if comma is None or comma.text != "," or self.in_quote(comma.idx):
@@ -268,11 +332,12 @@ class DocRules:
         before, after = self.doc[first - 1], self.doc[last + 1]
         if before.text != "," or after.text != ",":
             return None
-        if any(t.pos_ == "VERB" and t.i != verb.i for t in self.doc[first:last + 1]):
+        if any(t.pos_ == "VERB" and t.i != verb.i for t in self.doc[first : last + 1]):
             return None  # 'Putin leaned in and said,' is a clause of its own, not an aside
         opener = self.doc[sent.start]
         if self.in_quote(self.doc[last + 2].idx if last + 2 < len(self.doc) else after.idx) and (
-                opener.pos_ in ("ADP", "ADV", "SCONJ") or opener.dep_ in ("prep", "advmod", "advcl", "npadvmod")):
+            opener.pos_ in ("ADP", "ADV", "SCONJ") or opener.dep_ in ("prep", "advmod", "advcl", "npadvmod")
+        ):
             return None  # 'Back in August, Putin said, "Next time in Moscow."' introduces a quotation
         para = self.paragraphs[self.para_of(verb.idx)] if self.paragraphs else (sent.start_char, sent.end_char)
         content = self._trim((max(sent.start_char, para[0]), min(sent.end_char, para[1])))
@@ -285,11 +350,12 @@ class DocRules:
         """An inverted do-support question: 'did X say ...?'."""
         subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
         return subject is not None and any(
-            c.dep_ == "aux" and c.lower_ in ("did", "does", "do") and c.i < subject.i for c in verb.children)
+            c.dep_ == "aux" and c.lower_ in ("did", "does", "do") and c.i < subject.i for c in verb.children
+        )
 
     def _after_quote(self, verb: Token) -> bool:
         """'"...," said Carson': a verb right after a closing quotation reports that quotation."""
-        before = self.text[:verb.idx].rstrip()
+        before = self.text[: verb.idx].rstrip()
         if before.endswith((",", "-", "—", "–")):
             before = before[:-1].rstrip()
         return bool(before) and self.in_quote(len(before) - 1)
@@ -297,8 +363,16 @@ class DocRules:
     def _noun_cue(self, noun: Token) -> Cue | None:
         """'her assertion that "we now finally are where we need to be"': possessor + that-clause."""
         owner = next((c for c in noun.children if c.dep_ == "poss"), None)
-        clause = next((c for c in noun.children if c.dep_ in ("acl", "ccomp") and c.i > noun.i
-                       and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)), None)
+        clause = next(
+            (
+                c
+                for c in noun.children
+                if c.dep_ in ("acl", "ccomp")
+                and c.i > noun.i
+                and any(m.dep_ == "mark" and m.lower_ == "that" for m in c.children)
+            ),
+            None,
+        )
         if owner is None or clause is None:
             return None
         content = self._span_of_tokens(clause.left_edge, clause.right_edge)
@@ -348,8 +422,11 @@ class DocRules:
         sent = self.sent_span(verb)
         # With a clause complement the word after the verb starts the content, not a speaker.
         para = self.para_of(verb.idx)
-        steps = (-1,) if any(c.dep_ == "ccomp" and c.i > verb.i and self.para_of(c.idx) == para
-                             for c in verb.children) else (1, -1)
+        steps = (
+            (-1,)
+            if any(c.dep_ == "ccomp" and c.i > verb.i and self.para_of(c.idx) == para for c in verb.children)
+            else (1, -1)
+        )
         for step in steps:
             i = verb.i + step
             if step == -1 and i > sent.start and self.doc[i].text == ",":
@@ -368,8 +445,9 @@ class DocRules:
                 if token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in _TIME_WORDS:
                     head = self._np_head(token)
                     return head if self._could_speak(head) else None
-                if step == 1 and (token.pos_ not in ("ADV", "DET", "ADJ", "AUX", "PART", "NUM")
-                                  or verb.lemma_ in ("tell", "ask")):
+                if step == 1 and (
+                    token.pos_ not in ("ADV", "DET", "ADJ", "AUX", "PART", "NUM") or verb.lemma_ in ("tell", "ask")
+                ):
                     break  # "said in a statement", "told reporters": not the speaker
                 i += step
         return None
@@ -383,7 +461,8 @@ class DocRules:
     def _impersonal(verb: Token) -> bool:
         """A passive or bare infinitive reporting verb ('should be noted', 'to say')."""
         return verb.pos_ == "VERB" and any(
-            c.dep_ == "auxpass" or (c.dep_ == "aux" and c.lower_ == "to") for c in verb.children)
+            c.dep_ == "auxpass" or (c.dep_ == "aux" and c.lower_ == "to") for c in verb.children
+        )
 
     def _could_speak(self, token: Token) -> bool:
         """A name, a pronoun, or a noun of the person/organisation/source lexicons."""
@@ -414,8 +493,17 @@ class DocRules:
 
     def _verb_content(self, verb: Token, lemma: str) -> Span | None:
         """The reported content: a clause complement, else object + complement for 'call'-like verbs."""
-        comps = [c for c in verb.children if c.dep_ == "ccomp" or (c.dep_ == "advcl" and c.i > verb.i and any(
-            m.dep_ == "mark" and m.lower_ in ("if", "whether") for m in c.children) and lemma in _QUESTION_VERBS)]
+        comps = [
+            c
+            for c in verb.children
+            if c.dep_ == "ccomp"
+            or (
+                c.dep_ == "advcl"
+                and c.i > verb.i
+                and any(m.dep_ == "mark" and m.lower_ in ("if", "whether") for m in c.children)
+                and lemma in _QUESTION_VERBS
+            )
+        ]
         if comps:
             after = [c for c in comps if c.i > verb.i]
             comp = after[0] if after else comps[-1]
@@ -428,9 +516,13 @@ class DocRules:
             for conj in verb.children:
                 # "She said she had no plans ..., but when Trump mentioned Cruz, it just happened":
                 # a coordinated clause with its own subject, hung on the verb, continues the content.
-                if conj.dep_ == "conj" and conj.i > last.i and last.i == comp.right_edge.i and any(
-                        c.dep_ in ("nsubj", "nsubjpass") for c in conj.children) and not self.lex.is_cue_verb(
-                        conj.lemma_.lower()):
+                if (
+                    conj.dep_ == "conj"
+                    and conj.i > last.i
+                    and last.i == comp.right_edge.i
+                    and any(c.dep_ in ("nsubj", "nsubjpass") for c in conj.children)
+                    and not self.lex.is_cue_verb(conj.lemma_.lower())
+                ):
                     last = self._clause_end(conj)
             return self._span_of_tokens(first, last)
         misparsed = self._misparsed_clause(verb)
@@ -456,8 +548,13 @@ class DocRules:
         obj = next((c for c in verb.children if c.dep_ == "dobj" and c.i > verb.i), None)
         if obj is None or obj.i > verb.i + 3:
             return None
-        finite = [c for c in verb.children if c.i > obj.i and c.dep_ in ("advcl", "conj", "ccomp")
-                  and any(a.dep_ == "aux" and a.lower_ in _MODALS for a in c.children)]
+        finite = [
+            c
+            for c in verb.children
+            if c.i > obj.i
+            and c.dep_ in ("advcl", "conj", "ccomp")
+            and any(a.dep_ == "aux" and a.lower_ in _MODALS for a in c.children)
+        ]
         if not finite:
             return None
         return self._span_of_tokens(self.doc[verb.i + 1], self._clause_end(finite[0]))
@@ -542,7 +639,7 @@ class DocRules:
         return drafts, consumed, used
 
     def _unquoted_text(self, span: Span) -> str:
-        chars = list(self.text[span[0]:span[1]])
+        chars = list(self.text[span[0] : span[1]])
         for s, e in self._quote_pieces:
             for i in range(max(s, span[0]), min(e, span[1])):
                 chars[i - span[0]] = " "
@@ -569,8 +666,7 @@ class DocRules:
             colon = self._colon_speaker(quote)
             if colon is not None:
                 speaker, colon_pos = colon
-                drafts.append(Draft("direct", list(quote.spans), None, speaker, (colon_pos, colon_pos + 1),
-                                    colon=True))
+                drafts.append(Draft("direct", list(quote.spans), None, speaker, (colon_pos, colon_pos + 1), colon=True))
                 consumed.add(qi)
         return drafts
 
@@ -586,21 +682,21 @@ class DocRules:
             return False
         if words >= self.settings.min_direct_words:
             return True
-        inner = self.text[quote.start:quote.end].rstrip("\"”»' ")
+        inner = self.text[quote.start : quote.end].rstrip("\"”»' ")
         return bool(inner) and inner[-1] in ".!?,"
 
     def _embedded(self, quote: Quote) -> bool:
         """The quote continues a phrase: the character before it is part of a word."""
-        before = self.text[:quote.start].rstrip(" ")
+        before = self.text[: quote.start].rstrip(" ")
         return bool(before) and (before[-1].isalnum() or before.endswith(("'s", "’s", "s'", "s’")))
 
     def _allowed_sentences(self, quote: Quote) -> set[int]:
         first, last = self.sent_of(quote.start), self.sent_of(quote.end - 1)
         allowed = set(range(first, last + 1))
         sent_end = self.sents[last].end_char
-        if last + 1 < len(self.sents) and not self.text[quote.end:sent_end].strip(" ,.;:!?"):
+        if last + 1 < len(self.sents) and not self.text[quote.end : sent_end].strip(" ,.;:!?"):
             allowed.add(last + 1)
-        before = self.text[:quote.start].rstrip()
+        before = self.text[: quote.start].rstrip()
         if before.endswith(":"):
             allowed.add(self.sent_of(len(before) - 1))
         return allowed
@@ -608,7 +704,7 @@ class DocRules:
     def _cue_for_quote(self, quote: Quote, cues: list[Cue]) -> Cue | None:
         allowed = self._allowed_sentences(quote)
         paras = {self.para_of(quote.start), self.para_of(quote.end - 1)}
-        before = self.text[:quote.start].rstrip()
+        before = self.text[: quote.start].rstrip()
         if before.endswith(":"):
             paras.add(self.para_of(len(before) - 1))
         best, best_dist = None, None
@@ -635,7 +731,7 @@ class DocRules:
     def _colon_speaker(self, quote: Quote) -> tuple[Speaker, int] | None:
         """'Sanders: "..."': the name right before a colon introducing the quote."""
         para = self.paragraphs[self.para_of(quote.start)]
-        before = self.text[para[0]:quote.start].rstrip()
+        before = self.text[para[0] : quote.start].rstrip()
         if not before.endswith(":"):
             return None
         colon_pos = para[0] + len(before) - 1
@@ -650,7 +746,7 @@ class DocRules:
 
     def _starts_sentence(self, quote: Quote) -> bool:
         para = self.paragraphs[self.para_of(quote.start)]
-        before = self.text[para[0]:quote.start]
+        before = self.text[para[0] : quote.start]
         return not before.strip() or bool(_SENTENCE_END_RE.search(before))
 
     def _continuations(self, drafts: list[Draft], consumed: set[int]) -> list[Draft]:
@@ -677,8 +773,17 @@ class DocRules:
             elif para == prev_para + 1 and self.settings.merge_floating and prev.kind == "direct":
                 prev.spans.extend(quote.spans)
             elif para in (prev_para, prev_para + 1):
-                out.append(Draft("floating", list(quote.spans), prev.cue, prev.speaker, prev.cue_span,
-                                 colon=prev.colon, extra={"inherited": True}))
+                out.append(
+                    Draft(
+                        "floating",
+                        list(quote.spans),
+                        prev.cue,
+                        prev.speaker,
+                        prev.cue_span,
+                        colon=prev.colon,
+                        extra={"inherited": True},
+                    )
+                )
             else:
                 continue
             consumed.add(qi)
@@ -697,7 +802,7 @@ class DocRules:
         """'Dianne Bystrom agreed. "Mainstream Republicans are ..."': a short sentence about a
         person right before a quotation of the same paragraph introduces it."""
         para = self.paragraphs[self.para_of(quote.start)]
-        before = self.text[para[0]:quote.start].rstrip()
+        before = self.text[para[0] : quote.start].rstrip()
         if not before:
             return None
         sent = self.sents[self.sent_of(para[0] + len(before) - 1)]
@@ -714,7 +819,9 @@ class DocRules:
 
 _BACK_REFERENCE_RE = re.compile(
     r"(?:one|another|a second|a third|the other|one of them|the (?:official|source|person|people|diplomat|aide|"
-    r"adviser|officials|sources|insider|staffer|people briefed on the talks))", re.IGNORECASE)
+    r"adviser|officials|sources|insider|staffer|people briefed on the talks))",
+    re.IGNORECASE,
+)
 
 
 def _link_unnamed_back_references(drafts: list[Draft]) -> None:

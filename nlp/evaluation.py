@@ -38,27 +38,178 @@ TRACKS = ("speech", "direct")
 # whole word, or "according to".
 SPEECH_FORMS = frozenset(
     (
-        "say", "says", "said", "saying", "tell", "tells", "told", "telling", "add", "adds", "added", "adding",
-        "state", "states", "stated", "stating", "announce", "announces", "announced", "announcing", "claim", "claims",
-        "claimed", "claiming", "argue", "argues", "argued", "arguing", "insist", "insists", "insisted", "insisting",
-        "warn", "warns", "warned", "warning", "ask", "asks", "asked", "asking", "explain", "explains", "explained",
-        "explaining", "note", "notes", "noted", "noting", "write", "writes", "wrote", "written", "writing", "tweet",
-        "tweets", "tweeted", "tweeting", "post", "posts", "posted", "posting", "respond", "responds", "responded",
-        "responding", "reply", "replies", "replied", "replying", "declare", "declares", "declared", "declaring",
-        "deny", "denies", "denied", "denying", "acknowledge", "acknowledges", "acknowledged", "acknowledging",
-        "admit", "admits", "admitted", "admitting", "suggest", "suggests", "suggested", "suggesting", "predict",
-        "predicts", "predicted", "predicting", "promise", "promises", "promised", "promising", "vow", "vows", "vowed",
-        "vowing", "urge", "urges", "urged", "urging", "describe", "describes", "described", "describing", "report",
-        "reports", "reported", "reporting", "call", "calls", "called", "calling", "accuse", "accuses", "accused",
-        "accusing", "criticize", "criticizes", "criticized", "criticizing", "repeat", "repeats", "repeated",
-        "repeating", "recall", "recalls", "recalled", "recalling", "confirm", "confirms", "confirmed", "confirming",
-        "stress", "stresses", "stressed", "stressing"
+        "say",
+        "says",
+        "said",
+        "saying",
+        "tell",
+        "tells",
+        "told",
+        "telling",
+        "add",
+        "adds",
+        "added",
+        "adding",
+        "state",
+        "states",
+        "stated",
+        "stating",
+        "announce",
+        "announces",
+        "announced",
+        "announcing",
+        "claim",
+        "claims",
+        "claimed",
+        "claiming",
+        "argue",
+        "argues",
+        "argued",
+        "arguing",
+        "insist",
+        "insists",
+        "insisted",
+        "insisting",
+        "warn",
+        "warns",
+        "warned",
+        "warning",
+        "ask",
+        "asks",
+        "asked",
+        "asking",
+        "explain",
+        "explains",
+        "explained",
+        "explaining",
+        "note",
+        "notes",
+        "noted",
+        "noting",
+        "write",
+        "writes",
+        "wrote",
+        "written",
+        "writing",
+        "tweet",
+        "tweets",
+        "tweeted",
+        "tweeting",
+        "post",
+        "posts",
+        "posted",
+        "posting",
+        "respond",
+        "responds",
+        "responded",
+        "responding",
+        "reply",
+        "replies",
+        "replied",
+        "replying",
+        "declare",
+        "declares",
+        "declared",
+        "declaring",
+        "deny",
+        "denies",
+        "denied",
+        "denying",
+        "acknowledge",
+        "acknowledges",
+        "acknowledged",
+        "acknowledging",
+        "admit",
+        "admits",
+        "admitted",
+        "admitting",
+        "suggest",
+        "suggests",
+        "suggested",
+        "suggesting",
+        "predict",
+        "predicts",
+        "predicted",
+        "predicting",
+        "promise",
+        "promises",
+        "promised",
+        "promising",
+        "vow",
+        "vows",
+        "vowed",
+        "vowing",
+        "urge",
+        "urges",
+        "urged",
+        "urging",
+        "describe",
+        "describes",
+        "described",
+        "describing",
+        "report",
+        "reports",
+        "reported",
+        "reporting",
+        "call",
+        "calls",
+        "called",
+        "calling",
+        "accuse",
+        "accuses",
+        "accused",
+        "accusing",
+        "criticize",
+        "criticizes",
+        "criticized",
+        "criticizing",
+        "repeat",
+        "repeats",
+        "repeated",
+        "repeating",
+        "recall",
+        "recalls",
+        "recalled",
+        "recalling",
+        "confirm",
+        "confirms",
+        "confirmed",
+        "confirming",
+        "stress",
+        "stresses",
+        "stressed",
+        "stressing",
     )
 )
 PRONOUNS = frozenset(
     (
-        "i", "me", "my", "we", "us", "our", "you", "your", "he", "him", "his", "she", "her", "it", "its", "they",
-        "them", "their", "this", "that", "these", "those", "who", "whom", "someone", "somebody", "one"
+        "i",
+        "me",
+        "my",
+        "we",
+        "us",
+        "our",
+        "you",
+        "your",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "it",
+        "its",
+        "they",
+        "them",
+        "their",
+        "this",
+        "that",
+        "these",
+        "those",
+        "who",
+        "whom",
+        "someone",
+        "somebody",
+        "one",
     )
 )
 _OPEN_QUOTES, _CLOSE_QUOTES = '"\u201c', '"\u201d'
@@ -69,7 +220,8 @@ _POSSESSIVE_RE = re.compile(r"['\u2019]s$")
 
 
 _SPEECH_RE = re.compile(
-    r"\b(?:" + "|".join(sorted({re.escape(f) for f in SPEECH_FORMS} | {r"according\s+to"}, key=len, reverse=True))
+    r"\b(?:"
+    + "|".join(sorted({re.escape(f) for f in SPEECH_FORMS} | {r"according\s+to"}, key=len, reverse=True))
     + r")\b"
 )
 
@@ -199,8 +351,18 @@ def gold_doc_from_json(obj: dict[str, Any]) -> GoldDoc:
         cue_text = _text_of(text, cue)
         is_direct = bool(a["is_direct"]) if "is_direct" in a else has_quoted_segment(content_text)
         is_speech = bool(a["is_speech"]) if "is_speech" in a else is_speech_cue(cue_text)
-        golds.append(Gold(merge_spans(norm), merge_spans(content), source_text, content_text, is_speech,
-                          is_direct, cue_text, source_words(source_text)))
+        golds.append(
+            Gold(
+                merge_spans(norm),
+                merge_spans(content),
+                source_text,
+                content_text,
+                is_speech,
+                is_direct,
+                cue_text,
+                source_words(source_text),
+            )
+        )
     return GoldDoc(obj["id"], text, golds)
 
 
@@ -235,9 +397,13 @@ def pred_from_json(obj: dict[str, Any], text_len: int, where: str = "prediction"
         raise PredictionError(f"{where}: need integers 0 <= speaker_start < speaker_end")
     pieces = obj.get("quote_spans")
     if pieces is not None:
-        if not isinstance(pieces, list) or not pieces or not all(
-            isinstance(p, list) and len(p) == 2 and _int(p[0]) and _int(p[1]) and qs <= p[0] < p[1] <= qe
-            for p in pieces
+        if (
+            not isinstance(pieces, list)
+            or not pieces
+            or not all(
+                isinstance(p, list) and len(p) == 2 and _int(p[0]) and _int(p[1]) and qs <= p[0] < p[1] <= qe
+                for p in pieces
+            )
         ):
             raise PredictionError(f"{where}: bad quote_spans")
         quote = merge_spans(pieces)
@@ -369,8 +535,14 @@ def _f1(p: float, r: float) -> float:
 
 
 def new_result(n_docs: int) -> dict[str, Any]:
-    res: dict[str, Any] = {"n_docs": n_docs, "n_pred": 0, "n_pred_correct": 0, "n_pred_e2e_correct": 0,
-                           "speaker_pairs": 0, "speaker_correct": 0}
+    res: dict[str, Any] = {
+        "n_docs": n_docs,
+        "n_pred": 0,
+        "n_pred_correct": 0,
+        "n_pred_e2e_correct": 0,
+        "speaker_pairs": 0,
+        "speaker_correct": 0,
+    }
     for track in TRACKS:
         for key in ("gold", "found", "found_with_speaker", "speaker_pairs", "speaker_correct"):
             res[f"{track}_{key}"] = 0
@@ -435,19 +607,29 @@ def error_cases(doc: GoldDoc, preds: list[Pred], outcome: DocOutcome) -> Iterato
             continue
         span = (gold.content[0][0], gold.content[-1][1])
         if gi not in outcome.matched:
-            yield ErrorCase(doc.id, "missed", _gold_kind(gold), span,
-                            f"gold source={gold.source_text!r} cue={gold.cue_text!r}")
+            yield ErrorCase(
+                doc.id, "missed", _gold_kind(gold), span, f"gold source={gold.source_text!r} cue={gold.cue_text!r}"
+            )
         elif gold.source and not outcome.matched[gi][1]:
             pred = outcome.matched[gi][0]
-            yield ErrorCase(doc.id, "wrong_speaker", pred.data.get("kind", "?"), span,
-                            f"pred speaker={pred.speaker!r} mention={pred.data.get('speaker_mention')!r} "
-                            f"gold source={gold.source_text!r}")
+            yield ErrorCase(
+                doc.id,
+                "wrong_speaker",
+                pred.data.get("kind", "?"),
+                span,
+                f"pred speaker={pred.speaker!r} mention={pred.data.get('speaker_mention')!r} "
+                f"gold source={gold.source_text!r}",
+            )
     for pred, correct in zip(preds, outcome.correct, strict=True):
         if not correct:
             span = (pred.quote[0][0], pred.quote[-1][1])
-            yield ErrorCase(doc.id, "spurious", pred.data.get("kind", "?"), span,
-                            f"pred speaker={pred.speaker!r} cue={pred.data.get('cue')!r}")
-
+            yield ErrorCase(
+                doc.id,
+                "spurious",
+                pred.data.get("kind", "?"),
+                span,
+                f"pred speaker={pred.speaker!r} cue={pred.data.get('cue')!r}",
+            )
 
 
 @dataclass

@@ -33,13 +33,53 @@ ORG_LABELS = ("ORG", "GPE", "NORP", "FAC")
 MALE, FEMALE = "m", "f"
 _PRONOUN_GENDER = {"he": MALE, "him": MALE, "his": MALE, "she": FEMALE, "her": FEMALE}
 _FIRST_PERSON = {"i", "we", "me", "us"}
-_INDEFINITE_DETS = {"a", "an", "some", "several", "many", "most", "few", "other", "another", "one", "two",
-                    "three", "four", "five", "various", "numerous", "multiple", "any", "no"}
+_INDEFINITE_DETS = {
+    "a",
+    "an",
+    "some",
+    "several",
+    "many",
+    "most",
+    "few",
+    "other",
+    "another",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "various",
+    "numerous",
+    "multiple",
+    "any",
+    "no",
+}
 # Definite "the official" / "the source" usually points back to an unnamed source, not to a named person.
 _ANONYMOUS_HEADS = {
-    "official", "source", "person", "people", "diplomat", "aide", "adviser", "advisor", "insider", "staffer",
-    "member", "executive", "analyst", "expert", "observer", "witness", "resident", "voter", "supporter", "worker",
-    "delegate", "lawmaker", "strategist", "operative",
+    "official",
+    "source",
+    "person",
+    "people",
+    "diplomat",
+    "aide",
+    "adviser",
+    "advisor",
+    "insider",
+    "staffer",
+    "member",
+    "executive",
+    "analyst",
+    "expert",
+    "observer",
+    "witness",
+    "resident",
+    "voter",
+    "supporter",
+    "worker",
+    "delegate",
+    "lawmaker",
+    "strategist",
+    "operative",
 }
 _EDGE_PUNCT_RE = re.compile(r"^[\W_]+|[\W_]+$")
 # How many sentences back a pronoun may find its antecedent.
@@ -139,8 +179,13 @@ class NameIndex:
         if gender is None and pronoun:
             return None
         for sent_index in range(sent, sent - _SALIENCE_SENTENCES - 1, -1):
-            candidates = [m for m in mentions if m.sent == sent_index and m.start < pos
-                          and (gender is None or self.genders.get(m.canonical, gender) == gender)]
+            candidates = [
+                m
+                for m in mentions
+                if m.sent == sent_index
+                and m.start < pos
+                and (gender is None or self.genders.get(m.canonical, gender) == gender)
+            ]
             subjects = [m for m in candidates if m.salient]
             if sent_index == sent:
                 if subjects:
@@ -224,8 +269,11 @@ def _normalise(text: str) -> str:
 def _np_tokens(head: Token, keep_postmodifiers: bool = False) -> list[Token]:
     """The head's noun phrase without relative clauses, appositions or trailing punctuation."""
     keep = [head]
-    dropped = ("relcl", "appos", "punct", "cc", "conj") if keep_postmodifiers else (
-        "relcl", "appos", "punct", "acl", "cc", "conj", "advmod", "prep")
+    dropped = (
+        ("relcl", "appos", "punct", "cc", "conj")
+        if keep_postmodifiers
+        else ("relcl", "appos", "punct", "acl", "cc", "conj", "advmod", "prep")
+    )
     for child in head.children:
         if child.dep_ in dropped and child.i > head.i:
             continue
@@ -245,8 +293,14 @@ def _span_of(tokens: list[Token]) -> tuple[int, int]:
 class SpeakerResolver:
     """Turns subject tokens into Speakers for one document."""
 
-    def __init__(self, doc: Doc, lex: Lexicon, in_quote: Callable[[int], bool] = lambda pos: False,
-                 text: str | None = None, sent_starts: list[int] | None = None) -> None:
+    def __init__(
+        self,
+        doc: Doc,
+        lex: Lexicon,
+        in_quote: Callable[[int], bool] = lambda pos: False,
+        text: str | None = None,
+        sent_starts: list[int] | None = None,
+    ) -> None:
         self.doc = doc
         self.text = doc.text if text is None else text  # Doc.text rebuilds the string on each access
         self.lex = lex
@@ -408,8 +462,10 @@ class SpeakerResolver:
         mention = _normalise(self.text[start:end])
         lemma = head.lemma_.lower()
         dets = {c.lower_ for c in head.children if c.dep_ in ("det", "nummod", "quantmod", "amod")}
-        definite = any((c.dep_ in ("det", "poss") and c.lower_ in ("the", "this", "that")) or c.dep_ == "poss"
-                       for c in head.children)
+        definite = any(
+            (c.dep_ in ("det", "poss") and c.lower_ in ("the", "this", "that")) or c.dep_ == "poss"
+            for c in head.children
+        )
         plural = head.tag_ in ("NNS", "NNPS")
         if lemma in self.lex.unnamed and (dets & _INDEFINITE_DETS or plural or not definite):
             # Keep what identifies the source: "two officials familiar with the planning".

@@ -75,8 +75,10 @@ def main() -> None:
     from nlp import statements  # noqa: F401  (registers the factory)
 
     res = measure(args.model, read_texts(args.paths, args.limit))
-    print(f"{res['texts']} texts, {res['chars']} chars: model {res['model_seconds']:.1f}s, "
-          f"component {res['component_seconds']:.2f}s, overhead {res['overhead']:.1%}")
+    print(
+        f"{res['texts']} texts, {res['chars']} chars: model {res['model_seconds']:.1f}s, "
+        f"component {res['component_seconds']:.2f}s, overhead {res['overhead']:.1%}"
+    )
 
 
 if __name__ == "__main__":

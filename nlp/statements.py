@@ -189,7 +189,7 @@ def _statement(text: str, data: dict[str, Any], mentions: tuple[EntityMention, .
         speaker_end=speaker_span[1],
         speaker_type=SpeakerType(data["speaker_type"]),
         speaker_role=data["speaker_role"],
-        cue=text[cue[0]:cue[1]] if cue[0] is not None else None,
+        cue=text[cue[0] : cue[1]] if cue[0] is not None else None,
         cue_lemma=data["cue_lemma"],
         cue_start=cue[0],
         cue_end=cue[1],

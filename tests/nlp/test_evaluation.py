@@ -16,10 +16,16 @@ TEXT = 'Putin said, "Next time in Moscow, my friend." Aides said the trip was li
 
 
 def _gold() -> GoldDoc:
-    return gold_doc_from_json({"id": "d1", "text": TEXT, "attributions": [
-        {"source": [[0, 5]], "cue": [[6, 10]], "content": [[12, 45]]},
-        {"source": [[46, 51]], "cue": [[52, 56]], "content": [[57, 86]]},
-    ]})
+    return gold_doc_from_json(
+        {
+            "id": "d1",
+            "text": TEXT,
+            "attributions": [
+                {"source": [[0, 5]], "cue": [[6, 10]], "content": [[12, 45]]},
+                {"source": [[46, 51]], "cue": [[52, 56]], "content": [[57, 86]]},
+            ],
+        }
+    )
 
 
 def _pred(qs: int, qe: int, speaker: str | None = None, span: tuple[int, int] | None = None):
@@ -74,13 +80,23 @@ def test_same_figures_as_reference_scorer(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     ours = result.output.strip().splitlines()[-1]
 
-    ref = subprocess.run([sys.executable, str(scorer), "--gold", str(gold), "--pred", str(pred)],
-                         capture_output=True, text=True, check=True)
+    ref = subprocess.run(
+        [sys.executable, str(scorer), "--gold", str(gold), "--pred", str(pred)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert ours == ref.stdout.strip().splitlines()[-1]
     assert "n_pred=0" not in ours
 
-    ref_json = json.loads(subprocess.run([sys.executable, str(scorer), "--gold", str(gold), "--pred", str(pred),
-                                          "--json"], capture_output=True, text=True, check=True).stdout)
+    ref_json = json.loads(
+        subprocess.run(
+            [sys.executable, str(scorer), "--gold", str(gold), "--pred", str(pred), "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )
     docs = [gold_doc_from_json(json.loads(line)) for line in gold.read_text(encoding="utf-8").splitlines()]
     preds, ignored = read_predictions(pred, docs)
     figures = evaluate(docs, preds).figures
