@@ -51,67 +51,38 @@ def serve(
             "saidwhat serve needs a Prefect server for its schedules: run `prefect server start`, then "
             "`prefect config set PREFECT_API_URL=http://127.0.0.1:4200/api` (or export it) and try again"
         )
-    deployments, notes = build_deployments(settings)
-    for note in notes:
-        err.print(note, highlight=False)
+    deployments = build_deployments(settings)
     ensure_ingest_concurrency_limit()
     names = ", ".join(f"{d.flow_name}/{d.name} ({_cron_of(d)})" for d in deployments)
     err.print(f"Serving {names} from {settings.source}; Ctrl+C stops.", highlight=False)
     prefect.serve(*deployments, limit=limit, print_starting_message=False)
 
 
-def build_deployments(settings: Any) -> tuple[list[Any], list[str]]:
-    """The RunnerDeployments to serve, and notes for the user (e.g. a missing digest flow)."""
+def build_deployments(settings: Any) -> list[Any]:
+    """The `ingest` (hourly) and `digest` (weekly) RunnerDeployments, one run at a time each."""
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
 
+    from flows.digest import digest
     from flows.ingest import ingest
 
     config_path = str(Path(settings.source).resolve()) if settings.source else None
-    timezone = settings.schedule.timezone
     one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
-    deployments = [
-        ingest.to_deployment(
-            name="ingest",
-            schedules=[Cron(settings.schedule.ingest_cron, timezone=timezone)],
+    jobs = [
+        (ingest, settings.schedule.ingest_cron, "Poll the feeds, store new articles, attribute statements."),
+        (digest, settings.schedule.digest_cron, "The weekly digest of who said what."),
+    ]
+    return [
+        flow.to_deployment(
+            name=flow.name,
+            schedules=[Cron(cron, timezone=settings.schedule.timezone)],
             parameters={"config_path": config_path},
             concurrency_limit=one_at_a_time,
-            description="Poll the feeds, store new articles, attribute statements.",
+            description=description,
             tags=["saidwhat"],
         )
+        for flow, cron, description in jobs
     ]
-    notes: list[str] = []
-    digest = load_digest_flow()
-    if digest is None:
-        notes.append("digest flow not available (flows/digest.py has no `digest` flow yet): serving ingest only")
-    else:
-        deployments.append(
-            digest.to_deployment(
-                name="digest",
-                schedules=[Cron(settings.schedule.digest_cron, timezone=timezone)],
-                parameters={"config_path": config_path},
-                concurrency_limit=one_at_a_time,
-                description="The weekly digest of who said what.",
-                tags=["saidwhat"],
-            )
-        )
-    return deployments, notes
-
-
-def load_digest_flow() -> Any | None:
-    """flows.digest.digest if that module exists and defines a Prefect flow, else None."""
-    from importlib import import_module
-
-    from prefect import Flow
-
-    try:
-        module = import_module("flows.digest")
-    except ModuleNotFoundError as exc:
-        if exc.name != "flows.digest":
-            raise
-        return None
-    candidate = getattr(module, "digest", None)
-    return candidate if isinstance(candidate, Flow) else None
 
 
 def ensure_ingest_concurrency_limit() -> None:
