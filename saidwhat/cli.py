@@ -208,19 +208,12 @@ def who(
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
-    from importlib import import_module
+    from saidwhat import cli_analyst, cli_ops
+    from saidwhat.cli_eval import eval_command
 
-    for module in ("saidwhat.cli_eval", "saidwhat.cli_analyst", "saidwhat.cli_ops"):
-        try:
-            loaded = import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        if module == "saidwhat.cli_eval":
-            app.command("eval", help="Score the statement extractor against a gold JSONL file.")(loaded.eval_command)
-        else:
-            loaded.register(app)
+    app.command("eval", help="Score the statement extractor against a gold JSONL file.")(eval_command)
+    cli_analyst.register(app)
+    cli_ops.register(app)
 
 
 _register_command_modules()
