@@ -284,21 +284,14 @@ def phase_pipeline(args: argparse.Namespace) -> dict:
 
 
 def run_child(phase: str, args: argparse.Namespace, plan: Path, workdir: Path) -> dict:
-    """Run one phase in a fresh process; a phase that crashes is run once more, and says so."""
-    try:
-        return _run_child(phase, args, plan, workdir)
-    except SystemExit:
-        print(f"bench: the {phase} phase failed; running it once more", flush=True)
-        again = workdir.parent / (workdir.name + "-again")
-        again.mkdir()
-        return _run_child(phase, args, plan, again)
-
-
-def _run_child(phase: str, args: argparse.Namespace, plan: Path, workdir: Path) -> dict:
+    """Run one phase in a fresh process and return its figures; a phase that fails stops the bench."""
     env = dict(os.environ)
+    # Unset, not empty: with PREFECT_API_URL="" Prefect's events client cannot
+    # start, and each failed restart keeps that task's result alive until exit.
+    env.pop("PREFECT_API_URL", None)
     env.update(
         PREFECT_HOME=str(workdir / "prefect"),
-        PREFECT_API_URL="",
+        PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="true",
         PREFECT_LOGGING_LEVEL="WARNING",
         PREFECT_LOGGING_TO_API_ENABLED="false",

@@ -41,7 +41,7 @@ from saidwhat.config import Config, load_config
 from saidwhat.errors import NothingProcessed
 from saidwhat.records import FeedItem, FeedSpec
 from storage import DatabaseLocked, Store
-from storage.store import AnalysedArticle, FetchErrorRecord, RunSummary
+from storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary
 
 T = TypeVar("T")
 ItemKey = tuple[str, str, str, str]  # (feed_url, guid, url, canonical_url)
@@ -196,9 +196,9 @@ def _is_due(state: Any, now: datetime) -> bool:
 
 def remember_polled_feeds(store: Store, polls: Sequence[FeedPoll]) -> None:
     """Mark polled feeds healthy and keep their ETag, Last-Modified and body hash for next time."""
-    for poll in polls:
-        if poll.error is None:
-            store.record_feed_success(poll.spec.url, poll.etag, poll.last_modified, poll.body_hash)
+    store.record_feed_successes(
+        [FeedCheck(p.spec.url, p.etag, p.last_modified, p.body_hash) for p in polls if p.error is None]
+    )
 
 
 def select_new_items(store: Store, polls: Sequence[FeedPoll]) -> tuple[list[tuple[FeedItem, FeedSpec]], list[ItemKey]]:

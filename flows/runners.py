@@ -22,6 +22,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from typing import Any
@@ -94,8 +95,23 @@ def analyze_in_pool(rows: Sequence[Row], settings: NlpSettings, topics: Sequence
     pool = _pool_for(settings)
     size = max(1, -(-len(rows) // settings.n_process))
     chunks = [list(rows[i : i + size]) for i in range(0, len(rows), size)]
-    futures = [pool.submit(_analyze_here, chunk, settings, topics) for chunk in chunks]
-    return [result for future in futures for result in future.result()]
+    try:
+        futures = [pool.submit(_analyze_here, chunk, settings, topics) for chunk in chunks]
+        return [result for future in futures for result in future.result()]
+    except BrokenProcessPool:
+        # A worker died (killed for memory, or a crash in native code). The
+        # next call gets a fresh pool, so the caller's one-by-one fallback can
+        # find the article that does it instead of failing on a dead pool.
+        _discard(pool)
+        raise
+
+
+def _discard(pool: ProcessPoolExecutor) -> None:
+    global _pool, _pool_key
+    with _pool_lock:
+        if _pool is pool:
+            _pool, _pool_key = None, None
+    pool.shutdown(wait=False, cancel_futures=True)
 
 
 # ------------------------------------------------------------------ task runners

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from contextlib import contextmanager
+from typing import Any, Generic, TypeVar
 
 from spacy.attrs import DEP, IS_SPACE, LEMMA, LOWER, MORPH, ORTH, POS, TAG
 from spacy.matcher import Matcher
@@ -51,6 +52,41 @@ def _token_matches(token_spec: dict[str, Any], features: dict[str, Any]) -> bool
     return all(_value_matches(spec, features[key]) for key, spec in token_spec.items())
 
 
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class ZoneCache(Generic[K, V]):
+    """A cache keyed and valued by string hashes that honours ``nlp.memory_zone()``.
+
+    Inside a memory zone, the strings of new words are transient: spaCy
+    forgets them when the zone ends, so an entry made inside the zone would
+    then hold hashes that no longer resolve.  Entries made inside a zone are
+    kept apart and dropped with it; entries made outside are kept.
+    """
+
+    def __init__(self) -> None:
+        self.permanent: dict[K, V] = {}
+        self.transient: dict[K, V] | None = None
+
+    def get(self, key: K) -> V | None:
+        value = self.permanent.get(key)
+        if value is None and self.transient is not None:
+            value = self.transient.get(key)
+        return value
+
+    def __setitem__(self, key: K, value: V) -> None:
+        (self.permanent if self.transient is None else self.transient)[key] = value
+
+    @contextmanager
+    def memory_zone(self, mem: Any = None) -> Iterator[None]:
+        self.transient = {}
+        try:
+            yield
+        finally:
+            self.transient = None
+
+
 class FastAttributeRuler:
     """Applies ``ruler``'s patterns like ``ruler(doc)`` does; see the module docstring."""
 
@@ -72,7 +108,7 @@ class FastAttributeRuler:
                 self.matcher.add(str(k), alternatives)
                 self.indices[k] = pattern["index"]
                 self.has_multi = True
-        self._cache: dict[tuple[int, ...], tuple[int, int, int, int, int]] = {}
+        self._cache: ZoneCache[tuple[int, ...], tuple[int, int, int, int, int]] = ZoneCache()
         self._index()
 
     def _index(self) -> None:
@@ -135,6 +171,9 @@ class FastAttributeRuler:
                 set_token_attrs(token, self.attrs[k])
         return doc
 
+    def memory_zone(self, mem: Any = None) -> Any:
+        return self._cache.memory_zone(mem)
+
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
         for doc in docs:
             yield self(doc)
@@ -153,7 +192,7 @@ class FastLemmatizer:
     def __init__(self, lemmatizer: Any) -> None:
         self.lemmatizer = lemmatizer
         self.overwrite = bool(getattr(lemmatizer, "overwrite", False))
-        self._cache: dict[tuple[int, int, int], int] = {}
+        self._cache: ZoneCache[tuple[int, int, int], int] = ZoneCache()
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
@@ -172,6 +211,9 @@ class FastLemmatizer:
             lemmas[i] = value
         doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
+
+    def memory_zone(self, mem: Any = None) -> Any:
+        return self._cache.memory_zone(mem)
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
         for doc in docs:

@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import ExitStack, contextmanager
 from itertools import islice
 from pathlib import Path
+from typing import Any
 
 import numpy
 from spacy.attrs import DEP, HEAD, LEMMA, MORPH, POS, TAG
@@ -130,6 +132,15 @@ class SelectiveParse:
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
+
+    @contextmanager
+    def memory_zone(self, mem: Any = None) -> Iterator[None]:
+        """``nlp.memory_zone()`` reaches the components run here, which spaCy does not see."""
+        with ExitStack() as stack:
+            for component in self._components():
+                if hasattr(component, "memory_zone"):
+                    stack.enter_context(component.memory_zone(mem))
+            yield
 
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
         # Always its own (small) batch size: the parser's and tok2vec's working memory grows with

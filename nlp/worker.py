@@ -35,12 +35,19 @@ def analyze_rows(
     tagger = TopicTagger(topics)
     results = []
     texts = (text for _, text, _ in rows)
-    for (article_id, text, title), analysis in zip(rows, analyze(nlp, texts, batch_size=batch_size), strict=True):
-        tags = tuple(
-            tagger.tags(
-                StatementContext(s.quote, s.sentence, paragraph_around(text, s.sentence_start, s.sentence_end), title)
+    # Every new word form adds to the vocabulary for the life of the process;
+    # the memory zone drops them after the chunk (the results are plain
+    # strings), so a long-lived worker's memory stays flat.
+    with nlp.memory_zone():
+        analyses = analyze(nlp, texts, batch_size=batch_size)
+        for (article_id, text, title), analysis in zip(rows, analyses, strict=True):
+            tags = tuple(
+                tagger.tags(
+                    StatementContext(
+                        s.quote, s.sentence, paragraph_around(text, s.sentence_start, s.sentence_end), title
+                    )
+                )
+                for s in analysis.statements
             )
-            for s in analysis.statements
-        )
-        results.append((article_id, analysis, tags))
+            results.append((article_id, analysis, tags))
     return results

@@ -58,6 +58,7 @@ SPOOLED: dict[str, Callable[..., Any]] = {
     "record_errors": lambda *a, **k: None,
     "sync_feeds": lambda *a, **k: None,
     "record_feed_success": lambda *a, **k: None,
+    "record_feed_successes": lambda *a, **k: None,
     "record_feed_failure": lambda *a, **k: None,
     "link_known_sources": lambda *a, **k: None,
     # The ids that will be added when the spool is written (at most these).

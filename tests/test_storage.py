@@ -90,3 +90,22 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
     with pytest.raises(duckdb.ConstraintException):
         store.add_articles([good, broken])
     assert store.counts()["articles"] == 0
+
+
+def test_polled_feeds_are_recorded_in_one_write_keeping_old_validators(tmp_path: Path) -> None:
+    from saidwhat.records import FeedSpec
+    from storage.store import FeedCheck
+
+    store = Store(tmp_path / "db.duckdb")
+    feeds = [FeedSpec(f"feed-{k}", f"https://example.com/{k}.xml", "Example") for k in range(3)]
+    store.sync_feeds([*feeds, feeds[0]])  # a feed listed twice is one feed
+    store.record_feed_failure(feeds[2].url, "HTTP 503", unhealthy_after=1, next_poll_after=None)
+    store.record_feed_successes([FeedCheck(feeds[0].url, etag='"v1"', body_hash="h1"), FeedCheck(feeds[2].url)])
+    store.record_feed_successes([FeedCheck(feeds[0].url, last_modified="Mon, 02 Nov 2026 10:00:00 GMT")])
+
+    states = store.feed_states()
+    assert len(states) == 3
+    first = states[feeds[0].url]
+    assert (first.etag, first.last_modified, first.body_hash) == ('"v1"', "Mon, 02 Nov 2026 10:00:00 GMT", "h1")
+    assert states[feeds[2].url].healthy and states[feeds[2].url].consecutive_failures == 0
+    assert states[feeds[1].url].etag is None  # not polled: untouched
