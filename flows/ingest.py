@@ -36,7 +36,7 @@ from flows.tasks import (
     refetch_pages,
 )
 from nlp import EXTRACTOR_VERSION
-from nlp.pipeline import ModelNotInstalled
+from nlp.errors import ModelNotInstalled
 from saidwhat.config import Config, load_config
 from saidwhat.errors import NothingProcessed
 from saidwhat.records import FeedItem, FeedSpec

@@ -20,7 +20,7 @@ from prefect.tasks import exponential_backoff
 from extract import ExtractionFailed, extract_page, summary_text
 from feeds import FeedParseError, canonical_url, parse_feed
 from feeds.googlenews import NotDecoded, decode_google_news_link, is_google_news_link
-from fetch import Fetcher, FetchError
+from fetch import Fetcher, FetchError, Response
 from nlp import EXTRACTOR_VERSION
 from saidwhat.config import FetchSettings, NlpSettings, TopicSpec
 from saidwhat.records import Article, FeedItem, FeedSpec, TextSource
@@ -109,8 +109,7 @@ def fetch_articles(
     items: Sequence[tuple[FeedItem, FeedSpec]], fetcher: Fetcher, settings: FetchSettings
 ) -> FetchedArticles:
     """Fetch and extract each item's page; fall back to the feed summary, recording why."""
-    with ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4)) as pool:
-        outcomes = list(pool.map(lambda pair: _article_for(pair[0], pair[1], fetcher, settings), items))
+    outcomes = _articles_for(items, fetcher, settings)
     articles = tuple(a for a, _ in outcomes if a is not None)
     errors = tuple(e for _, e in outcomes if e is not None)
     return FetchedArticles(articles, errors)
@@ -137,15 +136,14 @@ class RetriedPages:
 @task(cache_policy=NO_CACHE)
 def refetch_pages(retries: Sequence[PageRetry], fetcher: Fetcher, settings: FetchSettings) -> RetriedPages:
     """Fetch the pages of summary-only articles again; each attempt is counted by the caller."""
-
-    def attempt(retry: PageRetry) -> tuple[PageRetry, Article | None, FetchErrorRecord | None]:
-        item = FeedItem(retry.spec.url, retry.article_id, retry.url, title=None, summary=None, published_at=None)
-        article, error = _article_for(item, retry.spec, fetcher, settings)
-        page_article = article if error is None and article is not None else None
-        return retry, page_article, error
-
-    with ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4)) as pool:
-        outcomes = list(pool.map(attempt, retries))
+    items = [
+        (FeedItem(r.spec.url, r.article_id, r.url, title=None, summary=None, published_at=None), r.spec)
+        for r in retries
+    ]
+    outcomes = [
+        (retry, article if error is None else None, error)
+        for retry, (article, error) in zip(retries, _articles_for(items, fetcher, settings), strict=True)
+    ]
     return RetriedPages(
         articles=tuple((r.article_id, a) for r, a, _ in outcomes if a is not None),
         failed=tuple(r.article_id for r, a, _ in outcomes if a is None),
@@ -153,30 +151,58 @@ def refetch_pages(retries: Sequence[PageRetry], fetcher: Fetcher, settings: Fetc
     )
 
 
-def _article_for(
-    item: FeedItem, spec: FeedSpec, fetcher: Fetcher, settings: FetchSettings
-) -> tuple[Article | None, FetchErrorRecord | None]:
-    url = item.url
+@dataclass(frozen=True, slots=True)
+class _Download:
+    """An item's page as fetched (or why not), before extraction."""
+
+    item: FeedItem
+    spec: FeedSpec
+    url: str | None
+    response: Response | None = None
     error: FetchErrorRecord | None = None
-    page = None
-    if url and settings.resolve_google_news and is_google_news_link(url):
+
+
+def _articles_for(
+    items: Sequence[tuple[FeedItem, FeedSpec]], fetcher: Fetcher, settings: FetchSettings
+) -> list[tuple[Article | None, FetchErrorRecord | None]]:
+    """Each item's article (page text, else feed summary) and the error that made it fall back.
+
+    Pages are downloaded in threads (waiting on the network) and extracted
+    one after another in this thread: extraction is CPU work under the GIL,
+    and running it in many threads only spreads its allocations over more
+    malloc arenas, which grow the process for no speed.
+    """
+    with ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4)) as pool:
+        downloads = list(pool.map(lambda pair: _download(pair[0], pair[1], fetcher, settings), items))
+    return [_extract(download) for download in downloads]
+
+
+def _download(item: FeedItem, spec: FeedSpec, fetcher: Fetcher, settings: FetchSettings) -> _Download:
+    url = item.url
+    if not url:
+        return _Download(item, spec, None, error=FetchErrorRecord("page", "NoLink", "feed item has no link", spec.url))
+    if settings.resolve_google_news and is_google_news_link(url):
         try:
             url = decode_google_news_link(url, timeout=settings.read_timeout)
         except NotDecoded as exc:
             error = FetchErrorRecord("resolve", "NotDecoded", f"Google News link not decoded: {exc}", spec.url, url)
-            url = item.url
-    if url and error is None:
+            return _Download(item, spec, item.url, error=error)
+    try:
+        return _Download(item, spec, url, response=fetcher.get_page(url))
+    except FetchError as exc:
+        return _Download(item, spec, url, error=FetchErrorRecord("page", type(exc).__name__, str(exc), spec.url, url))
+
+
+def _extract(download: _Download) -> tuple[Article | None, FetchErrorRecord | None]:
+    item, spec, url, response, error = download.item, download.spec, download.url, download.response, download.error
+    page = None
+    if response is not None:
         try:
-            response = fetcher.get_page(url)
             page = extract_page(response.text_or_bytes(), response.final_url)
-        except FetchError as exc:
-            error = FetchErrorRecord("page", type(exc).__name__, str(exc), spec.url, url)
         except ExtractionFailed as exc:
             error = FetchErrorRecord("extract", "ExtractionFailed", str(exc), spec.url, url)
         except Exception as exc:  # one hostile page must never take the batch down with it
             error = FetchErrorRecord("extract", type(exc).__name__, f"{url}: {exc}", spec.url, url)
-    elif not url:
-        error = FetchErrorRecord("page", "NoLink", "feed item has no link", spec.url, None)
     return build_article(item, spec, url, page, error), error
 
 

