@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from spacy.attrs import DEP, IS_SPACE, LEMMA, LOWER, MORPH, ORTH, POS, TAG
 from spacy.matcher import Matcher
@@ -52,39 +51,9 @@ def _token_matches(token_spec: dict[str, Any], features: dict[str, Any]) -> bool
     return all(_value_matches(spec, features[key]) for key, spec in token_spec.items())
 
 
-K = TypeVar("K")
-V = TypeVar("V")
-
-
-class ZoneCache(Generic[K, V]):
-    """A cache keyed and valued by string hashes that honours ``nlp.memory_zone()``.
-
-    Inside a memory zone, the strings of new words are transient: spaCy
-    forgets them when the zone ends, so an entry made inside the zone would
-    then hold hashes that no longer resolve.  Entries made inside a zone are
-    kept apart and dropped with it; entries made outside are kept.
-    """
-
-    def __init__(self) -> None:
-        self.permanent: dict[K, V] = {}
-        self.transient: dict[K, V] | None = None
-
-    def get(self, key: K) -> V | None:
-        value = self.permanent.get(key)
-        if value is None and self.transient is not None:
-            value = self.transient.get(key)
-        return value
-
-    def __setitem__(self, key: K, value: V) -> None:
-        (self.permanent if self.transient is None else self.transient)[key] = value
-
-    @contextmanager
-    def memory_zone(self, mem: Any = None) -> Iterator[None]:
-        self.transient = {}
-        try:
-            yield
-        finally:
-            self.transient = None
+# Entries are small, but a long-lived worker meets an unbounded number of
+# distinct words: the caches start over rather than grow without limit.
+MAX_CACHE_ENTRIES = 200_000
 
 
 class FastAttributeRuler:
@@ -108,7 +77,10 @@ class FastAttributeRuler:
                 self.matcher.add(str(k), alternatives)
                 self.indices[k] = pattern["index"]
                 self.has_multi = True
-        self._cache: ZoneCache[tuple[int, ...], tuple[int, int, int, int, int]] = ZoneCache()
+        # Strings, not hashes: inside nlp.memory_zone() a string first met in the zone is
+        # forgotten when the zone ends, and a cached hash of it would no longer resolve.
+        # Each document adds the strings it uses (a no-op when they are known).
+        self._cache: dict[tuple[int, ...], tuple[str, int, str, str, str]] = {}
         self._index()
 
     def _index(self) -> None:
@@ -130,11 +102,12 @@ class FastAttributeRuler:
         candidates = self.by_tag.get(features["TAG"], []) + self.by_lower.get(features["LOWER"], []) + self.generic
         return tuple(sorted({k for k, alt in candidates if _token_matches(alt, features)}))
 
-    def _final(self, token: Token) -> tuple[int, int, int, int, int]:
+    def _final(self, token: Token) -> tuple[str, int, str, str, str]:
         """Apply the single-token patterns to ``token`` as the ruler would; its (tag, pos, morph, lemma, dep)."""
         for k in self._single_matches(token):
             set_token_attrs(token, self.attrs[k])
-        return token.tag, token.pos, token.morph.key, token.lemma, token.dep
+        strings = token.vocab.strings
+        return strings[token.tag], token.pos, strings[token.morph.key], strings[token.lemma], strings[token.dep]
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
@@ -152,13 +125,18 @@ class FastAttributeRuler:
         before = doc.to_array(_KEY)
         after = before[:, _OUT_COLUMNS].copy()
         cache = self._cache
+        if len(cache) >= MAX_CACHE_ENTRIES:
+            cache.clear()
+        add = doc.vocab.strings.add
+        in_doc: dict[tuple[int, ...], tuple[int, int, int, int, int]] = {}
         deps = []
         for i, key in enumerate(map(tuple, before.tolist())):
             if i in extra:
                 continue  # done below, the slow way, in pattern order
-            final = cache.get(key)
+            final = in_doc.get(key)
             if final is None:
-                final = cache[key] = self._final(doc[i])
+                tag, pos, morph, lemma, dep = cache.get(key) or cache.setdefault(key, self._final(doc[i]))
+                final = in_doc[key] = (add(tag), pos, add(morph), add(lemma), add(dep))
             after[i] = final[:4]
             if final[4] != key[3]:
                 deps.append((i, final[4]))
@@ -170,9 +148,6 @@ class FastAttributeRuler:
             for k in sorted((*self._single_matches(token), *more)):
                 set_token_attrs(token, self.attrs[k])
         return doc
-
-    def memory_zone(self, mem: Any = None) -> Any:
-        return self._cache.memory_zone(mem)
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
         for doc in docs:
@@ -192,7 +167,7 @@ class FastLemmatizer:
     def __init__(self, lemmatizer: Any) -> None:
         self.lemmatizer = lemmatizer
         self.overwrite = bool(getattr(lemmatizer, "overwrite", False))
-        self._cache: ZoneCache[tuple[int, int, int], int] = ZoneCache()
+        self._cache: dict[tuple[int, int, int], str] = {}  # strings, as in FastAttributeRuler
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
@@ -200,20 +175,24 @@ class FastLemmatizer:
         rows = doc.to_array([ORTH, POS, MORPH, LEMMA])
         lemmas = rows[:, 3].copy()
         cache = self._cache
-        strings = doc.vocab.strings
+        if len(cache) >= MAX_CACHE_ENTRIES:
+            cache.clear()
+            self.lemmatizer.cache.clear()  # spaCy's own, keyed the same way
+        add = doc.vocab.strings.add
+        in_doc: dict[tuple[int, int, int], int] = {}
         for i, (orth, pos, morph, lemma) in enumerate(rows.tolist()):
             if lemma and not self.overwrite:
                 continue
             key = (orth, pos, morph)
-            value = cache.get(key)
+            value = in_doc.get(key)
             if value is None:
-                value = cache[key] = strings.add(self.lemmatizer.lemmatize(doc[i])[0])
+                text = cache.get(key)
+                if text is None:
+                    text = cache[key] = self.lemmatizer.lemmatize(doc[i])[0]
+                value = in_doc[key] = add(text)
             lemmas[i] = value
         doc.from_array([LEMMA], lemmas.reshape(-1, 1))
         return doc
-
-    def memory_zone(self, mem: Any = None) -> Any:
-        return self._cache.memory_zone(mem)
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:
         for doc in docs:

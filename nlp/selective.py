@@ -34,14 +34,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from contextlib import ExitStack, contextmanager
 from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import numpy
-from spacy.attrs import DEP, HEAD, LEMMA, MORPH, POS, TAG
+from spacy.attrs import DEP, ENT_TYPE, HEAD, LEMMA, LOWER, MORPH, ORTH, POS, SPACY, TAG
 from spacy.language import Language
+from spacy.strings import get_string_id
 from spacy.tokens import Doc
 
 from nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
@@ -53,6 +52,9 @@ SUB_COMPONENTS = ("tok2vec", "tagger", "parser", "attribute_ruler", "lemmatizer"
 _ATTRS = [TAG, POS, MORPH, LEMMA, HEAD, DEP]
 _PRONOUNS = frozenset({"he", "she", "him", "her", "his", "hers", "they", "i", "we"})
 _WORD_RE = re.compile(r"[a-z]+")
+# String hashes do not depend on the vocabulary, so these compare with to_array() columns directly.
+_PRONOUN_IDS = numpy.array(sorted(get_string_id(p) for p in _PRONOUNS), dtype="uint64")
+_PERSON_ID = get_string_id("PERSON")
 
 
 class CueForms:
@@ -133,15 +135,6 @@ class SelectiveParse:
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
 
-    @contextmanager
-    def memory_zone(self, mem: Any = None) -> Iterator[None]:
-        """``nlp.memory_zone()`` reaches the components run here, which spaCy does not see."""
-        with ExitStack() as stack:
-            for component in self._components():
-                if hasattr(component, "memory_zone"):
-                    stack.enter_context(component.memory_zone(mem))
-            yield
-
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
         # Always its own (small) batch size: the parser's and tok2vec's working memory grows with
         # the batch, and batches of 8 documents cost no more time than batches of 32.
@@ -150,10 +143,15 @@ class SelectiveParse:
             yield from self._process(batch)
 
     # ------------------------------------------------------------ selection
-    def candidate_sentences(self, doc: Doc) -> list[bool]:
-        """One flag per sentence of ``doc``: parse it or not."""
-        sents = list(doc.sents)
+    def candidate_sentences(self, doc: Doc, sents: list | None = None) -> list[bool]:
+        """One flag per sentence of ``doc`` (``sents``, when the caller has them): parse it or not."""
+        sents = list(doc.sents) if sents is None else sents
         text = doc.text
+        # Does each sentence mention a person (a PERSON entity or a personal pronoun)? Counted
+        # on arrays: building a Token object per word cost more than the check itself.
+        columns = doc.to_array([LOWER, ENT_TYPE])
+        mentions = numpy.isin(columns[:, 0], _PRONOUN_IDS) | (columns[:, 1] == _PERSON_ID)
+        mentions_before = numpy.concatenate(([0], numpy.cumsum(mentions))).tolist()
         quote_spans = [span for quote in find_quotes(text) for span in quote.spans]
         flags = [False] * len(sents)
         person = [False] * len(sents)
@@ -170,7 +168,7 @@ class SelectiveParse:
             else:
                 forms = self.forms
                 flags[i] = flags[i] or any(w in forms for w in _WORD_RE.findall(text[start:end].lower()))
-            person[i] = any(t.lower_ in _PRONOUNS or t.ent_type_ == "PERSON" for t in sent)
+            person[i] = mentions_before[sent.end] > mentions_before[sent.start]
         selected = list(flags)
         for i, flag in enumerate(flags):
             if flag:
@@ -185,7 +183,7 @@ class SelectiveParse:
         subs = []
         for doc in docs:
             sents = list(doc.sents)
-            flags = self.candidate_sentences(doc) if sents else []
+            flags = self.candidate_sentences(doc, sents) if sents else []
             index: list[int] = []
             starts: list[bool | None] = []
             for sent, flag in zip(sents, flags, strict=True):
@@ -198,9 +196,10 @@ class SelectiveParse:
             self.stats["parsed_tokens"] += len(index)
             sub = None
             if index:
-                words = [doc[i].text for i in index]
-                spaces = [bool(doc[i].whitespace_) for i in index]
-                sub = Doc(doc.vocab, words=words, spaces=spaces, sent_starts=starts)
+                columns = doc.to_array([ORTH, SPACY])[index]
+                strings = doc.vocab.strings
+                words = [strings[orth] for orth in columns[:, 0].tolist()]
+                sub = Doc(doc.vocab, words=words, spaces=columns[:, 1].astype(bool).tolist(), sent_starts=starts)
                 subs.append(sub)
             plans.append((doc, sents, flags, index, sub))
         if subs:

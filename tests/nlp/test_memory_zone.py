@@ -38,7 +38,9 @@ def test_analyses_in_a_memory_zone_match_and_leave_no_strings_behind(parse: str)
     for _ in range(2):  # the second pass reuses nothing the first zone made (it would not resolve)
         with nlp.memory_zone():
             inside = list(analyze(nlp, fresh))
-            lemmas = [[t.lemma_ for t in doc] for doc in nlp.pipe(fresh)]
+            docs = list(nlp.pipe(fresh))
+            lemmas = [[t.lemma_ for t in doc] for doc in docs]
+            assert all(str(t.morph) is not None and t.tag_ and t.dep_ for doc in docs for t in doc)
         assert "wompilate" in lemmas[0] and "draxelfen" in lemmas[1]
         assert len(nlp.vocab.strings) == strings_before
         assert [[s.speaker for s in a.statements] for a in inside] == [
