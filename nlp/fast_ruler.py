@@ -135,7 +135,10 @@ class FastAttributeRuler:
                 continue  # done below, the slow way, in pattern order
             final = in_doc.get(key)
             if final is None:
-                tag, pos, morph, lemma, dep = cache.get(key) or cache.setdefault(key, self._final(doc[i]))
+                texts = cache.get(key)
+                if texts is None:
+                    texts = cache[key] = self._final(doc[i])
+                tag, pos, morph, lemma, dep = texts
                 final = in_doc[key] = (add(tag), pos, add(morph), add(lemma), add(dep))
             after[i] = final[:4]
             if final[4] != key[3]:
