@@ -10,7 +10,10 @@ With ``[nlp] parse = "candidates"`` the pipeline is:
 
 1. ``senter`` (the model's own small sentence splitter, disabled by default in
    the packaged pipeline) and ``ner`` on the whole document; both have their
-   own embedding layers, independent of the shared ``tok2vec``;
+   own embedding layers, independent of the shared ``tok2vec``.  The ``ner``
+   runs as ``saidwhat_ner`` (``nlp.fast_ner``): the model's own weights and
+   rules with a batch-vectorised decoding loop, the same entities in half the
+   time;
 2. ``saidwhat_selective``: picks the candidate sentences, copies them into one
    sub-document per article (sentence starts preset), runs the model's
    ``tok2vec``, ``tagger``, ``parser``, ``attribute_ruler`` and ``lemmatizer``
@@ -246,11 +249,16 @@ def configure(nlp: Language, parse: str | None, selective_config: dict | None = 
         return nlp
     if parse != "candidates":
         raise ValueError(f"[nlp] parse must be one of {', '.join(PARSE_MODES)}, got {parse!r}")
+    from nlp import fast_ner  # noqa: F401  (registers the factory)
+
     if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")
     for name in SUB_COMPONENTS:
         if name in nlp.pipe_names:
             nlp.disable_pipe(name)
-    # senter must run before ner, and the selective step after both.
-    nlp.add_pipe("saidwhat_selective", after="ner", config=selective_config or {})
+    # senter must run before ner, and the selective step after both. The model's
+    # ner runs through the batch decoder of nlp.fast_ner (same entities).
+    nlp.add_pipe("saidwhat_ner", after="ner")
+    nlp.disable_pipe("ner")
+    nlp.add_pipe("saidwhat_selective", after="saidwhat_ner", config=selective_config or {})
     return nlp
