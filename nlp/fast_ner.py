@@ -37,6 +37,8 @@ from spacy.tokens import Doc, Span
 
 MOVE_KINDS = "BILUO"
 _BEGIN, _IN, _LAST, _UNIT, _OUT = range(5)
+# Tokens embedded at once: bounds the embedding's working memory (about 14 kB per token).
+EMBED_TOKENS = 4096
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,7 @@ class FastEntityRecognizer:
         self.ops = lower.ops
         n_hidden, n_pieces = lower.get_dim("nO"), lower.get_dim("nP")
         self.n_hidden, self.n_pieces = n_hidden, n_pieces
-        self.bias = numpy.ascontiguousarray(lower.get_param("b").reshape(n_hidden * n_pieces), dtype="float32")
+        self.bias = numpy.ascontiguousarray(lower.get_param("b"), dtype="float32")  # (hidden, pieces)
         self.out_weights = numpy.ascontiguousarray(upper.get_param("W"), dtype="float32")
         self.out_bias = numpy.ascontiguousarray(upper.get_param("b"), dtype="float32")
         kind, label = moves.kind, moves.label
@@ -151,14 +153,8 @@ class FastEntityRecognizer:
         order = sorted(range(len(docs)), key=lambda i: -len(docs[i]))
         docs_sorted = [docs[i] for i in order]
         lengths = numpy.array([len(d) for d in docs_sorted], dtype="int64")
-        # Exactly what spaCy's ParserStepModel computes: tokvecs of the batch, then the
-        # precomputed first layer, (tokens + 1, nF, nH, nP) with row 0 the padding vector.
-        tokvecs = self.tok2vec.predict(docs_sorted)
-        cached = self.lower.predict(tokvecs)
-        width = self.n_hidden * self.n_pieces
-        features = [numpy.ascontiguousarray(cached[:, f].reshape(-1, width)) for f in range(3)]
-        del cached
-        # Row of token t of document d in ``features``: 1 + offset[d] + t (row 0: padding).
+        cached = self._precompute(docs_sorted)
+        # Row of token t of document d in ``cached``: 1 + offset[d] + t (row 0: padding).
         row_base = 1 + numpy.concatenate(([0], numpy.cumsum(lengths)[:-1]))
         columns = [d.to_array([SENT_START, IS_SPACE]) for d in docs_sorted]
         sent_start = numpy.concatenate([c[:, 0].astype("int64") for c in columns])
@@ -167,7 +163,7 @@ class FastEntityRecognizer:
         next_starts[1:-1] = sent_start[1:] == 1
         # A document's last token has no next token (spaCy's empty token, sent_start 0).
         next_starts[row_base + lengths - 1] = False
-        history = self._decode(features, row_base, lengths, next_starts, is_space)
+        history = self._decode(cached, row_base, lengths, next_starts, is_space)
         strings_label = self.moves.label
         for j, doc in enumerate(docs_sorted):
             actions = history[: lengths[j], j]
@@ -185,9 +181,27 @@ class FastEntityRecognizer:
             # As spaCy's BiluoPushDown.set_annotations: the entities, every other token O.
             doc.set_ents(spans, default="outside")
 
-    def _decode(self, features, row_base, lengths, next_starts, is_space) -> numpy.ndarray:
+    def _precompute(self, docs: list[Doc]) -> numpy.ndarray:
+        """What spaCy's ParserStepModel computes: the tokvecs, then the precomputed first layer,
+        (tokens + 1, nF, nH, nP) with row 0 the padding vector.
+
+        Each document's rows do not depend on the others in its batch (the
+        embedding pads between documents), so the embedding runs on small
+        groups of documents: its working memory is about 14 kB per token, while
+        the precomputed rows kept for decoding take 1.5 kB.
+        """
+        parts = []
+        group: list[Doc] = []
+        for i, doc in enumerate(docs):
+            group.append(doc)
+            if sum(map(len, group)) >= EMBED_TOKENS or i == len(docs) - 1:
+                part = self.lower.predict(self.tok2vec.predict(group))
+                parts.append(part if not parts else part[1:])
+                group = []
+        return parts[0] if len(parts) == 1 else numpy.concatenate(parts)
+
+    def _decode(self, cached, row_base, lengths, next_starts, is_space) -> numpy.ndarray:
         """The move taken at each step by each document: (max length, documents)."""
-        f0, f1, f2 = features
         n_docs, steps = len(lengths), int(lengths[0])
         history = numpy.full((steps, n_docs), self.out_class, dtype="int64")
         is_open = numpy.zeros(n_docs, dtype=bool)
@@ -206,14 +220,12 @@ class FastEntityRecognizer:
             # token before the next (these two only while an entity is open; else padding).
             first = numpy.where(opened, row_base[:active] + ent_start[:active], 0)
             previous = numpy.where(opened, rows - 1, 0)
-            unmaxed = f0[rows]
-            unmaxed += f1[first]
-            unmaxed += f2[previous]
+            unmaxed = cached[rows, 0]  # (states, hidden, pieces)
+            unmaxed += cached[first, 1]
+            unmaxed += cached[previous, 2]
             unmaxed += bias
-            if pairs:  # maxout over two pieces, without a reduction's per-call cost
-                hidden = numpy.maximum(unmaxed[:, 0::2], unmaxed[:, 1::2])
-            else:
-                hidden = unmaxed.reshape(active, -1, self.n_pieces).max(axis=2)
+            # Maxout; over two pieces without a reduction's per-call cost.
+            hidden = numpy.maximum(unmaxed[:, :, 0], unmaxed[:, :, 1]) if pairs else unmaxed.max(axis=2)
             scores = gemm(hidden, out_weights, trans2=True)
             scores += out_bias
             # The row of ``penalties`` for each state (see _penalties).
