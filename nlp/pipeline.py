@@ -22,8 +22,9 @@ def load_pipeline(model: str, statements_config: dict[str, Any] | None = None, p
     """Load ``model`` and append the ``saidwhat_statements`` component.
 
     ``parse`` is the ``[nlp] parse`` mode (see ``nlp.selective``): "all" runs the
-    whole model on every sentence, "candidates" tags and parses only the
-    sentences where a statement can be; None means $SAIDWHAT_NLP_PARSE if set
+    whole model, as packaged, on every sentence; "candidates" tags and parses
+    only the sentences where a statement can be and decodes the model's NER a
+    batch at a time (``nlp.fast_ner``); None means $SAIDWHAT_NLP_PARSE if set
     (so that ``saidwhat eval`` can score both modes), else the default.
     """
     from nlp import paragraphs, selective, statements  # noqa: F401  (registers the factories)
