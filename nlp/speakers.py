@@ -54,6 +54,26 @@ _INDEFINITE_DETS = {
     "any",
     "no",
 }
+# Heads of a partitive subject ("one of the veterans", "a number of diplomats"); numbers count too.
+_PARTITIVE_HEADS = {
+    "one",
+    "some",
+    "many",
+    "several",
+    "most",
+    "few",
+    "each",
+    "all",
+    "both",
+    "none",
+    "any",
+    "half",
+    "number",
+    "majority",
+    "minority",
+    "dozens",
+    "hundreds",
+}
 # Definite "the official" / "the source" usually points back to an unnamed source, not to a named person.
 _ANONYMOUS_HEADS = {
     "official",
@@ -364,6 +384,9 @@ class SpeakerResolver:
         """Describe the speaker whose head token is ``token``."""
         if token.tag_ in ("WP", "WDT") and token.head.dep_ in ("relcl", "acl") and token.head.head.i != token.i:
             return self._relative(token)
+        partitive = self._partitive(token)
+        if partitive is not None:
+            return partitive
         if token.pos_ == "PRON" or token.lower_ in _PRONOUN_GENDER or token.lower_ in _FIRST_PERSON:
             return self._pronoun(token)
         # "the Kremlin spokesman, Dmitry Peskov": the apposition carries the name.
@@ -394,6 +417,17 @@ class SpeakerResolver:
             return None
         end = token.idx + len(token.text)
         return Speaker(token.idx, end, token.text, speaker.name, speaker.kind, speaker.role)
+
+    def _partitive(self, token: Token) -> Speaker | None:
+        """'one of the veterans', 'some of them': the head alone ("one") names nobody, the whole phrase does."""
+        if token.lower_ not in _PARTITIVE_HEADS and token.tag_ != "CD":
+            return None
+        of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of" and c.i > token.i), None)
+        if of is None or not any(c.dep_ == "pobj" for c in of.children):
+            return None
+        start, end = _span_of(_np_tokens(token, keep_postmodifiers=True))
+        mention = _normalise(self.text[start:end])
+        return Speaker(start, end, mention, mention, "unnamed")
 
     def _known_person(self, token: Token) -> bool:
         return token.text[:1].isupper() and token.lower_ in self.names.full_forms
