@@ -192,12 +192,14 @@ class FastEntityRecognizer:
         """
         parts = []
         group: list[Doc] = []
+        group_tokens = 0
         for i, doc in enumerate(docs):
             group.append(doc)
-            if sum(map(len, group)) >= EMBED_TOKENS or i == len(docs) - 1:
+            group_tokens += len(doc)
+            if group_tokens >= EMBED_TOKENS or i == len(docs) - 1:
                 part = self.lower.predict(self.tok2vec.predict(group))
                 parts.append(part if not parts else part[1:])
-                group = []
+                group, group_tokens = [], 0
         return parts[0] if len(parts) == 1 else numpy.concatenate(parts)
 
     def _decode(self, cached, row_base, lengths, next_starts, is_space) -> numpy.ndarray:

@@ -425,7 +425,11 @@ class SpeakerResolver:
         of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of" and c.i > token.i), None)
         if of is None or not any(c.dep_ == "pobj" for c in of.children):
             return None
-        start, end = _span_of(_np_tokens(token, keep_postmodifiers=True))
+        return self._unnamed_source(token)
+
+    def _unnamed_source(self, head: Token) -> Speaker:
+        """The whole phrase, postmodifiers kept: "two officials familiar with the planning"."""
+        start, end = _span_of(_np_tokens(head, keep_postmodifiers=True))
         mention = _normalise(self.text[start:end])
         return Speaker(start, end, mention, mention, "unnamed")
 
@@ -502,10 +506,8 @@ class SpeakerResolver:
         )
         plural = head.tag_ in ("NNS", "NNPS")
         if lemma in self.lex.unnamed and (dets & _INDEFINITE_DETS or plural or not definite):
-            # Keep what identifies the source: "two officials familiar with the planning".
-            start, end = _span_of(_np_tokens(head, keep_postmodifiers=True))
-            mention = _normalise(self.text[start:end])
-            return Speaker(start, end, mention, mention, "unnamed")
+            # Keep what identifies the source.
+            return self._unnamed_source(head)
         if lemma in self.lex.organizations or head.ent_type_ in ORG_LABELS:
             name = _normalise(re.sub(r"^(?i:the)\s+", "", mention))
             return Speaker(start, end, mention, name, "organization")
