@@ -220,24 +220,16 @@ _register_command_modules()
 
 
 def main() -> None:
-    """Console entry point: user errors become one line on stderr, never a traceback."""
+    """Console entry point: user errors become one line on stderr, never a traceback.
+
+    Typer's standalone mode reports its own usage errors and exit codes (with whichever
+    click it bundles: typer 0.29 carries a copy of its own); only our errors are left.
+    """
     try:
-        app(standalone_mode=False)
+        app(prog_name="saidwhat")
     except SaidwhatError as exc:
         err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted")
         sys.exit(130)
-    except (typer.Exit, SystemExit) as exc:
-        code = getattr(exc, "exit_code", getattr(exc, "code", 0))
-        sys.exit(code)
-    except Exception as exc:  # click usage errors arrive here with standalone_mode=False
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
-        if isinstance(exc, click.exceptions.Abort):
-            sys.exit(1)
-        raise

@@ -62,3 +62,11 @@ def test_missing_config_says_how_to_point_at_one(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "pass --config PATH or set SAIDWHAT_CONFIG" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args", [("--nope",), ("run", "--nope"), ("who", "--format", "xml")])
+def test_cli_usage_errors_are_a_usage_message_not_a_traceback(args: tuple[str, ...]) -> None:
+    result = subprocess.run([sys.executable, "-m", "saidwhat", *args], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "Usage: saidwhat" in result.stderr
