@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from saidwhat.errors import InputFileError
+
 Span = tuple[int, int]
 
 MIN_SPEECH_WORDS = 4
@@ -367,13 +369,26 @@ def gold_doc_from_json(obj: dict[str, Any]) -> GoldDoc:
 
 
 def load_gold(path: Path, limit: int | None = None) -> list[GoldDoc]:
+    """The gold documents of a JSONL file; a line that is not one is an InputFileError naming it."""
+    fix = "give the gold JSONL that export_jsonl.py writes (one object per line: id, text, attributions)"
     docs = []
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                docs.append(gold_doc_from_json(json.loads(line)))
-                if limit is not None and len(docs) >= limit:
-                    break
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            if not raw.strip():
+                continue
+            where = f"{path} line {lineno}"
+            try:
+                docs.append(gold_doc_from_json(json.loads(raw.decode("utf-8"))))
+            except UnicodeDecodeError:
+                raise InputFileError(f"{where}: not UTF-8 text: {fix}") from None
+            except json.JSONDecodeError as exc:
+                raise InputFileError(f"{where}: not valid JSON ({exc.msg}): {fix}") from None
+            except KeyError as exc:
+                raise InputFileError(f"{where}: no {exc} field: {fix}") from None
+            except (AttributeError, TypeError, ValueError):
+                raise InputFileError(f"{where}: not a gold document: {fix}") from None
+            if limit is not None and len(docs) >= limit:
+                break
     return docs
 
 

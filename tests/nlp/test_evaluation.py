@@ -103,3 +103,24 @@ def test_same_figures_as_reference_scorer(tmp_path: Path) -> None:
     assert ignored == 0
     for key, value in figures.items():
         assert ref_json[key] == pytest.approx(value), key
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b'{"id": "a", "text": "x", "attributions": []}\n\xff\xfe\n', "line 2: not UTF-8 text"),
+        (b"\x00\x01garbage\n", "line 1: not valid JSON"),
+        (b'{"id": "a", "attributions": []}\n', "line 1: no 'text' field"),
+        (b"[1, 2]\n", "line 1: not a gold document"),
+    ],
+)
+def test_eval_names_the_bad_line_of_a_gold_file(tmp_path: Path, content: bytes, message: str) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_bytes(content)
+    result = subprocess.run(
+        [sys.executable, "-m", "saidwhat", "eval", "--gold", str(gold)], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and message in lines[0] and "export_jsonl.py" in lines[0], result.stderr
