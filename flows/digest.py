@@ -22,6 +22,7 @@ from prefect.cache_policies import NO_CACHE
 from saidwhat.analyst_settings import analyst_config
 from saidwhat.digest_files import chart_png, csv_bytes, write_atomic
 from saidwhat.errors import SaidwhatError
+from saidwhat.paths import output_dir
 from storage import Store
 from storage.analyst import Analyst
 from storage.digest import (
@@ -76,6 +77,7 @@ def make_digest(
     store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
     if not store.path.exists():
         raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
+    output_dir(out, "give another --out or set [digest] out_dir in config.toml")
     analyst = Analyst(store)
     analyst.ensure_schema()
     if topic:  # an unknown topic is a typo: say which ones exist

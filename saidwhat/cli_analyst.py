@@ -22,6 +22,7 @@ from rich.console import Console
 
 from saidwhat.errors import SaidwhatError
 from saidwhat.output import OutputFormat, write_rows
+from saidwhat.paths import output_dir
 
 err = Console(stderr=True)
 
@@ -226,7 +227,7 @@ def snapshot(
 ) -> None:
     """Export the views and tables to Parquet, for long analyses that must not hold the database."""
     analyst, _ = _analyst(config, db)
-    written = analyst.snapshot(out)
+    written = analyst.snapshot(output_dir(out))
     rows = [{"name": name, "rows": n, "file": str(path)} for name, path, n in written]
     write_rows(rows, ["name", "rows", "file"], fmt, title=f"Snapshot of {analyst.store.path}", wrap=("file",))
     if fmt is OutputFormat.table:

@@ -34,6 +34,7 @@ from nlp.evaluation import (
     summary_line,
 )
 from saidwhat.config import nlp_settings
+from saidwhat.paths import output_file
 
 ERROR_SEED = 13  # fixed so `--errors N` shows the same sample on every run
 CONTEXT_CHARS = 160
@@ -159,6 +160,8 @@ def eval_command(
 
     settings = nlp_settings(config)
     model = settings.model
+    if pred_out is not None:
+        output_file(pred_out, "give another --pred-out")
     started = time.perf_counter()
     # $SAIDWHAT_NLP_PARSE, when set, overrides [nlp] parse so both modes can be scored from one config.
     objects = predict(docs, model, parse=os.environ.get(PARSE_ENV) or settings.parse)

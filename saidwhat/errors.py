@@ -21,3 +21,7 @@ class NothingProcessed(SaidwhatError):
     """A run could not process anything (all feeds failed, database locked, ...)."""
 
     exit_code = 1
+
+
+class OutputPathError(SaidwhatError):
+    """A file or folder given for output cannot be created or written."""

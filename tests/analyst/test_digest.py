@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from saidwhat.errors import OutputPathError
 from storage import Store
 from storage.digest import IsoWeek
 from tests.analyst.records import analysed, article, statement
@@ -168,3 +169,12 @@ def test_iso_weeks() -> None:
     assert (str(week), week.start.isoformat(), week.end.isoformat()) == (
         "2026-W04", "2026-01-19T00:00:00+00:00", "2026-01-26T00:00:00+00:00",
     )  # fmt: skip
+
+
+def test_out_that_cannot_be_a_folder_is_one_line_before_any_work(digest_db: Path, tmp_path, cli) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    out = tmp_path / "a-file" / "digest"
+    result = cli("digest", "--db", digest_db, "--week", "2025-W30", "--out", out, ok=False)
+    assert isinstance(result.exception, OutputPathError)
+    assert str(result.exception).startswith(f"{out}: cannot make this folder")
+    assert "give another --out or set [digest] out_dir in config.toml" in str(result.exception)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import duckdb
 
+from saidwhat.errors import OutputPathError
 from storage import Store
 from tests.analyst.records import analysed, article, statement
 
@@ -239,3 +240,13 @@ def test_a_database_from_before_the_analyst_model_is_upgraded_on_first_use(tmp_p
         con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
     assert cli("speakers", "--db", db, "--format", "csv").output.startswith("speaker,speaker_type,")
     assert _query(db, "SELECT max(version) FROM schema_version")[0][0] == migrations()[-1][0]
+
+
+def test_snapshot_out_that_cannot_be_a_folder_is_one_line(analyst_demo_db: Path, tmp_path: Path, cli) -> None:
+    (tmp_path / "a-file").write_text("not a folder", encoding="utf-8")
+    out = tmp_path / "a-file" / "snap"
+    result = cli("snapshot", "--db", analyst_demo_db, "--out", out, ok=False)
+    assert isinstance(result.exception, OutputPathError)
+    assert "cannot make this folder" in str(result.exception) and "give another --out directory" in str(
+        result.exception
+    )

@@ -124,3 +124,18 @@ def test_eval_names_the_bad_line_of_a_gold_file(tmp_path: Path, content: bytes, 
     assert "Traceback" not in result.stderr
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1 and message in lines[0] and "export_jsonl.py" in lines[0], result.stderr
+
+
+def test_eval_checks_pred_out_before_running_the_model(tmp_path: Path) -> None:
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"id": "a", "text": "Peskov said no.", "attributions": []}\n', encoding="utf-8")
+    pred_out = tmp_path / "a-folder"
+    pred_out.mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "saidwhat", "eval", "--gold", str(gold), "--pred-out", str(pred_out)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "cannot write this file" in lines[0] and "give another --pred-out" in lines[0]
+    assert result.stdout == ""  # stopped before the model ran and printed figures
