@@ -59,7 +59,7 @@ def _fail(message: str) -> None:
 
 def plan_corpus(workdir: Path) -> Path:
     """Which pages extract, and where in each page the distinct sentence goes (saved as plan.json)."""
-    from extract import ExtractionFailed, extract_page
+    from saidwhat.extract import ExtractionFailed, extract_page
 
     if not CORPUS.is_dir():
         _fail(f"corpus not found: {CORPUS} (the shared corpus must sit next to the checkout, in ../shared)")
@@ -212,8 +212,8 @@ class PeakRss:
 
 # ------------------------------------------------------------------ phases (child processes)
 def phase_limit(args: argparse.Namespace) -> dict:
-    from extract import ExtractionFailed, extract_page
-    from nlp.pipeline import load_pipeline
+    from saidwhat.extract import ExtractionFailed, extract_page
+    from saidwhat.nlp.pipeline import load_pipeline
 
     corpus = Corpus(Path(args.plan))
     with PeakRss() as rss:
@@ -239,8 +239,7 @@ def phase_limit(args: argparse.Namespace) -> dict:
 def phase_pipeline(args: argparse.Namespace) -> dict:
     import duckdb
     from prefect import flow
-
-    from flows.ingest import ingest
+    from saidwhat.flows.ingest import ingest
 
     workdir = Path(args.workdir)
     corpus = Corpus(Path(args.plan))

@@ -1,5 +1,5 @@
 """Text extraction: HTML bytes in, article text and metadata out."""
 
-from extract.html import ExtractionFailed, extract_page, summary_text
+from saidwhat.extract.html import ExtractionFailed, extract_page, summary_text
 
 __all__ = ["ExtractionFailed", "extract_page", "summary_text"]

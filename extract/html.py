@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import trafilatura
 from trafilatura.settings import use_config
 
-from saidwhat.records import ExtractedPage
+from saidwhat.core.records import ExtractedPage
 
 # Below this many words a page is a stub (paywall, consent wall, error page)
 # and the feed's own summary says more.

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import feedparser
+from saidwhat.feeds.guard import EntityDeclarations, defuse
 
-from feeds.guard import EntityDeclarations, defuse
-from saidwhat.records import FeedItem
+from saidwhat.core.records import FeedItem
 
 # feedparser warns on every entry read that falls back from published to updated: not ours to fix.
 warnings.filterwarnings("ignore", message="To avoid breaking existing software", category=DeprecationWarning)

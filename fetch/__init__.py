@@ -4,8 +4,8 @@ Knows nothing of feeds' contents, NLP or storage: it turns URLs into
 ``Response`` records or raises a precise ``FetchError``.
 """
 
-from fetch.client import Fetcher, FetchSettingsLike, Response
-from fetch.errors import (
+from saidwhat.fetch.client import Fetcher, FetchSettingsLike, Response
+from saidwhat.fetch.errors import (
     BadUrl,
     BodyTooLarge,
     ConnectFailed,
@@ -17,8 +17,8 @@ from fetch.errors import (
     TruncatedBody,
     WrongContentType,
 )
-from fetch.politeness import HostGate
-from fetch.retry import RetryPolicy
+from saidwhat.fetch.politeness import HostGate
+from saidwhat.fetch.retry import RetryPolicy
 
 __all__ = [
     "BadUrl",

@@ -19,9 +19,8 @@ from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
-
-from fetch import retry as retry_module
-from fetch.errors import (
+from saidwhat.fetch import retry as retry_module
+from saidwhat.fetch.errors import (
     BadUrl,
     BodyTooLarge,
     ConnectFailed,
@@ -33,9 +32,9 @@ from fetch.errors import (
     TruncatedBody,
     WrongContentType,
 )
-from fetch.politeness import HostGate
-from fetch.retry import RetryPolicy, with_retries
-from fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
+from saidwhat.fetch.politeness import HostGate
+from saidwhat.fetch.retry import RetryPolicy, with_retries
+from saidwhat.fetch.robots import MAX_ROBOTS_BYTES, RobotsCache
 
 FEED_TYPES = ("xml", "rss", "atom", "rdf", "text/plain", "text/html")
 PAGE_TYPES = ("html", "xhtml", "text/plain")

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from fetch.errors import FetchError, HttpStatusError
+from saidwhat.fetch.errors import FetchError, HttpStatusError
 
 T = TypeVar("T")
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 from urllib.robotparser import RobotFileParser
 
-from fetch.errors import FetchError
+from saidwhat.fetch.errors import FetchError
 
 MAX_ROBOTS_BYTES = 512_000
 

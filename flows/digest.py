@@ -18,14 +18,9 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-
-from saidwhat.analyst_settings import analyst_config
-from saidwhat.digest_files import chart_png, csv_bytes, write_atomic
-from saidwhat.errors import SaidwhatError
-from saidwhat.paths import output_dir
-from storage import Store
-from storage.analyst import Analyst
-from storage.digest import (
+from saidwhat.storage import Store
+from saidwhat.storage.analyst import Analyst
+from saidwhat.storage.digest import (
     SPEAKER_COLUMNS,
     STATEMENT_COLUMNS,
     IsoWeek,
@@ -33,6 +28,11 @@ from storage.digest import (
     week_speakers,
     week_statements,
 )
+
+from saidwhat.config import analyst_config
+from saidwhat.core.errors import SaidwhatError
+from saidwhat.core.paths import output_dir
+from saidwhat.reports import chart_png, csv_bytes, write_atomic
 
 
 def digest_paths(out: Path, week: IsoWeek) -> dict[str, Path]:

@@ -21,12 +21,11 @@ from prefect import flow, get_run_logger
 from prefect.runtime import deployment as prefect_deployment
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Completed, Failed
-
-from feeds import canonical_url
-from fetch import Fetcher
-from flows.progress import report
-from flows.runners import NlpStream, chunk_size, max_in_flight, nlp_submitter
-from flows.tasks import (
+from saidwhat.feeds import canonical_url
+from saidwhat.fetch import Fetcher
+from saidwhat.flows.progress import report
+from saidwhat.flows.runners import NlpStream, chunk_size, max_in_flight, nlp_submitter
+from saidwhat.flows.tasks import (
     FeedPoll,
     PageRetry,
     analyze_articles,
@@ -35,13 +34,14 @@ from flows.tasks import (
     poll_feed,
     refetch_pages,
 )
-from nlp import EXTRACTOR_VERSION
-from nlp.errors import ModelNotInstalled
+from saidwhat.nlp import EXTRACTOR_VERSION
+from saidwhat.nlp.errors import ModelNotInstalled
+from saidwhat.storage import DatabaseLocked, Store
+from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary
+
 from saidwhat.config import Config, load_config
-from saidwhat.errors import NothingProcessed
-from saidwhat.records import FeedItem, FeedSpec
-from storage import DatabaseLocked, Store
-from storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary
+from saidwhat.core.errors import NothingProcessed
+from saidwhat.core.records import FeedItem, FeedSpec
 
 T = TypeVar("T")
 ItemKey = tuple[str, str, str, str]  # (feed_url, guid, url, canonical_url)

@@ -22,15 +22,14 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+from saidwhat.flows.progress import report
+from saidwhat.nlp.topics import StatementContext, TopicTagger, paragraph_around
+from saidwhat.storage import Store
+from saidwhat.storage.analyst import Analyst, StoredArticle
 
-import nlp
-from flows.progress import report
-from nlp.topics import StatementContext, TopicTagger, paragraph_around
-from saidwhat.analyst_settings import analyst_config
-from saidwhat.config import Config
-from saidwhat.errors import SaidwhatError
-from storage import Store
-from storage.analyst import Analyst, StoredArticle
+from saidwhat import nlp
+from saidwhat.config import Config, analyst_config
+from saidwhat.core.errors import SaidwhatError
 
 RETAG_BATCH = 200
 REPROCESS_BATCH = 32
@@ -87,7 +86,7 @@ def retag(config_path: str | None = None, db_path: str | None = None) -> dict[st
 
 def analyze(rows: list[tuple[str, str, str | None]], config: Config) -> list[Any]:
     """The ingest's NLP step (flows.tasks.analyze_articles) on stored (article_id, text, title) rows."""
-    from flows.tasks import analyze_articles
+    from saidwhat.flows.tasks import analyze_articles
 
     return analyze_articles.fn(rows, config.nlp, config.topics)
 

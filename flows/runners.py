@@ -79,13 +79,13 @@ def _noop() -> None:
 
 
 def _warm(settings: NlpSettings) -> None:
-    from nlp.worker import pipeline
+    from saidwhat.nlp.worker import pipeline
 
     pipeline(settings.model, settings.parse)
 
 
 def _analyze_here(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list:
-    from nlp.worker import analyze_rows
+    from saidwhat.nlp.worker import analyze_rows
 
     return analyze_rows(rows, settings.model, settings.parse, settings.batch_size, topics)
 
@@ -120,7 +120,7 @@ def dask_runner(runner: RunnerSettings):
     try:
         from prefect_dask import DaskTaskRunner
     except ImportError as exc:  # pragma: no cover - depends on the extra
-        from saidwhat.errors import ConfigError
+        from saidwhat.core.errors import ConfigError
 
         raise ConfigError('[runner] kind = "dask" needs the dask extra: pip install -e ".[dask]"') from exc
     if runner.address:
@@ -142,7 +142,7 @@ def nlp_submitter(config: Config) -> Iterator[Submit]:
     The Dask runner (and its local cluster) starts on the first chunk, so a run
     with nothing to analyse never pays for it.
     """
-    from flows.tasks import analyze_articles
+    from saidwhat.flows.tasks import analyze_articles
 
     if config.runner.kind != "dask":
 

@@ -16,15 +16,15 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
+from saidwhat.extract import ExtractionFailed, extract_page, summary_text
+from saidwhat.feeds import FeedParseError, canonical_url, parse_feed
+from saidwhat.feeds.googlenews import NotDecoded, decode_google_news_link, is_google_news_link
+from saidwhat.fetch import Fetcher, FetchError, Response
+from saidwhat.nlp import EXTRACTOR_VERSION
+from saidwhat.storage.store import AnalysedArticle, FeedState, FetchErrorRecord, article_id_for
 
-from extract import ExtractionFailed, extract_page, summary_text
-from feeds import FeedParseError, canonical_url, parse_feed
-from feeds.googlenews import NotDecoded, decode_google_news_link, is_google_news_link
-from fetch import Fetcher, FetchError, Response
-from nlp import EXTRACTOR_VERSION
 from saidwhat.config import FetchSettings, NlpSettings, TopicSpec
-from saidwhat.records import Article, FeedItem, FeedSpec, TextSource
-from storage.store import AnalysedArticle, FeedState, FetchErrorRecord, article_id_for
+from saidwhat.core.records import Article, FeedItem, FeedSpec, TextSource
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,11 +244,11 @@ def analyze_articles(
     processes (see ``flows.runners``); otherwise the model runs here.
     """
     if settings.n_process > 1:
-        from flows.runners import analyze_in_pool
+        from saidwhat.flows.runners import analyze_in_pool
 
         analysed = analyze_in_pool(rows, settings, topics)
     else:
-        from nlp.worker import analyze_rows
+        from saidwhat.nlp.worker import analyze_rows
 
         analysed = analyze_rows(rows, settings.model, settings.parse, settings.batch_size, topics)
     return [AnalysedArticle(article_id, analysis, tags) for article_id, analysis, tags in analysed]

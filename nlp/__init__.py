@@ -1,7 +1,7 @@
 """spaCy components that find statements and attribute them to speakers.
 
 Nothing in this package knows about HTTP or DuckDB: it takes text (or spaCy
-Docs) and returns ``saidwhat.records`` values.
+Docs) and returns ``saidwhat.core.records`` values.
 """
 
 # Bumped whenever the extraction rules change in a way that changes output;

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from saidwhat.errors import SaidwhatError
+from saidwhat.core.errors import SaidwhatError
 
 
 class ModelNotInstalled(SaidwhatError):

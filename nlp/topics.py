@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from saidwhat.config import TopicSpec
-from saidwhat.errors import ConfigError
+from saidwhat.nlp.settings import TopicSpec
+
+from saidwhat.core.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)

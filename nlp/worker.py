@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from functools import lru_cache
 
-from nlp.topics import StatementContext, TopicTagger, paragraph_around
-from saidwhat.config import TopicSpec
-from saidwhat.records import Analysis
+from saidwhat.nlp.settings import TopicSpec
+from saidwhat.nlp.topics import StatementContext, TopicTagger, paragraph_around
+
+from saidwhat.core.records import Analysis
 
 Row = tuple[str, str, str | None]  # (article_id, text, title)
 
@@ -20,7 +21,7 @@ Row = tuple[str, str, str | None]  # (article_id, text, title)
 @lru_cache(maxsize=2)
 def pipeline(model: str, parse: str | None = None):
     """The loaded pipeline, once per process and mode."""
-    from nlp.pipeline import load_pipeline
+    from saidwhat.nlp.pipeline import load_pipeline
 
     return load_pipeline(model, parse=parse)
 
@@ -29,7 +30,7 @@ def analyze_rows(
     rows: Sequence[Row], model: str, parse: str | None, batch_size: int, topics: Sequence[TopicSpec]
 ) -> list[tuple[str, Analysis, tuple[tuple[str, ...], ...]]]:
     """(article_id, analysis, topics of each statement) for each row, in order."""
-    from nlp.pipeline import analyze
+    from saidwhat.nlp.pipeline import analyze
 
     nlp = pipeline(model, parse)
     tagger = TopicTagger(topics)

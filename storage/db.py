@@ -16,7 +16,7 @@ from pathlib import Path
 
 import duckdb
 
-from saidwhat.errors import SaidwhatError
+from saidwhat.core.errors import SaidwhatError
 
 
 class StorageError(SaidwhatError):
@@ -35,7 +35,7 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every file in storage/migrations, in order."""
     found = []
-    for entry in resources.files("storage.migrations").iterdir():
+    for entry in resources.files("saidwhat.storage.migrations").iterdir():
         name = entry.name
         if name.endswith(".sql") and name[:3].isdigit():
             found.append((int(name[:3]), name[4:-4], entry.read_text(encoding="utf-8")))

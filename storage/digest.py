@@ -12,8 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from saidwhat.errors import SaidwhatError
-from storage.store import Store
+from saidwhat.storage.store import Store
+
+from saidwhat.core.errors import SaidwhatError
 
 STATEMENT_COLUMNS = (
     "week", "published_at", "speaker", "speaker_role", "quote", "kind", "cue", "topics", "publisher", "title",

@@ -41,7 +41,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from storage.db import DatabaseLocked
+from saidwhat.storage.db import DatabaseLocked
 
 log = logging.getLogger("saidwhat.spool")
 
@@ -71,7 +71,7 @@ SPOOLED: dict[str, Callable[..., Any]] = {
 # Writes that fail loudly instead (user commands that should say the file is busy).
 NOT_SPOOLED = frozenset({"retag_topics", "replace_topics", "drain_spool", "exclusive_run"})
 
-_DECODABLE_MODULES = ("saidwhat.records", "storage.store", "pathlib")
+_DECODABLE_MODULES = ("saidwhat.core.records", "saidwhat.storage.store", "pathlib")
 _sequence = itertools.count()
 _sequence_lock = threading.Lock()
 

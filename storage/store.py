@@ -20,9 +20,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from saidwhat.storage.db import Database, DatabaseLocked
 
-from saidwhat.records import Analysis, Article, FeedSpec, TextSource
-from storage.db import Database, DatabaseLocked
+from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource
 
 
 def article_id_for(canonical_url: str) -> str:

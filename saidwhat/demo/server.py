@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from saidwhat.errors import SaidwhatError
+from saidwhat.core.errors import SaidwhatError
 
 BASE_URL_PLACEHOLDER = "{{BASE_URL}}"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from saidwhat.records import Analysis, Article, EntityMention, SpeakerType, Statement, StatementKind, TextSource
-from storage.store import AnalysedArticle, article_id_for
+from saidwhat.storage.store import AnalysedArticle, article_id_for
+
+from saidwhat.core.records import Analysis, Article, EntityMention, SpeakerType, Statement, StatementKind, TextSource
 
 
 def article(

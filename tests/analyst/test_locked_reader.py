@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import duckdb
+from saidwhat.storage import Store
 
-from storage import Store
 from tests.analyst.conftest import analyst_config
 
 CONTENT = ("articles", "article_sources", "statements", "mentions", "feeds")
@@ -42,7 +42,8 @@ def _ids(db: Path) -> tuple[set, set]:
 
 
 def test_a_reader_during_ingest_costs_no_data(prefect_harness, tmp_path: Path) -> None:
-    from flows.ingest import ingest
+    from saidwhat.flows.ingest import ingest
+
     from saidwhat.demo.run import demo_feeds
     from saidwhat.demo.server import serve_corpus
 

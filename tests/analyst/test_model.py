@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from saidwhat.storage import Store
 
-from saidwhat.errors import OutputPathError
-from storage import Store
+from saidwhat.core.errors import OutputPathError
 from tests.analyst.records import analysed, article, statement
 
 
@@ -227,7 +227,7 @@ def test_week_is_the_utc_week_in_any_session_time_zone(tmp_path: Path) -> None:
 
 
 def test_a_database_from_before_the_analyst_model_is_upgraded_on_first_use(tmp_path: Path, cli) -> None:
-    from storage.db import migrations
+    from saidwhat.storage.db import migrations
 
     db = tmp_path / "old.duckdb"
     with duckdb.connect(str(db)) as con:

@@ -82,7 +82,7 @@ def test_retag_applies_changed_topics_without_network(
 def test_reprocess_replaces_statements_and_keeps_articles(
     prefect_harness, demo_copy: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch, no_network
 ) -> None:
-    import nlp
+    from saidwhat import nlp
 
     config = analyst_config(tmp_path)
     before_articles = _articles(demo_copy)

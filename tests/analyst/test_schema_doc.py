@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.schema_doc import DOC_PATH, render_fresh
+from saidwhat.storage.schema_doc import DOC_PATH, render_fresh
 
 
 def test_schema_doc_matches_live_schema() -> None:

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+from saidwhat.storage import Store
+from saidwhat.storage.spool import NOT_SPOOLED, SPOOLED, decode, encode
 
-from storage import Store
-from storage.spool import NOT_SPOOLED, SPOOLED, decode, encode
 from tests.analyst.records import analysed, article, statement
 
 TEXT = 'Peskov said "no date, no \\"May\\"".\nThe Kremlin’s line held.'

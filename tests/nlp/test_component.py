@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from saidwhat.nlp.pipeline import analyze
+from saidwhat.nlp.statements import analysis_of
 from spacy.tokens import Doc, DocBin
-
-from nlp.pipeline import analyze
-from nlp.statements import analysis_of
 
 TEXT = (
     "U.S. special envoy Steve Witkoff arrived in Moscow on Tuesday.\n\n"

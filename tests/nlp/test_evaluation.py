@@ -8,8 +8,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from saidwhat.nlp.evaluation import (
+    GoldDoc,
+    evaluate,
+    gold_doc_from_json,
+    name_key,
+    pred_from_json,
+    read_predictions,
+    score,
+)
 
-from nlp.evaluation import GoldDoc, evaluate, gold_doc_from_json, name_key, pred_from_json, read_predictions, score
 from tests.nlp.conftest import shared_file
 
 TEXT = 'Putin said, "Next time in Moscow, my friend." Aides said the trip was likely to happen.'
@@ -66,7 +74,7 @@ def test_same_figures_as_reference_scorer(tmp_path: Path) -> None:
     typer = pytest.importorskip("typer")
     from typer.testing import CliRunner
 
-    from saidwhat.cli_eval import eval_command
+    from saidwhat.cli.eval import eval_command
 
     gold = tmp_path / "gold.jsonl"
     with open(gold_src, encoding="utf-8") as src, open(gold, "w", encoding="utf-8") as out:

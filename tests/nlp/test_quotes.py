@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import pytest
-
-from nlp.quotes import find_quotes
+from saidwhat.nlp.quotes import find_quotes
 
 
 def _texts(text: str) -> list[tuple[str, ...]]:

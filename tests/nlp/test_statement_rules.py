@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from saidwhat.records import SpeakerType, StatementKind
+from saidwhat.core.records import SpeakerType, StatementKind
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ from typing import Any
 
 import duckdb
 import pytest
+from saidwhat.fetch.retry import RetryPolicy
 from typer.testing import CliRunner
 
-from fetch.retry import RetryPolicy
 from saidwhat.demo.server import Route
 
 from .publishers import FaultySite
@@ -21,10 +21,10 @@ FAST_RETRY = RetryPolicy(attempts=3, base_delay=0.05, max_delay=0.2, max_retry_a
 @pytest.fixture()
 def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     """The production backoff (seconds) shrunk to milliseconds; the same attempts and conditions."""
-    import fetch.retry
-    from flows.tasks import poll_feed
+    from saidwhat.fetch import retry as retry_module
+    from saidwhat.flows.tasks import poll_feed
 
-    monkeypatch.setattr(fetch.retry, "DEFAULT_POLICY", FAST_RETRY)
+    monkeypatch.setattr(retry_module, "DEFAULT_POLICY", FAST_RETRY)
     monkeypatch.setattr(poll_feed, "retry_delay_seconds", [0.05])
 
 

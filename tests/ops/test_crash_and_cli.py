@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from saidwhat.storage import Store
 
 from saidwhat.demo.server import Route
-from storage import Store
 
 from .conftest import query
 from .publishers import ARTICLES, FaultySite, Item, article_html, feed_route, slow, write_config
@@ -159,7 +159,7 @@ def test_run_lock_is_released_by_a_killed_holder(tmp_path, patience):
     )  # fmt: skip
     assert holder.stdout.readline().strip() == "locked"
     store = Store(tmp_path / "x.duckdb")
-    from storage import DatabaseLocked
+    from saidwhat.storage import DatabaseLocked
 
     with pytest.raises(DatabaseLocked), store.exclusive_run(patience):
         pass

@@ -7,8 +7,7 @@ import time
 from dataclasses import dataclass
 
 import pytest
-
-from fetch import (
+from saidwhat.fetch import (
     BadUrl,
     BodyTooLarge,
     Fetcher,
@@ -21,8 +20,9 @@ from fetch import (
     TruncatedBody,
     WrongContentType,
 )
-from fetch.errors import ConnectFailed
-from fetch.robots import RobotsCache
+from saidwhat.fetch.errors import ConnectFailed
+from saidwhat.fetch.robots import RobotsCache
+
 from saidwhat.demo.server import Route
 
 from .publishers import FaultySite, Raw, article_html, flaky, page_route, slow

@@ -22,10 +22,10 @@ LIMIT_MB = 150
 CHILD = r"""
 import json, resource, sys
 from dataclasses import replace
-from flows.tasks import _articles_for, poll_feed
-from fetch import Fetcher, RetryPolicy
+from saidwhat.flows.tasks import _articles_for, poll_feed
+from saidwhat.fetch import Fetcher, RetryPolicy
 from saidwhat.config import FetchSettings
-from saidwhat.records import FeedItem, FeedSpec
+from saidwhat.core.records import FeedItem, FeedSpec
 import extract, feeds, trafilatura  # everything imported before the baseline
 
 base, paths = sys.argv[1], sys.argv[2:]

@@ -43,7 +43,7 @@ def _rows(db: Path) -> dict[str, list[tuple]]:
 
 
 def test_dask_runner_stores_the_same_rows_as_the_default_runner(tmp_path: Path, prefect_harness: None) -> None:
-    from flows.ingest import ingest
+    from saidwhat.flows.ingest import ingest
 
     results = {}
     with LocalSite(corpus_routes()) as site:
@@ -62,8 +62,8 @@ def test_dask_runner_stores_the_same_rows_as_the_default_runner(tmp_path: Path, 
 
 def test_runner_settings_build_a_dask_task_runner() -> None:
     from prefect_dask import DaskTaskRunner
+    from saidwhat.flows.runners import dask_runner
 
-    from flows.runners import dask_runner
     from saidwhat.config import RunnerSettings
 
     remote = dask_runner(RunnerSettings(kind="dask", address="tcp://10.0.0.1:8786"))

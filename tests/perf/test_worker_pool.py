@@ -7,8 +7,8 @@ import signal
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
+from saidwhat.flows import runners
 
-from flows import runners
 from saidwhat.config import NlpSettings
 
 ROWS = [

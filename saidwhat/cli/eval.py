@@ -22,7 +22,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from nlp.evaluation import (
+from saidwhat.config import nlp_settings
+from saidwhat.core.paths import output_file
+from saidwhat.nlp.evaluation import (
     TRACKS,
     ErrorCase,
     GoldDoc,
@@ -33,8 +35,6 @@ from nlp.evaluation import (
     pred_from_json,
     summary_line,
 )
-from saidwhat.config import nlp_settings
-from saidwhat.paths import output_file
 
 ERROR_SEED = 13  # fixed so `--errors N` shows the same sample on every run
 CONTEXT_CHARS = 160
@@ -44,7 +44,7 @@ console = Console(highlight=False, width=None if sys.stdout.isatty() else 160)
 
 
 def _prediction(doc_id: str, text: str, statement: Any) -> dict[str, Any]:
-    from saidwhat.extract_files import statement_json
+    from saidwhat.cli.extract_files import statement_json
 
     return statement_json(doc_id, text, statement)
 
@@ -53,7 +53,7 @@ def predict(
     docs: list[GoldDoc], model: str, batch_size: int = 32, n_process: int = 1, parse: str | None = None
 ) -> list[dict[str, Any]]:
     """Run ``load_pipeline`` + ``nlp.pipe`` over the gold texts; prediction objects, in doc order."""
-    from nlp.pipeline import analyze, load_pipeline
+    from saidwhat.nlp.pipeline import analyze, load_pipeline
 
     nlp = load_pipeline(model, parse=parse)
     objects: list[dict[str, Any]] = []
@@ -156,7 +156,7 @@ def eval_command(
 ) -> None:
     """Score the statement extractor against a gold JSONL file."""
     docs = load_gold(gold, limit)
-    from nlp.pipeline import PARSE_ENV
+    from saidwhat.nlp.pipeline import PARSE_ENV
 
     settings = nlp_settings(config)
     model = settings.model

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from storage.digest import NO_TOPIC
+from saidwhat.storage.digest import NO_TOPIC
 
 LIST_SEPARATOR = "; "
 CHART_SPEAKERS = 12

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from saidwhat.config import NlpSettings
-from saidwhat.errors import InputFileError
-from saidwhat.records import Statement
+from saidwhat.core.errors import InputFileError
+from saidwhat.core.records import Statement
+from saidwhat.nlp.settings import NlpSettings
 
 HTML_SUFFIXES = {".html", ".htm"}
 
@@ -19,7 +19,7 @@ def read_text(path: Path) -> str:
         raise InputFileError(f"{path}: no such file: check the path")
     suffix = path.suffix.lower()
     if suffix in HTML_SUFFIXES:
-        from extract import ExtractionFailed, extract_page
+        from saidwhat.extract import ExtractionFailed, extract_page
 
         try:
             return extract_page(path.read_bytes()).text
@@ -65,7 +65,7 @@ def statement_json(doc: str, text: str, s: Statement) -> dict[str, Any]:
 
 
 def extract_files(paths: Iterable[Path], settings: NlpSettings) -> Iterator[dict[str, Any]]:
-    from nlp.pipeline import analyze, load_pipeline
+    from saidwhat.nlp.pipeline import analyze, load_pipeline
 
     paths = list(paths)
     texts = [read_text(p) for p in paths]  # fail on a bad file before loading the model

@@ -13,8 +13,8 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from saidwhat.errors import NothingProcessed, SaidwhatError
-from saidwhat.output import OutputFormat, write_rows
+from saidwhat.cli.output import OutputFormat, write_rows
+from saidwhat.core.errors import NothingProcessed, SaidwhatError
 
 app = typer.Typer(
     name="saidwhat",
@@ -56,7 +56,7 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
 
 def _store_for(config_path: Path | None, db: Path | None):
     from saidwhat.config import load_config
-    from storage import Store
+    from saidwhat.storage import Store
 
     if db is not None:
         return Store(db), None
@@ -71,8 +71,8 @@ def run_ingest(
     """Run the ingest flow with a progress bar; return its summary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows.ingest import ingest, settings_for
-    from flows.progress import listening
+    from saidwhat.flows.ingest import ingest, settings_for
+    from saidwhat.flows.progress import listening
 
     # Validate before the flow starts, so a bad config is one line, not a crashed flow run.
     settings_for(str(config) if config else None, str(db) if db else None, feed_urls, feeds, fetch_overrides)
@@ -151,8 +151,8 @@ def demo(
     _quiet_prefect(verbose)
     from saidwhat.demo.run import demo_feeds
     from saidwhat.demo.server import serve_corpus
-    from storage import Store
-    from storage.store import StatementFilter
+    from saidwhat.storage import Store
+    from saidwhat.storage.store import StatementFilter
 
     with serve_corpus(port=port) as site:
         feeds = demo_feeds(site)
@@ -172,8 +172,8 @@ def extract(
     """Find statements in local files and print them as JSON lines (offline)."""
     if fmt != "jsonl":
         raise SaidwhatError(f"--format {fmt!r} is not supported: use --format jsonl")
+    from saidwhat.cli.extract_files import extract_files
     from saidwhat.config import nlp_settings
-    from saidwhat.extract_files import extract_files
 
     for obj in extract_files(files, nlp_settings(config)):
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
@@ -193,7 +193,7 @@ def who(
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Who said what: statements with speaker, quote, kind, publisher, date, title and URL."""
-    from storage.store import StatementFilter
+    from saidwhat.storage.store import StatementFilter
 
     store, _ = _store_for(config, db)
     rows = store.statements(
@@ -208,12 +208,12 @@ def who(
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
-    from saidwhat import cli_analyst, cli_ops
-    from saidwhat.cli_eval import eval_command
+    from saidwhat.cli import analyst, ops
+    from saidwhat.cli.eval import eval_command
 
     app.command("eval", help="Score the statement extractor against a gold JSONL file.")(eval_command)
-    cli_analyst.register(app)
-    cli_ops.register(app)
+    analyst.register(app)
+    ops.register(app)
 
 
 _register_command_modules()

@@ -20,9 +20,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from saidwhat.errors import SaidwhatError
-from saidwhat.output import OutputFormat, write_rows
-from saidwhat.paths import output_dir
+from saidwhat.cli.output import OutputFormat, write_rows
+from saidwhat.core.errors import SaidwhatError
+from saidwhat.core.paths import output_dir
 
 err = Console(stderr=True)
 
@@ -55,7 +55,7 @@ def _progress(label: str) -> Iterator[None]:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from flows.progress import listening
+    from saidwhat.flows.progress import listening
 
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
@@ -71,7 +71,7 @@ def _progress(label: str) -> Iterator[None]:
 
 def _pending_spool(store: Any) -> set[Path]:
     """Spooled writes for this database, in the configured spool_dir and in the default one next to it."""
-    from storage.spool import Spool
+    from saidwhat.storage.spool import Spool
 
     default = Spool(store.path.parent / "spool", store.path).pending()
     return set(store.pending_spool()) | set(default)
@@ -86,9 +86,9 @@ def _s(path: Path | None) -> str | None:
 
 
 def _analyst(config: Path | None, db: Path | None):
-    from saidwhat.analyst_settings import analyst_config
-    from storage import Store
-    from storage.analyst import Analyst
+    from saidwhat.config import analyst_config
+    from saidwhat.storage import Store
+    from saidwhat.storage.analyst import Analyst
 
     settings = analyst_config(_s(config), _s(db))
     store = Store(settings.storage.path, settings.storage.lock_patience_seconds, spool_dir=settings.storage.spool_dir)
@@ -160,9 +160,9 @@ def retag(
     Also applies the speaker aliases from config.toml.
     """
     _quiet_prefect()
-    from flows.reprocess import retag as retag_flow
-    from flows.reprocess import retag_statements
-    from saidwhat.analyst_settings import use_prefect
+    from saidwhat.config import use_prefect
+    from saidwhat.flows.reprocess import retag as retag_flow
+    from saidwhat.flows.reprocess import retag_statements
 
     run = retag_flow if use_prefect() else retag_statements
     result = run(config_path=_s(config), db_path=_s(db))
@@ -180,9 +180,9 @@ def reprocess(
 ) -> None:
     """Run the NLP again on stored article texts whose statements come from another extractor version."""
     _quiet_prefect()
-    from flows.reprocess import reprocess as reprocess_flow
-    from flows.reprocess import reprocess_articles
-    from saidwhat.analyst_settings import use_prefect
+    from saidwhat.config import use_prefect
+    from saidwhat.flows.reprocess import reprocess as reprocess_flow
+    from saidwhat.flows.reprocess import reprocess_articles
 
     run = reprocess_flow if use_prefect() else reprocess_articles
     with _progress("Re-analysing stored articles"):
@@ -203,9 +203,9 @@ def digest(
 ) -> None:
     """Write the weekly digest: statements and speakers CSV files and a chart."""
     _quiet_prefect()
-    from flows.digest import digest as digest_flow
-    from flows.digest import make_digest
-    from saidwhat.analyst_settings import use_prefect
+    from saidwhat.config import use_prefect
+    from saidwhat.flows.digest import digest as digest_flow
+    from saidwhat.flows.digest import make_digest
 
     run = digest_flow if use_prefect() else make_digest
     result = run(config_path=_s(config), week=week, topic=topic, out_dir=_s(out), db_path=_s(db), excel=excel)

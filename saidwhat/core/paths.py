@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from saidwhat.errors import OutputPathError
+from saidwhat.core.errors import OutputPathError
 
 
 def output_dir(path: Path, fix: str = "give another --out directory") -> Path:

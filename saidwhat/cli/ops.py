@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from saidwhat.errors import SaidwhatError
+from saidwhat.core.errors import SaidwhatError
 
 err = Console(stderr=True)
 
@@ -63,8 +63,8 @@ def build_deployments(settings: Any) -> list[Any]:
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.schedules import Cron
 
-    from flows.digest import digest
-    from flows.ingest import ingest
+    from saidwhat.flows.digest import digest
+    from saidwhat.flows.ingest import ingest
 
     config_path = str(Path(settings.source).resolve()) if settings.source else None
     one_at_a_time = ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.ENQUEUE)
@@ -89,7 +89,7 @@ def ensure_ingest_concurrency_limit() -> None:
     """Create the global concurrency limit the ingest flow takes (limit 1), if it is missing."""
     from prefect.client.orchestration import get_client
 
-    from flows.ingest import INGEST_CONCURRENCY_LIMIT
+    from saidwhat.flows.ingest import INGEST_CONCURRENCY_LIMIT
 
     with get_client(sync_client=True) as client:
         try:
