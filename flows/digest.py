@@ -27,6 +27,7 @@ from saidwhat.storage.digest import (
     topic_counts,
     week_speakers,
     week_statements,
+    weeks_with_statements,
 )
 
 from saidwhat.config import analyst_config
@@ -86,7 +87,12 @@ def make_digest(
     files = write(rows, iso, topic, out, excel)
     speakers = len({r["speaker"] for r in rows if r["speaker"]})
     logger.info("digest %s: %d statements by %d speakers -> %s", iso, len(rows), speakers, out)
-    return {"week": str(iso), "topic": topic, "statements": len(rows), "speakers": speakers, "files": files}
+    # An empty week is usually the wrong week: name the latest ones that have statements.
+    latest = [] if rows else weeks_with_statements(store, topic)
+    return {
+        "week": str(iso), "topic": topic, "statements": len(rows), "speakers": speakers, "files": files,
+        "weeks_with_statements": latest,
+    }  # fmt: skip
 
 
 _query_task = task(cache_policy=NO_CACHE, name="query_week")(query_week)

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -13,8 +16,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from saidwhat.cli.output import OutputFormat, write_rows
+from saidwhat.cli.output import OutputFormat, plural, timestamp, write_rows
 from saidwhat.core.errors import NothingProcessed, SaidwhatError
+from saidwhat.core.records import StatementKind
 
 app = typer.Typer(
     name="saidwhat",
@@ -26,13 +30,23 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
+    Path | None,
+    typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG, ./config.toml, or the built-in one)"),
 ]
-DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: \\[storage] path in the config)")]
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file (default: \\[storage] path in the config; without a config file, "
+                 "demo.duckdb when that one is missing)"),
+]  # fmt: skip
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
 WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics"]
 TABLE_COLUMNS = ["published_at", "speaker", "quote", "kind", "publisher"]
+# Left out, in this order, when the terminal is too narrow for every column.
+TABLE_OPTIONAL = ["publisher", "kind"]
+WHO_DEFAULT_LIMIT = 50
+DEMO_ROWS = 15
+KINDS = [str(kind) for kind in StatementKind]
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -48,20 +62,62 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
     if value is None:
         return None
     try:
-        day = datetime.fromisoformat(value)
+        day = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
     except ValueError:
         raise SaidwhatError(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
     return day if day.tzinfo else day.replace(tzinfo=UTC)
 
 
 def _store_for(config_path: Path | None, db: Path | None):
-    from saidwhat.config import load_config
+    """The Store a reading command uses, by the one rule of saidwhat.config.database_to_read."""
+    from saidwhat.config import database_to_read, load_config
     from saidwhat.storage import Store
 
-    if db is not None:
-        return Store(db), None
     config = load_config(config_path)
-    return Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir), config
+    path = database_to_read(config, db)
+    return Store(path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir), config
+
+
+class _ConsoleLogHandler(logging.Handler):
+    """Log records printed through a rich console, so that they land above its progress bars."""
+
+    def __init__(self, console: Console, like: logging.Handler) -> None:
+        super().__init__(like.level)
+        self.console = console
+        self.setFormatter(like.formatter or logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
+        except Exception:  # a log line must never break the run
+            self.handleError(record)
+
+
+@contextmanager
+def _logs_through(console: Console) -> Iterator[None]:
+    """Route Prefect's (and any) terminal log handlers through ``console`` for the duration.
+
+    Prefect's console handler writes to the stderr it found at start-up, under a
+    live progress bar; printed through the bar's console, a line goes above it.
+    """
+    terminal = {sys.stderr, sys.__stderr__, sys.stdout, sys.__stdout__}
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    swapped: list[tuple[logging.Logger, logging.Handler, logging.Handler]] = []
+    for logger in loggers:
+        for handler in list(logger.handlers):
+            if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) in terminal:
+                replacement = _ConsoleLogHandler(console, handler)
+                logger.removeHandler(handler)
+                logger.addHandler(replacement)
+                swapped.append((logger, handler, replacement))
+    try:
+        yield
+    finally:
+        for logger, handler, replacement in swapped:
+            logger.removeHandler(replacement)
+            logger.addHandler(handler)
 
 
 def run_ingest(
@@ -89,7 +145,7 @@ def run_ingest(
                 bars[stage] = progress.add_task(labels.get(stage, stage), total=total or 1)
             progress.update(bars[stage], completed=done if total else 1, total=total or 1)
 
-        with listening(on_progress):
+        with listening(on_progress), _logs_through(progress.console):
             state = ingest(
                 config_path=str(config) if config else None,
                 db_path=str(db) if db else None,
@@ -112,17 +168,21 @@ def run_ingest(
         summary = result if isinstance(result, dict) else {}
         raise NothingProcessed(
             f"nothing could be processed: {state.message or 'see saidwhat status'}"
-            + (f" ({summary.get('errors', 0)} errors recorded in fetch_errors)" if summary else "")
+            + (f" ({plural(summary.get('errors', 0), 'error')} recorded in fetch_errors)" if summary else "")
         )
     return result
 
 
 def _print_summary(summary: dict[str, Any]) -> None:
+    errors = summary["errors"]
     err.print(
-        f"[bold]run {summary['run_id']}[/]: {summary['feeds_polled']} feeds polled"
-        f" ({summary['feeds_failed']} failed), {summary['new_articles']} new articles,"
-        f" {summary['new_statements']} new statements, {summary['errors']} errors → {summary['database']}"
+        f"[bold]run {summary['run_id']}[/]: {plural(summary['feeds_polled'], 'feed')} polled"
+        f" ({summary['feeds_failed']} failed), {plural(summary['new_articles'], 'new article')},"
+        f" {plural(summary['new_statements'], 'new statement')}, {plural(errors, 'error')} → {summary['database']}",
+        highlight=False,
     )
+    if errors:
+        err.print(f"the errors: saidwhat status --errors --run {summary['run_id']}", highlight=False)
 
 
 @app.command()
@@ -144,7 +204,9 @@ def run(
 def demo(
     db: Annotated[Path, typer.Option("--db", help="DuckDB file to write")] = Path("demo.duckdb"),
     config: ConfigOption = None,
-    port: Annotated[int, typer.Option("--port", help="Port for the local server on 127.0.0.1")] = 8765,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port for the local server on 127.0.0.1 (default: 8765, or a free one)")
+    ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs")] = False,
 ) -> None:
     """Serve the sample corpus on 127.0.0.1, ingest it, and show who said what about the Moscow meeting."""
@@ -156,54 +218,137 @@ def demo(
 
     with serve_corpus(port=port) as site:
         feeds = demo_feeds(site)
-        err.print(f"Serving the sample corpus at {site.base_url} ({len(feeds)} feeds)")
-        summary = run_ingest(config, db, None, feeds=feeds, fetch_overrides={"per_host_delay_seconds": 0.0})
+        err.print(
+            f"Serving the sample corpus as {site.base_url} ({plural(len(feeds), 'feed')};"
+            f" local server {site.proxy_url})",
+            highlight=False,
+        )
+        overrides = {"per_host_delay_seconds": 0.0, "proxy": site.proxy_url}
+        summary = run_ingest(config, db, None, feeds=feeds, fetch_overrides=overrides)
+    store = Store(db)
+    about = StatementFilter(topic="moscow-meeting")
+    total = store.count_statements(about)
+    rows = store.statements(StatementFilter(topic="moscow-meeting", limit=DEMO_ROWS, newest_first=True))
+    write_rows(
+        rows, TABLE_COLUMNS, OutputFormat.table, optional=TABLE_OPTIONAL,
+        title=f"Who said what about a Trump–Putin meeting in Moscow: the latest {len(rows)} of {total}",
+    )  # fmt: skip
     _print_summary(summary)
-    rows = Store(db).statements(StatementFilter(topic="moscow-meeting"))
-    write_rows(rows, TABLE_COLUMNS, OutputFormat.table, title="Who said what about a Trump–Putin meeting in Moscow")
+    err.print(
+        "Next, try:\n"
+        f"  saidwhat who --db {db} --speaker Peskov\n"
+        f"  saidwhat who --db {db} --about moscow-meeting --all --format csv > moscow.csv\n"
+        f"  saidwhat speakers --db {db}\n"
+        f"  duckdb -readonly {db}      (then: SELECT * FROM said_by('Putin');)",
+        highlight=False,
+        markup=False,
+    )
 
 
 @app.command()
 def extract(
-    files: Annotated[list[Path], typer.Argument(help=".txt (as is) or .html/.htm (through trafilatura) files")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help=".txt (as is) or .html/.htm (through trafilatura) files, or folders of them"),
+    ],
     fmt: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per statement)")] = "jsonl",
     config: ConfigOption = None,
 ) -> None:
     """Find statements in local files and print them as JSON lines (offline)."""
     if fmt != "jsonl":
         raise SaidwhatError(f"--format {fmt!r} is not supported: use --format jsonl")
-    from saidwhat.cli.extract_files import extract_files
+    from saidwhat.cli.extract_files import expand_folders, extract_files
     from saidwhat.config import nlp_settings
 
-    for obj in extract_files(files, nlp_settings(config)):
+    for obj in extract_files(expand_folders(files), nlp_settings(config)):
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
 
 
 @app.command()
 def who(
     about: Annotated[str | None, typer.Option("--about", help="Topic name from config.toml")] = None,
-    speaker: Annotated[str | None, typer.Option("--speaker", help="Speaker name or alias")] = None,
+    speaker: Annotated[
+        str | None, typer.Option("--speaker", help="Speaker: name, alias or words of it, any case")
+    ] = None,
     since: Annotated[str | None, typer.Option("--since", help="Published on or after YYYY-MM-DD")] = None,
     until: Annotated[str | None, typer.Option("--until", help="Published before YYYY-MM-DD")] = None,
-    publisher: Annotated[str | None, typer.Option("--publisher", help="Publisher name")] = None,
-    kind: Annotated[str | None, typer.Option("--kind", help="direct, indirect, mixed, according_to, ...")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows")] = None,
+    publisher: Annotated[
+        str | None, typer.Option("--publisher", help="Publisher: name or words of it, any case")
+    ] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help=", ".join(KINDS))] = None,
+    limit: Annotated[
+        int | None,
+        typer.Option("--limit", min=1, help=f"At most this many rows (default: {WHO_DEFAULT_LIMIT} in a table)"),
+    ] = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Every matching row")] = False,
     db: DbOption = None,
     config: ConfigOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
     """Who said what: statements with speaker, quote, kind, publisher, date, title and URL."""
+    from saidwhat.storage.analyst import Analyst
     from saidwhat.storage.store import StatementFilter
 
-    store, _ = _store_for(config, db)
-    rows = store.statements(
-        StatementFilter(
-            topic=about, speaker=speaker, since=_parse_day(since, "--since"), until=_parse_day(until, "--until"),
-            publisher=publisher, kind=kind, limit=limit,
-        )
+    if kind is not None and kind not in KINDS:
+        raise SaidwhatError(f"--kind {kind!r} is not a statement kind: use one of {', '.join(KINDS)}")
+    start, end = _parse_day(since, "--since"), _parse_day(until, "--until")
+    if start and end and start >= end:
+        raise SaidwhatError(f"--since {since} is not before --until {until}: no day can match; swap them")
+    store, settings = _store_for(config, db)
+    if about is not None:
+        Analyst(store).check_topic(about, [t.name for t in settings.topics])
+    if limit is None and not show_all and fmt is OutputFormat.table:
+        limit = WHO_DEFAULT_LIMIT
+    where = StatementFilter(
+        topic=about, speaker=speaker, since=start, until=end, publisher=publisher, kind=kind,
+        limit=None if show_all else limit,
     )  # fmt: skip
+    rows = store.statements(where)
+    if not rows:
+        _explain_empty(store, where)
+        if fmt is OutputFormat.table:
+            return
+    total = len(rows) if where.limit is None or len(rows) < where.limit else store.count_statements(where)
     columns = WHO_COLUMNS if fmt is not OutputFormat.table else TABLE_COLUMNS
-    write_rows(rows, columns, fmt, title=f"{len(rows)} statements")
+    title = plural(total, "statement") if total == len(rows) else f"{len(rows)} of {plural(total, 'statement')}"
+    write_rows(rows, columns, fmt, title=title, optional=TABLE_OPTIONAL)
+    if total > len(rows):
+        err.print(
+            f"{total - len(rows)} more not shown: --limit N shows N, --all shows every one", highlight=False
+        )
+
+
+FILTER_OPTIONS = {"topic": "--about", "speaker": "--speaker", "since": "--since", "until": "--until",
+                  "publisher": "--publisher", "kind": "--kind"}  # fmt: skip
+
+
+def _explain_empty(store: Any, where: Any) -> None:
+    """Say on stderr which filter matched nothing and what values exist."""
+    from saidwhat.storage.store import StatementFilter
+
+    given = where.given()
+    values = store.filter_values()
+    if not values["kind"]:
+        err.print(f"no statements in {store.path} yet: run saidwhat run (or saidwhat demo)", highlight=False)
+        return
+    alone = {name: store.count_statements(StatementFilter(**{name: value})) for name, value in given.items()}
+    empty = [name for name, n in alone.items() if n == 0]
+    shown = {"topic": "topics", "speaker": "most frequent speakers", "publisher": "publishers", "kind": "kinds"}
+    for name in empty:
+        value = given[name]
+        option = FILTER_OPTIONS[name]
+        if name in ("since", "until"):
+            first, last = (values["published"] + ["?", "?"])[:2]
+            err.print(
+                f"{option} {timestamp(value)} matches no statement: statements are published from {first} to {last}",
+                highlight=False,
+            )
+            continue
+        known = values["speaker" if name == "speaker" else name]
+        err.print(f"{option} {value!r} matches no statement; {shown[name]}: {', '.join(known)}", highlight=False)
+    if not empty:
+        together = ", ".join(f"{FILTER_OPTIONS[n]} ({plural(c, 'statement')} alone)" for n, c in alone.items())
+        err.print(f"no statement matches all of these filters together: {together}", highlight=False)
 
 
 def _register_command_modules() -> None:

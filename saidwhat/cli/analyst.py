@@ -13,23 +13,27 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from saidwhat.cli.output import OutputFormat, write_rows
+from saidwhat.cli.output import OutputFormat, plural, write_rows
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.paths import output_dir
 
 err = Console(stderr=True)
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
+    Path | None,
+    typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG, ./config.toml, or the built-in one)"),
 ]
-DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: the storage path in the config)")]
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file (default: the storage path in the config; without a config file, "
+                 "demo.duckdb when that one is missing)"),
+]  # fmt: skip
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
 SPEAKER_COLUMNS = ["speaker", "speaker_type", "statements", "articles", "publishers", "first_seen", "last_seen",
@@ -40,6 +44,13 @@ RUN_COLUMNS = ["run_id", "started_at", "finished_at", "status", "feeds_polled", 
 FEED_COLUMNS = ["name", "publisher", "healthy", "consecutive_failures", "last_ok_at", "last_polled_at",
                 "next_poll_after", "articles", "latest_article", "last_error", "feed_url"]  # fmt: skip
 FEED_TABLE_COLUMNS = ["name", "publisher", "healthy", "consecutive_failures", "last_ok_at", "articles", "last_error"]
+ERROR_COLUMNS = ["occurred_at", "run_id", "stage", "error_class", "message", "url", "feed_url"]
+ERROR_TABLE_COLUMNS = ["occurred_at", "stage", "error_class", "message", "url"]
+# Left out, first to go first, when the terminal is too narrow for every column.
+RUN_OPTIONAL = ["finished_at", "feeds_polled", "new_articles", "message", "new_statements"]
+FEED_OPTIONAL = ["consecutive_failures", "articles", "last_ok_at", "publisher"]
+SPEAKER_OPTIONAL = ["articles", "first_seen", "publishers", "last_seen"]
+ERROR_OPTIONAL = ["occurred_at", "error_class", "url"]
 
 
 def _quiet_prefect() -> None:
@@ -77,10 +88,6 @@ def _pending_spool(store: Any) -> set[Path]:
     return set(store.pending_spool()) | set(default)
 
 
-def _minutes(value: Any) -> Any:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else value
-
-
 def _s(path: Path | None) -> str | None:
     return str(path) if path is not None else None
 
@@ -111,43 +118,53 @@ def speakers(
     rows = analyst.speakers(about=about, limit=limit)
     columns = [c for c in (SPEAKER_COLUMNS if fmt is not OutputFormat.table else SPEAKER_TABLE_COLUMNS)
                if not (about and c in ("aliases", "topics"))]  # fmt: skip
-    title = f"{len(rows)} speakers" + (f" about {about}" if about else "")
-    write_rows(rows, columns, fmt, title=title, wrap=("aliases", "topics"))
+    title = plural(len(rows), "speaker") + (f" about {about}" if about else "")
+    write_rows(rows, columns, fmt, title=title, wrap=("aliases", "topics"), optional=SPEAKER_OPTIONAL)
 
 
 def status(
     section: Annotated[
-        str, typer.Option("--section", help="all, runs, feeds or counts (csv needs one section)")
+        str, typer.Option("--section", help="all, runs, feeds or counts (csv: one section per file, or all with a "
+                          "section column)")
     ] = "all",
     runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs")] = 10,
+    errors: Annotated[bool, typer.Option("--errors", help="List the fetch_errors of a run instead")] = False,
+    run: Annotated[str | None, typer.Option("--run", help="With --errors: this run (default: the latest)")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Last runs, per-feed health, table counts and anything waiting in the spool."""
+    """Last runs, per-feed health, table counts and anything waiting in the spool; --errors: a run's fetch_errors."""
     if section not in ("all", "runs", "feeds", "counts"):
         raise SaidwhatError(f"--section {section!r}: use all, runs, feeds or counts")
-    if fmt is OutputFormat.csv and section == "all":
-        raise SaidwhatError("--format csv prints one kind of row: add --section runs, feeds or counts")
+    if run is not None and not errors:
+        raise SaidwhatError("--run names the run whose errors to list: add --errors")
     analyst, _ = _analyst(config, db)
-    sections: list[tuple[str, list[dict[str, Any]], list[str], str]] = []
+    if errors:
+        run_id, rows = analyst.fetch_errors(run)
+        columns = ERROR_COLUMNS if fmt is not OutputFormat.table else ERROR_TABLE_COLUMNS
+        title = f"{plural(len(rows), 'error')} in run {run_id}" if run_id else "no runs yet"
+        write_rows(rows, columns, fmt, title=title, wrap=("message", "url"), optional=ERROR_OPTIONAL)
+        return
+    sections: list[tuple[str, list[dict[str, Any]], list[str], str, list[str]]] = []
     if section in ("all", "runs"):
-        sections.append(("runs", analyst.recent_runs(runs), RUN_COLUMNS, "Recent runs"))
+        sections.append(("runs", analyst.recent_runs(runs), RUN_COLUMNS, "Recent runs", RUN_OPTIONAL))
     if section in ("all", "feeds"):
         columns = FEED_COLUMNS if fmt is not OutputFormat.table else FEED_TABLE_COLUMNS
-        sections.append(("feeds", analyst.feed_health(), columns, "Feeds"))
+        sections.append(("feeds", analyst.feed_health(), columns, "Feeds", FEED_OPTIONAL))
     if section in ("all", "counts"):
         counts = analyst.counts()
         counts["spooled_batches"] = len(_pending_spool(analyst.store))
         rows = [{"table": name, "rows": n} for name, n in counts.items()]
-        sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.path}"))
-    for name, rows, columns, title in sections:
-        if fmt is OutputFormat.table:  # runs happen hourly: show the time, not only the day
-            rows = [{k: _minutes(v) for k, v in row.items()} for row in rows]
-        if fmt is OutputFormat.jsonl and section == "all":
-            rows = [{"section": name, **row} for row in rows]
-            columns = ["section", *columns]
-        write_rows(rows, columns, fmt, title=title, wrap=("last_error", "message"))
+        sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.path}", []))
+    if fmt is not OutputFormat.table and section == "all":
+        # One stream for every section: each row names its section; CSV takes the union of the columns.
+        rows = [{"section": name, **row} for name, part, _, _, _ in sections for row in part]
+        columns = ["section", *dict.fromkeys(c for _, _, cols, _, _ in sections for c in cols)]
+        write_rows(rows, columns, fmt)
+        return
+    for _name, rows, columns, title, optional in sections:
+        write_rows(rows, columns, fmt, title=title, wrap=("last_error", "message"), optional=optional)
 
 
 def retag(
@@ -214,9 +231,21 @@ def digest(
         rows,
         ["kind", "file"],
         fmt,
-        title=f"Digest {result['week']}: {result['statements']} statements by {result['speakers']} speakers",
+        title=f"Digest {result['week']}: {plural(result['statements'], 'statement')}"
+        f" by {plural(result['speakers'], 'speaker')}",
         wrap=("file",),
     )
+    if not result["statements"]:
+        latest = result.get("weeks_with_statements") or []
+        if latest:
+            weeks = ", ".join(f"{week} ({plural(n, 'statement')})" for week, n in latest)
+            err.print(
+                f"no statements in {result['week']}; the latest weeks with statements: {weeks}:"
+                f" pass --week {latest[0][0]}",
+                highlight=False,
+            )
+        else:
+            err.print(f"no statements in {result['week']}, nor in any other week yet", highlight=False)
 
 
 def snapshot(
@@ -232,8 +261,9 @@ def snapshot(
     write_rows(rows, ["name", "rows", "file"], fmt, title=f"Snapshot of {analyst.store.path}", wrap=("file",))
     if fmt is OutputFormat.table:
         err.print(
-            f'views and macros over these files: duckdb -cmd ".read {out / "snapshot.sql"}"'
-            " (then SELECT * FROM said_about('...'))"
+            f'views and macros over these files: cd {out} && duckdb -cmd ".read snapshot.sql"'
+            " (then SELECT * FROM said_about('...'))",
+            highlight=False,
         )
 
 
