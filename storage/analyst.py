@@ -126,8 +126,8 @@ class Analyst:
             else:
                 known = con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
                 if not known:
-                    latest = [r[0] for r in con.execute(
-                        "SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 3").fetchall()]  # fmt: skip
+                    recent = "SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 3"
+                    latest = [r[0] for r in con.execute(recent).fetchall()]
                     raise SaidwhatError(
                         f"no run {run_id!r} in {self.db.path}: the latest runs are {', '.join(latest) or 'none'}"
                     )
@@ -292,7 +292,7 @@ def _snapshot_sql(macros: list[tuple[str, list[str], str]]) -> str:
     """
     lines = [
         "-- saidwhat snapshot: views over the Parquet files next to this script, and the table macros.",
-        "-- Run it from this folder (file names are relative to it): duckdb -cmd \".read snapshot.sql\"",
+        '-- Run it from this folder (file names are relative to it): duckdb -cmd ".read snapshot.sql"',
     ]
     for name in SNAPSHOT_RELATIONS:
         lines.append(f"CREATE OR REPLACE VIEW {name} AS FROM '{_sql_path(Path(f'{name}.parquet'))}';")

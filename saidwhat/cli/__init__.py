@@ -237,7 +237,7 @@ def demo(
     err.print(
         "Next, try:\n"
         f"  saidwhat who --db {db} --speaker Peskov\n"
-        f"  saidwhat who --db {db} --about moscow-meeting --all --format csv > moscow.csv\n"
+        f"  saidwhat who --db {db} --publisher meridian --kind direct\n"
         f"  saidwhat speakers --db {db}\n"
         f"  duckdb -readonly {db}      (then: SELECT * FROM said_by('Putin');)",
         highlight=False,
@@ -313,9 +313,7 @@ def who(
     title = plural(total, "statement") if total == len(rows) else f"{len(rows)} of {plural(total, 'statement')}"
     write_rows(rows, columns, fmt, title=title, optional=TABLE_OPTIONAL)
     if total > len(rows):
-        err.print(
-            f"{total - len(rows)} more not shown: --limit N shows N, --all shows every one", highlight=False
-        )
+        err.print(f"{total - len(rows)} more not shown: --limit N shows N, --all shows every one", highlight=False)
 
 
 FILTER_OPTIONS = {"topic": "--about", "speaker": "--speaker", "since": "--since", "until": "--until",

@@ -47,9 +47,10 @@ FEED_TABLE_COLUMNS = ["name", "publisher", "healthy", "consecutive_failures", "l
 ERROR_COLUMNS = ["occurred_at", "run_id", "stage", "error_class", "message", "url", "feed_url"]
 ERROR_TABLE_COLUMNS = ["occurred_at", "stage", "error_class", "message", "url"]
 # Left out, first to go first, when the terminal is too narrow for every column.
-RUN_OPTIONAL = ["finished_at", "feeds_polled", "new_articles", "message", "new_statements"]
+# (run_id begins with the start time, so started_at goes early.)
+RUN_OPTIONAL = ["finished_at", "feeds_polled", "new_articles", "message", "started_at", "new_statements"]
 FEED_OPTIONAL = ["consecutive_failures", "articles", "last_ok_at", "publisher"]
-SPEAKER_OPTIONAL = ["articles", "first_seen", "publishers", "last_seen"]
+SPEAKER_OPTIONAL = ["first_seen", "last_seen", "articles", "publishers"]
 ERROR_OPTIONAL = ["occurred_at", "error_class", "url"]
 
 
@@ -124,8 +125,10 @@ def speakers(
 
 def status(
     section: Annotated[
-        str, typer.Option("--section", help="all, runs, feeds or counts (csv: one section per file, or all with a "
-                          "section column)")
+        str,
+        typer.Option(
+            "--section", help="all, runs, feeds or counts (csv: one section per file, or all with a section column)"
+        ),
     ] = "all",
     runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs")] = 10,
     errors: Annotated[bool, typer.Option("--errors", help="List the fetch_errors of a run instead")] = False,

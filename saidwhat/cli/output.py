@@ -25,9 +25,11 @@ from rich.table import Table
 
 # A column that wraps (a quote, a message) gets at least this many characters,
 # or the table leaves out optional columns to make room.
-MIN_WRAPPED_WIDTH = 24
+MIN_WRAPPED_WIDTH = 30
 # A single word longer than this (a URL, a path) may be folded rather than widen the table.
 MAX_UNBROKEN_WIDTH = 26
+# A column of names (speaker, publisher) wraps at words beyond this width, leaving room for the quote.
+PREFERRED_WIDTH = 18
 
 
 class OutputFormat(StrEnum):
@@ -108,16 +110,20 @@ def write_rows(
     shown, hidden = fit_columns(columns, cells, width, wrap, optional)
     notes = [caption] if caption else []
     if hidden:
-        notes.append(f"not shown at this width: {', '.join(hidden)} (a wider terminal or --format csv shows them)")
+        notes.append(f"hidden at this width: {', '.join(hidden)} (--format csv has every column)")
+    wrapping = any(c in wrap for c in shown)
+    # With long text, the table takes the whole width and the text columns get what the others leave;
+    # the others keep at least their header and longest word, and at most PREFERRED_WIDTH unless one word is wider.
     table = Table(
-        title=title, caption="\n".join(notes) or None, show_lines=any(c in wrap for c in shown),
-        box=box.HEAVY_HEAD, expand=False, caption_justify="left",
+        title=title, caption="\n".join(notes) or None, show_lines=wrapping,
+        box=box.HEAVY_HEAD, expand=wrapping, caption_justify="left",
     )  # fmt: skip
     for column in shown:
         if column in wrap:
-            table.add_column(column, overflow="fold", ratio=1, min_width=max(len(column), MIN_WRAPPED_WIDTH // 2))
+            table.add_column(column, overflow="fold", ratio=1)
         else:
-            table.add_column(column, overflow="fold", min_width=_min_width(column, cells[column]))
+            narrowest = _min_width(column, cells[column])
+            table.add_column(column, overflow="fold", min_width=narrowest, max_width=max(narrowest, PREFERRED_WIDTH))
     for index in range(len(rows)):
         table.add_row(*(cells[c][index] for c in shown))
     Console(file=stream, width=width).print(table)
@@ -127,6 +133,13 @@ def _min_width(column: str, values: Sequence[str]) -> int:
     """The narrowest a column may be: its header and its longest word (a timestamp is one word)."""
     longest_word = max((len(word) for value in values for word in value.split()), default=0)
     return max(len(column), min(longest_word, MAX_UNBROKEN_WIDTH))
+
+
+def _preferred_width(column: str, values: Sequence[str]) -> int:
+    """The width a column takes in a table: all of it, up to PREFERRED_WIDTH, never below its minimum."""
+    longest = max((len(value) for value in values), default=0)
+    narrowest = _min_width(column, values)
+    return max(narrowest, min(max(longest, len(column)), PREFERRED_WIDTH))
 
 
 def fit_columns(
@@ -144,7 +157,7 @@ def fit_columns(
         # HEAVY_HEAD box: one border per column plus one, and one space of padding each side.
         total = len(names) * 3 + 1
         for name in names:
-            total += MIN_WRAPPED_WIDTH if name in wrap else _min_width(name, cells[name])
+            total += MIN_WRAPPED_WIDTH if name in wrap else _preferred_width(name, cells[name])
         return total
 
     for name in optional:
