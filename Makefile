@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# The outputs shown in README.md and docs/analysts.md, from a fresh demo database
+# (tests/test_docs.py fails when they differ).
+docs: $(STAMP)
+	$(BIN)/python docs/generate.py
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
