@@ -211,7 +211,7 @@ def demo(
 ) -> None:
     """Serve the sample corpus on 127.0.0.1, ingest it, and show who said what about the Moscow meeting."""
     _quiet_prefect(verbose)
-    from saidwhat.demo.run import demo_feeds
+    from saidwhat.demo.run import demo_feeds, demo_fetch_settings
     from saidwhat.demo.server import serve_corpus
     from saidwhat.storage import Store
     from saidwhat.storage.store import StatementFilter
@@ -223,8 +223,7 @@ def demo(
             f" local server {site.proxy_url})",
             highlight=False,
         )
-        overrides = {"per_host_delay_seconds": 0.0, "proxy": site.proxy_url}
-        summary = run_ingest(config, db, None, feeds=feeds, fetch_overrides=overrides)
+        summary = run_ingest(config, db, None, feeds=feeds, fetch_overrides=demo_fetch_settings(site))
     store = Store(db)
     about = StatementFilter(topic="moscow-meeting")
     total = store.count_statements(about)
@@ -354,7 +353,9 @@ def _register_command_modules() -> None:
     from saidwhat.cli import analyst, ops
     from saidwhat.cli.eval import eval_command
 
-    app.command("eval", help="Score the statement extractor against a gold JSONL file.")(eval_command)
+    app.command(
+        "eval", help="Score the statement extractor against a gold JSONL file (PolNeAR or news-dev: docs/eval.md)."
+    )(eval_command)
     analyst.register(app)
     ops.register(app)
 
