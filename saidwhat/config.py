@@ -316,7 +316,10 @@ def database_to_read(config: Config, db: Path | None) -> Path:
     """
     if db is not None:
         if not db.exists():
-            raise SaidwhatError(f"database {db} (from --db) does not exist: check the path")
+            raise SaidwhatError(
+                f"database {db} (from --db) does not exist: check the path, or run `saidwhat run` or"
+                " `saidwhat demo` first"
+            )
         return db
     path = config.storage.path
     if path.exists():
@@ -326,7 +329,7 @@ def database_to_read(config: Config, db: Path | None) -> Path:
     hint = f"pass --db {DEMO_DB}" if DEMO_DB.exists() else "pass --db PATH"
     raise SaidwhatError(
         f"database {path} ([storage] path in {config.described}) does not exist yet: {hint},"
-        " or run `saidwhat run` (or `saidwhat demo`) first"
+        " or run `saidwhat run` or `saidwhat demo` first"
     )
 
 

@@ -56,6 +56,9 @@ def _quiet_prefect(verbose: bool) -> None:
     # The temporary Prefect server would try to send usage data and log a
     # failure on every machine without internet access.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    # Prefect's temporary server gives up after 20 s, which a busy or slow machine (its first
+    # start creates its database) can take: give it two minutes.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def _parse_day(value: str | None, option: str) -> datetime | None:
@@ -146,14 +149,22 @@ def run_ingest(
             progress.update(bars[stage], completed=done if total else 1, total=total or 1)
 
         with listening(on_progress), _logs_through(progress.console):
-            state = ingest(
-                config_path=str(config) if config else None,
-                db_path=str(db) if db else None,
-                feed_urls=feed_urls or None,
-                feeds=feeds,
-                fetch_overrides=fetch_overrides,
-                return_state=True,
-            )
+            try:
+                state = ingest(
+                    config_path=str(config) if config else None,
+                    db_path=str(db) if db else None,
+                    feed_urls=feed_urls or None,
+                    feeds=feeds,
+                    fetch_overrides=fetch_overrides,
+                    return_state=True,
+                )
+            except RuntimeError as exc:
+                if "ephemeral Prefect API server" not in str(exc):
+                    raise
+                raise SaidwhatError(
+                    "Prefect's temporary server did not start in time (a busy machine?): try again, set"
+                    " PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher, or point PREFECT_API_URL at a server"
+                ) from None
     try:
         result = state.result(raise_on_failure=False)
     except SaidwhatError:
