@@ -256,6 +256,22 @@ def test_an_empty_digest_week_names_the_weeks_that_have_statements(demo_db: tupl
     assert "pass --week 2026-W" in stderr
 
 
+def test_digest_defaults_to_the_last_complete_iso_week(demo_db: tuple[Path, str], tmp_path: Path) -> None:
+    from saidwhat.storage.digest import IsoWeek
+
+    db, _ = demo_db
+    week = str(IsoWeek.last_complete())
+    result = run_cli("digest", "--db", str(db), "--out", str(tmp_path / "d"), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "d" / f"statements-{week}.csv").exists()
+    # The demo's statements are from January 2026: the default week is empty (unless run then), and the hint
+    # names the weeks that have some.
+    with duckdb.connect(str(db), read_only=True) as con:
+        [(in_week,)] = con.execute("SELECT count(*) FROM v_statements WHERE week = ?", [week]).fetchall()
+    if not in_week:
+        assert f"no statements in {week}; the latest weeks with statements: 2026-W" in " ".join(result.stderr.split())
+
+
 def test_a_snapshot_folder_works_after_it_is_moved(demo_db: tuple[Path, str], tmp_path: Path) -> None:
     db, _ = demo_db
     assert run_cli("snapshot", "--db", str(db), "--out", str(tmp_path / "snap")).returncode == 0
