@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -16,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from saidwhat.cli.output import OutputFormat, plural, timestamp, write_rows
+from saidwhat.cli.output import OutputFormat, logs_through, plural, timestamp, write_rows
 from saidwhat.core.errors import NothingProcessed, SaidwhatError
 from saidwhat.core.records import StatementKind
 
@@ -81,48 +78,6 @@ def _store_for(config_path: Path | None, db: Path | None):
     return Store(path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir), config
 
 
-class _ConsoleLogHandler(logging.Handler):
-    """Log records printed through a rich console, so that they land above its progress bars."""
-
-    def __init__(self, console: Console, like: logging.Handler) -> None:
-        super().__init__(like.level)
-        self.console = console
-        self.setFormatter(like.formatter or logging.Formatter("%(levelname)s %(name)s: %(message)s"))
-
-    def emit(self, record: logging.LogRecord) -> None:
-        try:
-            self.console.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
-        except Exception:  # a log line must never break the run
-            self.handleError(record)
-
-
-@contextmanager
-def _logs_through(console: Console) -> Iterator[None]:
-    """Route Prefect's (and any) terminal log handlers through ``console`` for the duration.
-
-    Prefect's console handler writes to the stderr it found at start-up, under a
-    live progress bar; printed through the bar's console, a line goes above it.
-    """
-    terminal = {sys.stderr, sys.__stderr__, sys.stdout, sys.__stdout__}
-    loggers = [logging.getLogger()] + [
-        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
-    ]
-    swapped: list[tuple[logging.Logger, logging.Handler, logging.Handler]] = []
-    for logger in loggers:
-        for handler in list(logger.handlers):
-            if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) in terminal:
-                replacement = _ConsoleLogHandler(console, handler)
-                logger.removeHandler(handler)
-                logger.addHandler(replacement)
-                swapped.append((logger, handler, replacement))
-    try:
-        yield
-    finally:
-        for logger, handler, replacement in swapped:
-            logger.removeHandler(replacement)
-            logger.addHandler(handler)
-
-
 def run_ingest(
     config: Path | None, db: Path | None, feed_urls: list[str] | None, feeds: list[Any] | None = None,
     fetch_overrides: dict[str, Any] | None = None,
@@ -148,7 +103,7 @@ def run_ingest(
                 bars[stage] = progress.add_task(labels.get(stage, stage), total=total or 1)
             progress.update(bars[stage], completed=done if total else 1, total=total or 1)
 
-        with listening(on_progress), _logs_through(progress.console):
+        with listening(on_progress), logs_through(progress.console):
             try:
                 state = ingest(
                     config_path=str(config) if config else None,

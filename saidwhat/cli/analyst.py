@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from saidwhat.cli.output import OutputFormat, plural, write_rows
+from saidwhat.cli.output import OutputFormat, logs_through, plural, write_rows
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.paths import output_dir
 
@@ -77,7 +77,7 @@ def _progress(label: str) -> Iterator[None]:
         def update(stage: str, done: int, total: int) -> None:
             progress.update(bar, completed=done, total=total or 1)
 
-        with listening(update):
+        with listening(update), logs_through(progress.console):
             yield
 
 

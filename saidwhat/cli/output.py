@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Any, TextIO
@@ -167,3 +169,45 @@ def fit_columns(
             shown.remove(name)
             hidden.append(name)
     return shown, hidden
+
+
+class _ConsoleLogHandler(logging.Handler):
+    """Log records printed through a rich console, so that they land above its progress bars."""
+
+    def __init__(self, console: Console, like: logging.Handler) -> None:
+        super().__init__(like.level)
+        self.console = console
+        self.setFormatter(like.formatter or logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.console.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
+        except Exception:  # a log line must never break the run
+            self.handleError(record)
+
+
+@contextmanager
+def logs_through(console: Console) -> Iterator[None]:
+    """Route Prefect's (and any) terminal log handlers through ``console`` for the duration.
+
+    Prefect's console handler writes to the stderr it found at start-up, under a
+    live progress bar; printed through the bar's console, a line goes above it.
+    """
+    terminal = {sys.stderr, sys.__stderr__, sys.stdout, sys.__stdout__}
+    loggers = [logging.getLogger()] + [
+        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    swapped: list[tuple[logging.Logger, logging.Handler, logging.Handler]] = []
+    for logger in loggers:
+        for handler in list(logger.handlers):
+            if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) in terminal:
+                replacement = _ConsoleLogHandler(console, handler)
+                logger.removeHandler(handler)
+                logger.addHandler(replacement)
+                swapped.append((logger, handler, replacement))
+    try:
+        yield
+    finally:
+        for logger, handler, replacement in swapped:
+            logger.removeHandler(replacement)
+            logger.addHandler(handler)
