@@ -7,7 +7,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -16,6 +16,10 @@ from rich.markup import escape
 from saidwhat.cli.output import OutputFormat, logs_through, plural, timestamp, write_rows
 from saidwhat.core.errors import NothingProcessed, SaidwhatError
 from saidwhat.core.records import StatementKind
+
+if TYPE_CHECKING:
+    from saidwhat.storage import Store
+    from saidwhat.storage.store import StatementFilter
 
 app = typer.Typer(
     name="saidwhat",
@@ -285,7 +289,7 @@ FILTER_OPTIONS = {"topic": "--about", "speaker": "--speaker", "since": "--since"
                   "publisher": "--publisher", "kind": "--kind"}  # fmt: skip
 
 
-def _explain_empty(store: Any, where: Any) -> None:
+def _explain_empty(store: Store, where: StatementFilter) -> None:
     """Say on stderr which filter matched nothing and what values exist."""
     from saidwhat.storage.store import StatementFilter
 
@@ -307,8 +311,7 @@ def _explain_empty(store: Any, where: Any) -> None:
                 highlight=False,
             )
             continue
-        known = values["speaker" if name == "speaker" else name]
-        err.print(f"{option} {value!r} matches no statement; {shown[name]}: {', '.join(known)}", highlight=False)
+        err.print(f"{option} {value!r} matches no statement; {shown[name]}: {', '.join(values[name])}", highlight=False)
     if not empty:
         together = ", ".join(f"{FILTER_OPTIONS[n]} ({plural(c, 'statement')} alone)" for n, c in alone.items())
         err.print(f"no statement matches all of these filters together: {together}", highlight=False)
