@@ -145,14 +145,16 @@ def run_ingest(
 
 def _print_summary(summary: dict[str, Any]) -> None:
     errors = summary["errors"]
+    # Two short lines rather than one that an 80-column terminal would break anywhere.
+    err.print(f"[bold]run {summary['run_id']}[/] → {summary['database']}", highlight=False)
     err.print(
-        f"[bold]run {summary['run_id']}[/]: {plural(summary['feeds_polled'], 'feed')} polled"
-        f" ({summary['feeds_failed']} failed), {plural(summary['new_articles'], 'new article')},"
-        f" {plural(summary['new_statements'], 'new statement')}, {plural(errors, 'error')} → {summary['database']}",
+        f"  {plural(summary['feeds_polled'], 'feed')} polled ({summary['feeds_failed']} failed),"
+        f" {plural(summary['new_articles'], 'new article')}, {plural(summary['new_statements'], 'new statement')},"
+        f" {plural(errors, 'error')}",
         highlight=False,
     )
     if errors:
-        err.print(f"the errors: saidwhat status --errors --run {summary['run_id']}", highlight=False)
+        err.print(f"  the errors: saidwhat status --errors --run {summary['run_id']}", highlight=False)
 
 
 @app.command()
