@@ -181,7 +181,8 @@ class _ConsoleLogHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self.console.print(self.format(record), markup=False, highlight=False, soft_wrap=True)
+            # Wrapped at the console width like everything else it prints (an 80-column terminal stays tidy).
+            self.console.print(self.format(record), markup=False, highlight=False)
         except Exception:  # a log line must never break the run
             self.handleError(record)
 
