@@ -174,10 +174,13 @@ def fit_columns(
 class _ConsoleLogHandler(logging.Handler):
     """Log records printed through a rich console, so that they land above its progress bars."""
 
-    def __init__(self, console: Console, like: logging.Handler) -> None:
+    def __init__(self, console: Console, like: logging.Handler, detailed: bool) -> None:
         super().__init__(like.level)
         self.console = console
-        self.setFormatter(like.formatter or logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        # Only warnings and errors show by default: one plain line each ("WARNING: ..."), not Prefect's
+        # time | level | flow run name prefix; with --verbose, Prefect's own format.
+        plain = logging.Formatter("%(levelname)s: %(message)s")
+        self.setFormatter((like.formatter or plain) if detailed else plain)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -198,11 +201,12 @@ def logs_through(console: Console) -> Iterator[None]:
     loggers = [logging.getLogger()] + [
         logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
     ]
+    detailed = logging.getLogger("prefect").getEffectiveLevel() < logging.WARNING
     swapped: list[tuple[logging.Logger, logging.Handler, logging.Handler]] = []
     for logger in loggers:
         for handler in list(logger.handlers):
             if isinstance(handler, logging.StreamHandler) and getattr(handler, "stream", None) in terminal:
-                replacement = _ConsoleLogHandler(console, handler)
+                replacement = _ConsoleLogHandler(console, handler, detailed)
                 logger.removeHandler(handler)
                 logger.addHandler(replacement)
                 swapped.append((logger, handler, replacement))
