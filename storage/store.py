@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from saidwhat.storage.clusters import assign_clusters
 from saidwhat.storage.db import Database, DatabaseLocked
 
 from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource
@@ -397,6 +398,7 @@ class Store:
                 " WHERE article_id IN (SELECT article_id FROM ids)",
                 [extractor_version],
             )
+            assign_clusters(con)  # same transaction: no statement is ever visible without its cluster
         return statements.num_rows
 
     def set_config_aliases(self, aliases: dict[str, str]) -> None:
