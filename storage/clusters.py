@@ -49,10 +49,10 @@ _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
 # Words that change when direct speech is reported ("We are not talking" -> "they were not talking"):
 # personal pronouns and the forms of be/have/will. They are left out of the comparison, so a copy in
 # reported speech matches its direct original; negations ("don't", "not") and content words stay.
-SHIFTING_WORDS = frozenset(
-    "i me my we us our you your he him his she her they them their "
-    "am is are was were be been being have has had will would shall".split()
-)
+SHIFTING_WORDS = frozenset({
+    "i", "me", "my", "we", "us", "our", "you", "your", "he", "him", "his", "she", "her", "they", "them", "their",
+    "am", "is", "are", "was", "were", "be", "been", "being", "have", "has", "had", "will", "would", "shall",
+})  # fmt: skip
 _CLITICS = ("'s", "'d", "'ll", "'ve", "'re", "'m")
 
 

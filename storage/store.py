@@ -94,6 +94,7 @@ class StatementFilter:
     publisher: str | None = None
     kind: str | None = None
     limit: int | None = None
+    text: str | None = None  # words in the quote, the sentence or the headline (case-insensitive)
 
 
 _ARTICLE_COLUMNS = (
@@ -419,10 +420,10 @@ class Store:
 
     # --------------------------------------------------------------- queries
     def statements(self, where: StatementFilter) -> list[dict[str, Any]]:
-        clauses, params = _filter_sql(where)
+        clauses, params = filter_sql(where)
         sql = (
             "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
-            " title, url FROM v_statements"
+            " title, url, statement_id FROM v_statements"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + " ORDER BY published_at NULLS LAST, speaker, quote"
             + (f" LIMIT {int(where.limit)}" if where.limit else "")
@@ -460,7 +461,7 @@ def _mark_feeds_polled(con: duckdb.DuckDBPyConnection, checks: Sequence[FeedChec
     )
 
 
-def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
+def filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if where.topic:
@@ -485,6 +486,10 @@ def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
     if where.kind:
         clauses.append("kind = ?")
         params.append(where.kind)
+    if where.text:
+        clauses.append("(contains(lower(quote), lower(?)) OR contains(lower(sentence), lower(?))"
+                       " OR contains(lower(coalesce(title, '')), lower(?)))")  # fmt: skip
+        params += [where.text] * 3
     return clauses, params
 
 
