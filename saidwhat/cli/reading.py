@@ -101,7 +101,7 @@ def web(
         raise SaidwhatError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port") from None
     # The bound address is printed before serving, so a script (or a test) can start it on port 0 and read the URL.
     bound_host, bound_port = sock.getsockname()[:2]
-    err.print(f"Reading room for {store.path} at http://{bound_host}:{bound_port}/ (Ctrl+C to stop)")
+    err.print(f"Reading room for {store.path} at http://{bound_host}:{bound_port}/ (Ctrl+C to stop)", soft_wrap=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
 
