@@ -309,7 +309,7 @@ SELECT
 FROM members
 GROUP BY cluster_id;
 
-COMMENT ON VIEW v_quotes IS 'One row per quote cluster: the copies of one utterance by one canonical speaker across articles and outlets (identical, trimmed, re-punctuated, with ellipses or small wording changes). Counts speech, not coverage.';
+COMMENT ON VIEW v_quotes IS 'One row per quote cluster: the copies of one utterance across articles and outlets, so it counts speech, not coverage. Rule: two statements share a cluster when they have the same canonical speaker (a person or organization; unnamed, pronoun and unknown speakers never share one) and at least 80% of the shorter quote''s words appear in order in the longer one (3 words at least; punctuation, quotation marks, ellipses, and the pronouns and be/have/will forms that change in reported speech are ignored). So identical, trimmed, re-punctuated and elided copies and small wording changes join; each new statement joins its closest earlier match when it is written.';
 COMMENT ON COLUMN v_quotes.cluster_id IS 'Cluster id: the statement_id of the statement that started the cluster.';
 COMMENT ON COLUMN v_quotes.speaker IS 'Canonical speaker (the most frequent among the members when aliases have since changed).';
 COMMENT ON COLUMN v_quotes.quote IS 'Representative wording: the longest direct quote among the members, else the earliest statement''s quote.';
