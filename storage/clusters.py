@@ -31,10 +31,11 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pyarrow as pa
+from rapidfuzz import process
 from rapidfuzz.distance import LCSseq
 
 MIN_COVERAGE = 0.8
@@ -84,11 +85,49 @@ def similarity(a: Sequence[str], b: Sequence[str]) -> float:
     return shared / shorter if shared >= MIN_SHARED_WORDS else 0.0
 
 
-@dataclass(slots=True)
-class _Member:
-    statement_id: str
-    cluster_id: str
-    words: tuple[str, ...]
+class _Vocabulary:
+    """Each distinct word as one character, so a quote's word list becomes a string rapidfuzz compares in C++."""
+
+    def __init__(self) -> None:
+        self._codes: dict[str, str] = {}
+
+    def encode(self, words: Sequence[str]) -> str:
+        # Code points from U+10000 on: a million distinct words, none of them a surrogate.
+        return "".join(self._codes.setdefault(word, chr(0x10000 + len(self._codes))) for word in words)
+
+
+class _SpeakerPool:
+    """One speaker's clustered statements, compared with a new quote in one rapidfuzz call (process.cdist).
+
+    Scores are those of ``similarity``: in-order shared words over the shorter quote's words, 0 when fewer
+    than MIN_SHARED_WORDS are shared, and for quotes shorter than that, 1 only when they are identical.
+    """
+
+    def __init__(self) -> None:
+        self.codes: list[str] = []
+        self.clusters: list[str] = []
+
+    def add(self, code: str, cluster_id: str) -> None:
+        self.codes.append(code)
+        self.clusters.append(cluster_id)
+
+    def closest(self, code: str) -> tuple[str, float] | None:
+        """(cluster_id, score) of the earliest best member scoring at least MIN_COVERAGE, if any."""
+        if not self.codes or not code:
+            return None
+        shared = process.cdist([code], self.codes, scorer=LCSseq.similarity, dtype=np.int32)[0]
+        lengths = np.fromiter((len(c) for c in self.codes), dtype=np.int32, count=len(self.codes))
+        shorter = np.minimum(lengths, len(code))
+        identical = (shared == len(code)) & (lengths == len(code))
+        scores = np.where(
+            shorter < MIN_SHARED_WORDS,
+            identical.astype(float),
+            np.where(shared >= MIN_SHARED_WORDS, shared / np.maximum(shorter, 1), 0.0),
+        )
+        best = int(np.argmax(scores))  # the first of equal scores: the earliest member
+        if scores[best] < MIN_COVERAGE:
+            return None
+        return self.clusters[best], float(scores[best])
 
 
 _CANDIDATES_SQL = f"""
@@ -120,28 +159,30 @@ def assign_clusters(con: duckdb.DuckDBPyConnection) -> int:
     articles' new statements are clustered again: this is how ``reprocess`` rebuilds what it touches.
     """
     con.execute("DELETE FROM quote_clusters WHERE statement_id NOT IN (SELECT statement_id FROM statements)")
+    pending = con.execute(
+        "SELECT count(*) FROM statements WHERE statement_id NOT IN (SELECT statement_id FROM quote_clusters)"
+    ).fetchone()[0]
+    if not pending:  # resolving canonical speakers (v_speaker_names) is the expensive part: skip it
+        return 0
     rows = con.execute(_CANDIDATES_SQL).fetchall()
+    vocabulary = _Vocabulary()
     # Every clustered statement is a candidate, whichever order the articles were written in.
-    by_speaker: dict[str, list[_Member]] = defaultdict(list)
-    for statement_id, speaker, _, quote, cluster_id in rows:
+    pools: dict[str, _SpeakerPool] = defaultdict(_SpeakerPool)
+    for _, speaker, _, quote, cluster_id in rows:
         if cluster_id is not None:
-            by_speaker[speaker].append(_Member(statement_id, cluster_id, quote_words(quote)))
+            pools[speaker].add(vocabulary.encode(quote_words(quote)), cluster_id)
     assigned: list[tuple[str, str, float]] = []
     for statement_id, speaker, clustered, quote, cluster_id in rows:
         if cluster_id is not None:
             continue
-        words = quote_words(quote)
-        best_cluster, best_score = statement_id, 1.0
+        cluster, score = statement_id, 1.0
         if clustered:
-            found_score = 0.0
-            for member in by_speaker[speaker]:
-                score = similarity(words, member.words)
-                if score >= MIN_COVERAGE and score > found_score:
-                    best_cluster, found_score = member.cluster_id, score
-            if found_score:
-                best_score = found_score
-            by_speaker[speaker].append(_Member(statement_id, best_cluster, words))
-        assigned.append((statement_id, best_cluster, round(best_score, 4)))
+            code = vocabulary.encode(quote_words(quote))
+            match = pools[speaker].closest(code)
+            if match is not None:
+                cluster, score = match
+            pools[speaker].add(code, cluster)
+        assigned.append((statement_id, cluster, round(score, 4)))
     if assigned:
         # One INSERT from an Arrow table: row-by-row executemany is slow in DuckDB.
         con.register("new_clusters", pa.table({
