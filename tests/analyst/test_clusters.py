@@ -149,3 +149,26 @@ def test_quotes_digest_has_one_row_per_cluster_first_seen_that_week(prefect_harn
     with (out / "statements-2026-W02.csv").open(encoding="utf-8", newline="") as handle:
         statements = list(csv.DictReader(handle))
     assert len(rows) < len(statements)
+
+
+def test_retag_rebuilds_clusters_when_aliases_merge_two_speakers(demo_copy: Path, tmp_path: Path) -> None:
+    from tests.analyst.conftest import analyst_config
+
+    def phrase_clusters() -> set[str]:
+        with duckdb.connect(str(demo_copy), read_only=True) as con:
+            rows = con.execute(
+                "SELECT DISTINCT cluster_id FROM v_provenance WHERE contains(quote, 'The question is not if, but when')"
+            ).fetchall()
+        return {r[0] for r in rows}
+
+    assert len(phrase_clusters()) == 2  # Dmitriev's words, and Ushakov saying the same phrase: two speakers
+    # A (made-up) config merge makes them one speaker: the next retag puts the two in one cluster.
+    config = analyst_config(tmp_path, aliases='"Yuri Ushakov" = "Kirill Dmitriev"')
+    result = run_cli("retag", "--db", str(demo_copy), "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert len(phrase_clusters()) == 1
+    with duckdb.connect(str(demo_copy), read_only=True) as con:
+        unassigned = con.execute(
+            "SELECT count(*) FROM statements WHERE statement_id NOT IN (SELECT statement_id FROM quote_clusters)"
+        ).fetchone()[0]
+    assert unassigned == 0
