@@ -56,7 +56,7 @@ def show(
     row = provenance(store, statement_id)
     out.print(Text(row["title"] or "(no headline)", style="bold"))
     out.print(Text(f"{row['publisher']} · {_when(row['published_at'])}"))
-    out.print(Text(row["url"], style="blue"))
+    out.print(Text(row["url"], style="blue"), soft_wrap=True)  # a URL cut in two cannot be copied
     speaker = row["speaker"] or "speaker unknown"
     facts = [("speaker", speaker), ("kind", row["kind"]), ("cue", row["cue"] or "-"), ("id", row["statement_id"])]
     line = Text()
