@@ -2,6 +2,7 @@
 
     python bench/clusters.py              # runs `saidwhat demo` into a temporary database, then scores it
     python bench/clusters.py --db demo.duckdb
+    python bench/clusters.py --db demo.duckdb --scale 50   # also: assignment time with 50x the statements
 
 The gold clusters are hand-listed in saidwhat/demo/corpus/clusters.json (the Harbour Courier's
 copies of statements first carried by the other sample outlets, and near misses that must stay
@@ -26,10 +27,48 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def time_assignment(db: Path, scale: int, work: Path) -> None:
+    """Copy ``db`` with its statements repeated ``scale`` times, then time a full clustering and one batch.
+
+    Each copy's quote gets a distinct last word, so copies cluster with their originals (as echoes do)
+    and every speaker has ``scale`` times the candidates. The batch is the demo's statements again, new,
+    against everything else: what one ingest batch costs on a database that size.
+    """
+    import shutil
+    import time
+
+    from saidwhat.storage.clusters import assign_clusters
+    from saidwhat.storage.db import Database
+
+    copy = work / "scaled.duckdb"
+    shutil.copyfile(db, copy)
+    database = Database(copy)
+    with database.transaction() as con:
+        columns = [r[0] for r in con.execute("DESCRIBE statements").fetchall()]
+        select = ", ".join(
+            {"statement_id": "statement_id || '-' || i", "quote": "quote || ' copy' || i"}.get(c, c) for c in columns
+        )
+        con.execute(f"INSERT INTO statements SELECT {select} FROM statements, range(1, ?) AS r(i)", [scale])
+        total = con.execute("SELECT count(*) FROM statements").fetchone()[0]
+        con.execute("DELETE FROM quote_clusters")
+        started = time.perf_counter()
+        assign_clusters(con)
+        full = time.perf_counter() - started
+        con.execute(
+            "DELETE FROM quote_clusters WHERE statement_id NOT IN"
+            " (SELECT statement_id FROM statements WHERE contains(statement_id, '-'))"
+        )
+        started = time.perf_counter()
+        batch = assign_clusters(con)
+        one_batch = time.perf_counter() - started
+    print(f"{total} statements: clustering all of them {full:.2f} s; a batch of {batch} new ones {one_batch:.2f} s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", type=Path, help="a database made by `saidwhat demo` (default: make one now)")
     parser.add_argument("--show", type=int, default=10, help="print up to this many wrong and missed pairs")
+    parser.add_argument("--scale", type=int, help="also time the assignment on a copy with N times the statements")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         db = args.db
@@ -40,6 +79,8 @@ def main() -> int:
                 check=True, stdout=subprocess.DEVNULL,
             )  # fmt: skip
         score = score_clusters(db)
+        if args.scale:
+            time_assignment(db, args.scale, Path(tmp))
     for a, b in score.wrong_pairs[: args.show]:
         print(f"wrongly together: {a}  <->  {b}")
     for a, b in score.missed_pairs[: args.show]:
