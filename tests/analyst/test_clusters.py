@@ -116,6 +116,14 @@ def test_who_clusters_lists_one_row_per_utterance(analyst_demo_db: Path) -> None
     assert all(r["speaker"] == "Dmitry Peskov" for r in rows)
     plain = run_cli("who", "--db", str(analyst_demo_db), "--speaker", "Peskov", "--format", "jsonl")
     assert len(plain.stdout.splitlines()) > len(rows)  # the copies are folded
+    # Filters pick clusters with a matching statement; the table says what it lists.
+    courier = "Harbour Courier — World"
+    listed = run_cli("who", "--db", str(analyst_demo_db), "--clusters", "--publisher", courier, "--format", "csv")
+    by_courier = list(csv.DictReader(listed.stdout.splitlines()))
+    assert by_courier and all(courier in r["publishers"].split(", ") for r in by_courier)
+    assert any(len(r["publishers"].split(", ")) > 1 for r in by_courier)  # echoes keep their other outlets
+    table = run_cli("who", "--db", str(analyst_demo_db), "--clusters", "--speaker", "Lavrov", env={"COLUMNS": "160"})
+    assert "quote clusters" in table.stdout and "Lavrov" in table.stdout
 
 
 def test_show_prints_the_statement_in_its_article(analyst_demo_db: Path) -> None:
@@ -127,6 +135,10 @@ def test_show_prints_the_statement_in_its_article(analyst_demo_db: Path) -> None
     assert row["title"] in out and row["url"] in out and row["publisher"] in out
     assert "A summit is not an improvisation" in out
     assert "Also carried" in out  # the Courier's copy
+    narrow = run_cli(
+        "show", row["statement_id"], "--context", "0", "--db", str(analyst_demo_db), env={"COLUMNS": "200"}
+    )
+    assert "A summit is not an improvisation" in narrow.stdout and len(narrow.stdout) < len(out)
     # The highlighting is real terminal styling when colours are forced.
     styled = run_cli("show", row["statement_id"], "--db", str(analyst_demo_db), env={"FORCE_COLOR": "1"})
     assert "\x1b[" in styled.stdout
