@@ -20,6 +20,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from saidwhat.storage.clusters import assign_clusters
 from saidwhat.storage.db import Database, DatabaseLocked
 
 from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource
@@ -93,11 +94,12 @@ class StatementFilter:
     publisher: str | None = None
     kind: str | None = None
     limit: int | None = None
+    text: str | None = None  # words in the quote, the sentence or the headline (case-insensitive)
     newest_first: bool = False
 
     def given(self) -> dict[str, Any]:
-        """The filters set, by field name (topic, speaker, since, until, publisher, kind)."""
-        names = ("topic", "speaker", "since", "until", "publisher", "kind")
+        """The filters set, by field name (topic, speaker, since, until, publisher, kind, text)."""
+        names = ("topic", "speaker", "since", "until", "publisher", "kind", "text")
         return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
@@ -403,6 +405,7 @@ class Store:
                 " WHERE article_id IN (SELECT article_id FROM ids)",
                 [extractor_version],
             )
+            assign_clusters(con)  # same transaction: no statement is ever visible without its cluster
         return statements.num_rows
 
     def set_config_aliases(self, aliases: dict[str, str]) -> None:
@@ -423,14 +426,14 @@ class Store:
 
     # --------------------------------------------------------------- queries
     def statements(self, where: StatementFilter) -> list[dict[str, Any]]:
-        clauses, params = _filter_sql(where)
+        clauses, params = filter_sql(where)
         order = (
             "published_at DESC NULLS LAST, speaker, quote" if where.newest_first
             else "published_at NULLS LAST, speaker, quote"
         )  # fmt: skip
         sql = (
             "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
-            " title, url FROM v_statements"
+            " title, url, statement_id FROM v_statements"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + f" ORDER BY {order}"
             + (f" LIMIT {int(where.limit)}" if where.limit else "")
@@ -442,7 +445,7 @@ class Store:
 
     def count_statements(self, where: StatementFilter) -> int:
         """How many statements match ``where`` (its limit aside)."""
-        clauses, params = _filter_sql(where)
+        clauses, params = filter_sql(where)
         sql = "SELECT count(*) FROM v_statements" + (" WHERE " + " AND ".join(clauses) if clauses else "")
         with self.db.connect(read_only=True) as con:
             return int(con.execute(sql, params).fetchone()[0])
@@ -490,7 +493,7 @@ def _mark_feeds_polled(con: duckdb.DuckDBPyConnection, checks: Sequence[FeedChec
     )
 
 
-def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
+def filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if where.topic:
@@ -516,6 +519,10 @@ def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
     if where.kind:
         clauses.append("kind = ?")
         params.append(where.kind)
+    if where.text:
+        clauses.append("(contains(lower(quote), lower(?)) OR contains(lower(sentence), lower(?))"
+                       " OR contains(lower(coalesce(title, '')), lower(?)))")  # fmt: skip
+        params += [where.text] * 3
     return clauses, params
 
 

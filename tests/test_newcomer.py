@@ -249,7 +249,7 @@ def test_an_empty_digest_week_names_the_weeks_that_have_statements(demo_db: tupl
     db, _ = demo_db
     result = run_cli("digest", "--db", str(db), "--week", "2025-W10", "--out", str(tmp_path / "d"))
     assert result.returncode == 0, result.stderr
-    assert "0 statements by 0 speakers" in result.stdout
+    assert "0 statements (0 quotes) by 0 speakers" in result.stdout
     stderr = " ".join(result.stderr.split())
     assert re.search(r"no statements in 2025-W10; the latest weeks with statements: 2026-W\d\d \(\d+ statements\)",
                      stderr)  # fmt: skip

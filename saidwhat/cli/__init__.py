@@ -41,13 +41,16 @@ DbOption = Annotated[
 ]  # fmt: skip
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
-WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics"]
+WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics", "statement_id"]
 TABLE_COLUMNS = ["published_at", "speaker", "quote", "kind", "publisher"]
 # Left out, in this order, when the terminal is too narrow for every column.
 TABLE_OPTIONAL = ["publisher", "kind"]
 WHO_DEFAULT_LIMIT = 50
 DEMO_ROWS = 15
 KINDS = [str(kind) for kind in StatementKind]
+CLUSTER_TABLE_COLUMNS = ["first_seen", "speaker", "quote", "articles", "publishers"]
+# Left out, in this order, when the terminal is too narrow for every column.
+CLUSTER_TABLE_OPTIONAL = ["publishers", "articles"]
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -252,11 +255,18 @@ def who(
         typer.Option("--limit", min=1, help=f"At most this many rows (default: {WHO_DEFAULT_LIMIT} in a table)"),
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Every matching row")] = False,
+    clusters: Annotated[
+        bool, typer.Option("--clusters", help="One row per quote cluster (copies of one utterance) instead")
+    ] = False,
     db: DbOption = None,
     config: ConfigOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Who said what: statements with speaker, quote, kind, publisher, date, title and URL."""
+    """Who said what: statements with speaker, quote, kind, publisher, date, title and URL.
+
+    With --clusters, the copies of one utterance across articles and outlets are one row (v_quotes);
+    the filters select clusters with at least one matching statement.
+    """
     from saidwhat.storage.analyst import Analyst
     from saidwhat.storage.store import StatementFilter
 
@@ -274,6 +284,21 @@ def who(
         topic=about, speaker=speaker, since=start, until=end, publisher=publisher, kind=kind,
         limit=None if show_all else limit,
     )  # fmt: skip
+    if clusters:
+        from saidwhat.storage.quotes import QUOTE_COLUMNS, quotes
+
+        Analyst(store).ensure_schema()  # a database from before quote clusters gets them now
+        rows = quotes(store, where)
+        if not rows:
+            _explain_empty(store, where)
+        columns = list(QUOTE_COLUMNS) if fmt is not OutputFormat.table else CLUSTER_TABLE_COLUMNS
+        write_rows(
+            rows, columns, fmt, title=plural(len(rows), "quote cluster"), wrap=("quote", "publishers"),
+            optional=CLUSTER_TABLE_OPTIONAL,
+        )  # fmt: skip
+        if where.limit is not None and len(rows) == where.limit:
+            err.print("there may be more: --limit N shows N, --all shows every one", highlight=False)
+        return
     rows = store.statements(where)
     if not rows:
         _explain_empty(store, where)
@@ -321,7 +346,7 @@ def _explain_empty(store: Store, where: StatementFilter) -> None:
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
-    from saidwhat.cli import analyst, ops
+    from saidwhat.cli import analyst, ops, reading
     from saidwhat.cli.eval import eval_command
 
     app.command(
@@ -329,6 +354,7 @@ def _register_command_modules() -> None:
     )(eval_command)
     analyst.register(app)
     ops.register(app)
+    reading.register(app)
 
 
 _register_command_modules()

@@ -235,7 +235,7 @@ def digest(
         ["kind", "file"],
         fmt,
         title=f"Digest {result['week']}: {plural(result['statements'], 'statement')}"
-        f" by {plural(result['speakers'], 'speaker')}",
+        f" ({plural(result['quotes'], 'quote')}) by {plural(result['speakers'], 'speaker')}",
         wrap=("file",),
     )
     if not result["statements"]:
