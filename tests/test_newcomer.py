@@ -187,7 +187,8 @@ def test_an_empty_result_says_which_filter_matched_nothing_and_what_exists(demo_
     result = run_cli("who", "--db", str(db), "--publisher", "Reuters", "--speaker", "Peskov")
     assert result.returncode == 0
     stderr = " ".join(result.stderr.split())
-    assert "--publisher 'Reuters' matches no statement; publishers: Meridian Post — World, Northgate Wire" in stderr
+    assert "--publisher 'Reuters' matches no statement; publishers: " in stderr
+    assert "Meridian Post — World, Northgate Wire — World" in stderr
     assert "--speaker" not in stderr.split("publishers:")[0]
     late = run_cli("who", "--db", str(db), "--since", "2027-01-01")
     assert "--since 2027-01-01T00:00:00Z matches no statement: statements are published from 2026-01-" in (
@@ -225,7 +226,9 @@ def test_status_csv_and_jsonl_need_no_section(demo_db: tuple[Path, str]) -> None
     assert {line["section"] for line in lines} == {"runs", "feeds", "counts"}
     feeds = list(csv.DictReader(io.StringIO(run_cli("status", "--db", str(db), "--section", "feeds",
                                                      "--format", "csv").stdout)))  # fmt: skip
-    assert "section" not in feeds[0] and len(feeds) == 3
+    with duckdb.connect(str(db), read_only=True) as con:
+        [(configured,)] = con.execute("SELECT count(*) FROM feeds").fetchall()
+    assert "section" not in feeds[0] and len(feeds) == configured
 
 
 def test_status_errors_lists_the_fetch_errors_of_a_run(demo_db: tuple[Path, str]) -> None:
