@@ -313,7 +313,7 @@ def who(
 
 
 FILTER_OPTIONS = {"topic": "--about", "speaker": "--speaker", "since": "--since", "until": "--until",
-                  "publisher": "--publisher", "kind": "--kind"}  # fmt: skip
+                  "publisher": "--publisher", "kind": "--kind", "text": "--text"}  # fmt: skip
 
 
 def _explain_empty(store: Store, where: StatementFilter) -> None:
@@ -331,6 +331,9 @@ def _explain_empty(store: Store, where: StatementFilter) -> None:
     for name in empty:
         value = given[name]
         option = FILTER_OPTIONS[name]
+        if name not in shown and name not in ("since", "until"):  # free text: no list of values to offer
+            err.print(f"{option} {value!r} matches no statement", highlight=False)
+            continue
         if name in ("since", "until"):
             first, last = (values["published"] + ["?", "?"])[:2]
             err.print(
