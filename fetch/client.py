@@ -207,7 +207,7 @@ class Fetcher:
             if check_robots:
                 self._check_robots(current)
             hop = self._exchange("GET", url, current, headers, accepted_types)
-            if hop.status in _REDIRECTS and hop.final_url != current:
+            if hop.status in _REDIRECTS:  # _exchange returns a redirect only with its target
                 current = hop.final_url
                 continue
             return hop

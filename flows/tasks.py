@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -57,6 +57,29 @@ def _retry_only_transient(task, task_run, state) -> bool:
     return False
 
 
+# Backstops against a hang the fetch deadlines do not cover (a bug, a stuck library call).
+# The network tasks get a budget from the [fetch] settings at the call (see ``network_timeout``).
+NETWORK_TASK_TIMEOUT = 3600.0
+# One NLP chunk that takes an hour is stuck, not slow.
+NLP_TASK_TIMEOUT = 3600.0
+
+
+def network_timeout(settings: FetchSettings, requests: int = 1) -> float:
+    """Seconds a network task may take for ``requests`` pages (or one feed), with everything slow but in time.
+
+    One request: every attempt's total deadline, the waits between attempts
+    (a Retry-After may ask for up to a minute) and the host's politeness delay,
+    for the robots.txt and up to two redirect hops too. Requests to one host
+    run ``per_host_concurrency`` at a time, so the pages of a batch may all queue
+    behind each other in the worst case. Twice that, as a margin.
+    """
+    attempts = max(1, settings.attempts)
+    one = attempts * settings.total_timeout_seconds + (attempts - 1) * max(settings.backoff_cap_seconds, 60.0)
+    one = 3 * (one + settings.per_host_delay_seconds)
+    waves = -(-max(1, requests) // max(1, settings.per_host_concurrency))
+    return 2 * waves * one + 60.0
+
+
 def _task_has_retries_left() -> bool:
     context = TaskRunContext.get()
     return context is not None and context.task_run.run_count <= context.task.retries
@@ -71,6 +94,7 @@ def _task_has_retries_left() -> bool:
     retry_condition_fn=_retry_only_transient,
     cache_policy=NO_CACHE,
     task_run_name="poll {spec.name}",
+    timeout_seconds=NETWORK_TASK_TIMEOUT,
 )
 def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher, max_items: int | None = None) -> FeedPoll:
     """Conditional GET of a feed; parse it unless it is unchanged.
@@ -104,7 +128,7 @@ def poll_failed(spec: FeedSpec, exc: BaseException) -> FeedPoll:
     return FeedPoll(spec, error=FetchErrorRecord("feed", type(exc).__name__, str(exc), feed_url=spec.url))
 
 
-@task(retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE, timeout_seconds=NETWORK_TASK_TIMEOUT)
 def fetch_articles(
     items: Sequence[tuple[FeedItem, FeedSpec]], fetcher: Fetcher, settings: FetchSettings
 ) -> FetchedArticles:
@@ -133,7 +157,7 @@ class RetriedPages:
     errors: tuple[FetchErrorRecord, ...]
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, timeout_seconds=NETWORK_TASK_TIMEOUT)
 def refetch_pages(retries: Sequence[PageRetry], fetcher: Fetcher, settings: FetchSettings) -> RetriedPages:
     """Fetch the pages of summary-only articles again; each attempt is counted by the caller."""
     items = [
@@ -168,13 +192,18 @@ def _articles_for(
     """Each item's article (page text, else feed summary) and the error that made it fall back.
 
     Pages are downloaded in threads (waiting on the network) and extracted
-    one after another in this thread: extraction is CPU work under the GIL,
-    and running it in many threads only spreads its allocations over more
-    malloc arenas, which grow the process for no speed.
+    one after another in this thread, each as soon as its download completes,
+    so a slow page never holds up the others: extraction is CPU work under
+    the GIL, and running it in many threads only spreads its allocations over
+    more malloc arenas, which grow the process for no speed. The results keep
+    the order of ``items``.
     """
+    outcomes: list[tuple[Article | None, FetchErrorRecord | None]] = [(None, None)] * len(items)
     with ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4)) as pool:
-        downloads = list(pool.map(lambda pair: _download(pair[0], pair[1], fetcher, settings), items))
-    return [_extract(download) for download in downloads]
+        futures = {pool.submit(_download, item, spec, fetcher, settings): i for i, (item, spec) in enumerate(items)}
+        for future in as_completed(futures):
+            outcomes[futures[future]] = _extract(future.result())
+    return outcomes
 
 
 def _download(item: FeedItem, spec: FeedSpec, fetcher: Fetcher, settings: FetchSettings) -> _Download:
@@ -183,9 +212,10 @@ def _download(item: FeedItem, spec: FeedSpec, fetcher: Fetcher, settings: FetchS
         return _Download(item, spec, None, error=FetchErrorRecord("page", "NoLink", "feed item has no link", spec.url))
     if settings.resolve_google_news and is_google_news_link(url):
         try:
-            url = decode_google_news_link(url, timeout=settings.read_timeout)
-        except NotDecoded as exc:
-            error = FetchErrorRecord("resolve", "NotDecoded", f"Google News link not decoded: {exc}", spec.url, url)
+            url = decode_google_news_link(url, fetcher)
+        except (NotDecoded, FetchError) as exc:
+            message = f"Google News link not decoded: {exc}"
+            error = FetchErrorRecord("resolve", type(exc).__name__, message, spec.url, url)
             return _Download(item, spec, item.url, error=error)
     try:
         return _Download(item, spec, url, response=fetcher.get_page(url))
@@ -234,7 +264,7 @@ def build_article(item, spec, url, page, error) -> Article | None:
     )
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, timeout_seconds=NLP_TASK_TIMEOUT)
 def analyze_articles(
     rows: Sequence[tuple[str, str, str | None]], settings: NlpSettings, topics: Sequence[TopicSpec]
 ) -> list[AnalysedArticle]:
@@ -262,6 +292,7 @@ __all__ = [
     "RetriedPages",
     "analyze_articles",
     "fetch_articles",
+    "network_timeout",
     "poll_feed",
     "refetch_pages",
 ]

@@ -123,6 +123,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f" ({summary['feeds_failed']} failed), {summary['new_articles']} new articles,"
         f" {summary['new_statements']} new statements, {summary['errors']} errors → {summary['database']}"
     )
+    skipped = summary.get("feeds_backed_off") or []
+    if skipped:
+        named = ", ".join(f"{f['name']} (next attempt {_utc_minutes(f['next_attempt'])})" for f in skipped)
+        plural = "s" if len(skipped) != 1 else ""
+        err.print(escape(f"skipped {len(skipped)} backed-off feed{plural}: {named}"), highlight=False)
+
+
+def _utc_minutes(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @app.command()
