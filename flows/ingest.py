@@ -37,7 +37,7 @@ from saidwhat.flows.tasks import (
 )
 from saidwhat.nlp import EXTRACTOR_VERSION
 from saidwhat.nlp.errors import ModelNotInstalled
-from saidwhat.storage import DatabaseLocked, Store
+from saidwhat.storage import DatabaseLocked, StorageError, Store
 from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary
 
 from saidwhat.config import Config, load_config
@@ -113,9 +113,9 @@ def ingest(
     with ExitStack() as held:
         try:
             held.enter_context(one_ingest_at_a_time(store))
-        except DatabaseLocked as exc:  # an expected refusal: the state's message, not a traceback
+            return ingest_once(store, config)
+        except StorageError as exc:  # locked, not a database, newer schema: the state's message, not a traceback
             return Failed(message=str(exc), data=exc)
-        return ingest_once(store, config)
 
 
 def ingest_once(store: Store, config: Config) -> Any:
