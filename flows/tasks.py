@@ -7,6 +7,7 @@ inputs or single storage calls.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -62,6 +63,20 @@ def _retry_only_transient(task, task_run, state) -> bool:
 NETWORK_TASK_TIMEOUT = 3600.0
 # One NLP chunk that takes an hour is stuck, not slow.
 NLP_TASK_TIMEOUT = 3600.0
+
+
+class _QuietTimeoutCaveat(logging.Filter):
+    """Drop Prefect's warning that a timeout cannot interrupt a blocking call in a worker thread.
+
+    It is logged for every task run with a timeout. The fetch layer's own
+    deadlines bound every blocking network call; these timeouts are backstops.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Timeouts in worker threads cannot interrupt" not in record.getMessage()
+
+
+logging.getLogger("prefect.task_runs").addFilter(_QuietTimeoutCaveat())
 
 
 def network_timeout(settings: FetchSettings, requests: int = 1) -> float:

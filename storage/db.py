@@ -115,13 +115,30 @@ class Database:
                 " existing saidwhat .duckdb file with --db or [storage] path"
             )
 
+    def preflight(self) -> None:
+        """Before a long command starts: the path is a database file, of a schema version this saidwhat knows.
+
+        Never waits: if another process holds the file, the command itself will wait and say so.
+        """
+        self.check_file()
+        if not self.path.exists():
+            return
+        try:
+            con = self._open(True, patience=0.0)
+        except DatabaseLocked:
+            return
+        try:
+            self._refuse_newer_schema(con)
+        finally:
+            con.close()
+
     def _refuse_newer_schema(self, con: duckdb.DuckDBPyConnection) -> None:
         """A database migrated by a newer saidwhat has tables this version does not know how to keep right."""
         try:
-            row = con.execute("SELECT max(version) FROM schema_version").fetchone()
+            rows = con.execute("SELECT max(version) FROM schema_version").fetchall()  # all: leaves no open result
         except duckdb.CatalogException:
             return  # a new (or foreign, empty) database: the migrations create the table
-        found, known = int(row[0] or 0), max((v for v, _, _ in migrations()), default=0)
+        found, known = int(rows[0][0] or 0), max((v for v, _, _ in migrations()), default=0)
         if found > known:
             raise StorageError(
                 f"{self.path} has schema version {found}, written by a newer saidwhat (this one knows up to"

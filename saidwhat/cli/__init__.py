@@ -108,7 +108,7 @@ def run_ingest(
     settings = settings_for(str(config) if config else None, str(db) if db else None, feed_urls, feeds, fetch_overrides)
     from saidwhat.storage import Database
 
-    Database(settings.storage.path).check_file()
+    Database(settings.storage.path).preflight()
 
     labels = {"fetch": "Fetching articles", "nlp": "Attributing statements"}
     with Progress(
