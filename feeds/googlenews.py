@@ -31,15 +31,19 @@ class HttpSession(Protocol):
     def post_form(self, url: str, body: str) -> str: ...
 
 
+GOOGLE_NEWS = "https://news.google.com"
+
+
 def is_google_news_link(url: str) -> bool:
     return urlsplit(url).netloc.lower() == "news.google.com"
 
 
-def decode_google_news_link(url: str, session: HttpSession) -> str:
+def decode_google_news_link(url: str, session: HttpSession, base_url: str = GOOGLE_NEWS) -> str:
     """The publisher's URL behind a Google News article link.
 
     A failed request raises the session's own error (a ``FetchError``, recorded
     as such); an answer that cannot be understood raises ``NotDecoded``.
+    ``base_url`` is where Google News answers (the tests serve it on 127.0.0.1).
     """
     from googlenewsdecoder._parse import (
         BATCHEXECUTE_URL,
@@ -53,12 +57,14 @@ def decode_google_news_link(url: str, session: HttpSession) -> str:
     art_id = article_id(url)
     if not art_id:
         raise NotDecoded("not a Google News article link (no /articles/ or /read/ id)")
-    page = session.get_text(params_page_url(art_id, url))
+    page = session.get_text(_at(base_url, params_page_url(art_id, url)))
     signature = parse_signature(page)
     if signature is None:
         raise NotDecoded("the article page has no decoding signature (Google changed its format?)")
     sig, timestamp = signature
-    answer = session.post_form(BATCHEXECUTE_URL, build_batchexecute_body([("0", art_id, timestamp, sig)]))
+    answer = session.post_form(
+        _at(base_url, BATCHEXECUTE_URL), build_batchexecute_body([("0", art_id, timestamp, sig)])
+    )
     try:
         pairs = parse_batchexecute(answer)
     except (json.JSONDecodeError, IndexError, TypeError, KeyError, ValueError) as exc:
@@ -67,3 +73,9 @@ def decode_google_news_link(url: str, session: HttpSession) -> str:
     if not urls or not str(urls[0]).startswith(("http://", "https://")):
         raise NotDecoded("no decoded URL in the batchexecute answer")
     return str(urls[0])
+
+
+def _at(base_url: str, google_url: str) -> str:
+    """``google_url`` (on news.google.com) with its scheme and host replaced by ``base_url``'s."""
+    parts = urlsplit(google_url)
+    return base_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
