@@ -99,6 +99,11 @@ def find_config(explicit: Path | None = None) -> Path:
         candidate, how = Path(os.environ[CONFIG_ENV]), f"${CONFIG_ENV}"
     else:
         candidate, how = Path("config.toml"), "the current directory"
+    if candidate.is_dir():
+        raise ConfigError(
+            f"config file {candidate} (from {how}) is a folder:"
+            f" give the file, e.g. --config {candidate / 'config.toml'}"
+        )
     if not candidate.is_file():
         raise ConfigError(f"config file {candidate} (from {how}) not found: pass --config PATH or set {CONFIG_ENV}")
     return candidate

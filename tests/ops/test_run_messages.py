@@ -198,3 +198,19 @@ def test_run_on_a_file_that_is_not_duckdb_starts_nothing(tmp_path):
         assert site.log.entries == []  # refused before any request
     assert result.returncode != 0
     assert "notes.txt is not a DuckDB database" in one_line(result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("run", "--config", "{folder}"), "is a folder: give the file, e.g. --config"),
+        (("who", "--config", "{folder}"), "is a folder: give the file, e.g. --config"),
+        (("extract", "{folder}"), "is a folder: give the .txt or .html files in it"),
+    ],
+)
+def test_a_folder_given_for_a_file_is_one_line(tmp_path, args, words):
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    result = run_cli(*(arg.format(folder=folder) for arg in args), timeout=300)
+    assert result.returncode != 0
+    assert words in one_line(result.stderr)
