@@ -121,7 +121,8 @@ class Fetcher:
         self.retry = retry or retry_module.policy_for(settings)
         self.total_timeout = float(getattr(settings, "total_timeout_seconds", 30.0))
         self.skip_host_after = int(getattr(settings, "skip_host_after_timeouts", 3))
-        self._timeouts_in_a_row: dict[str, int] = {}
+        # Per host: the URLs that timed out since its last answer (retries of one URL count once).
+        self._timed_out_urls: dict[str, set[str]] = {}
         self._timeouts_lock = threading.Lock()
         self.gate = gate or HostGate(
             getattr(settings, "per_host_concurrency", 2), getattr(settings, "per_host_delay_seconds", 1.0)
@@ -275,23 +276,33 @@ class Fetcher:
 
     # ------------------------------------------------------ slow hosts
     def _skip_if_host_keeps_timing_out(self, url: str, current: str) -> None:
+        """A host whose last ``skip_host_after_timeouts`` URLs all timed out is given up for this run.
+
+        Without this, a site where every page trickles would cost a deadline per
+        page; with it, about one deadline per attempt. One slow URL (and its
+        retries) never stops the host's other pages.
+        """
         host = host_of(current)
         with self._timeouts_lock:
-            in_a_row = self._timeouts_in_a_row.get(host, 0)
-        if in_a_row >= self.skip_host_after:
-            error = TimedOut(url, f"skipped: {host} timed out {in_a_row} times in a row in this run")
+            timed_out = len(self._timed_out_urls.get(host, ()))
+        if timed_out >= self.skip_host_after:
+            error = TimedOut(url, f"skipped: {timed_out} URLs of {host} in a row timed out in this run")
             error.retryable = False  # the host is given up for this run; trying again would only wait
             raise error
 
-    def _count_timeout(self, current: str, timed_out: bool) -> None:
+    def _count_timeout(self, url: str, current: str, timed_out: bool) -> None:
         host = host_of(current)
         with self._timeouts_lock:
-            self._timeouts_in_a_row[host] = self._timeouts_in_a_row.get(host, 0) + 1 if timed_out else 0
+            if timed_out:
+                self._timed_out_urls.setdefault(host, set()).add(url)
+            else:  # the host answered
+                self._timed_out_urls.pop(host, None)
 
     def _translated(self, url: str, deadline: _Deadline, current: str) -> _HttpxErrors:
-        return _HttpxErrors(
-            url, self.settings.max_redirects, deadline, lambda timed_out: self._count_timeout(current, timed_out)
-        )
+        def count(timed_out: bool) -> None:
+            self._count_timeout(url, current, timed_out)
+
+        return _HttpxErrors(url, self.settings.max_redirects, deadline, count)
 
     @staticmethod
     def _read_bounded(url: str, response: httpx.Response, limit: int, deadline: _Deadline) -> bytes:

@@ -47,7 +47,7 @@ class FetchSettings:
     backoff_base_seconds: float = 1.0
     backoff_cap_seconds: float = 30.0
     retry_statuses: tuple[int | str, ...] = (429, "5xx")
-    # A host that timed out this often in a row is skipped for the rest of the run.
+    # A host whose last this-many URLs all timed out (no answer in between) is skipped for the rest of the run.
     skip_host_after_timeouts: int = 3
 
 
