@@ -20,7 +20,7 @@ from prefect.tasks import exponential_backoff
 from saidwhat.extract import ExtractionFailed, extract_page, summary_text
 from saidwhat.feeds import FeedParseError, canonical_url, parse_feed
 from saidwhat.feeds.googlenews import NotDecoded, decode_google_news_link, is_google_news_link
-from saidwhat.fetch import Fetcher, FetchError, Response
+from saidwhat.fetch import Fetcher, FetchError, Response, TimedOut
 from saidwhat.nlp import EXTRACTOR_VERSION
 from saidwhat.storage.store import AnalysedArticle, FeedState, FetchErrorRecord, article_id_for
 
@@ -47,12 +47,18 @@ class FetchedArticles:
     errors: tuple[FetchErrorRecord, ...] = field(default=())
 
 
+def _worth_another_round(exc: FetchError) -> bool:
+    """A feed briefly down may answer a little later; one that timed out on every attempt is slow,
+    and another round would double the time a run can spend on it (README "Time limits")."""
+    return exc.retryable and not isinstance(exc, TimedOut)
+
+
 def _retry_only_transient(task, task_run, state) -> bool:
-    """Retry connection errors, timeouts, 429 and 5xx; never other 4xx or bad content."""
+    """Retry connection errors, 429 and 5xx; never timeouts, other 4xx or bad content."""
     try:
         state.result()
     except FetchError as exc:
-        return exc.retryable
+        return _worth_another_round(exc)
     except Exception:
         return False
     return False
@@ -123,7 +129,7 @@ def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher, max_ite
             spec.url, etag=state.etag if state else None, last_modified=state.last_modified if state else None
         )
     except FetchError as exc:
-        if exc.retryable and _task_has_retries_left():
+        if _worth_another_round(exc) and _task_has_retries_left():
             raise
         return poll_failed(spec, exc)
     if response.not_modified:
