@@ -45,14 +45,19 @@ def decode_google_news_link(url: str, session: HttpSession, base_url: str = GOOG
     as such); an answer that cannot be understood raises ``NotDecoded``.
     ``base_url`` is where Google News answers (the tests serve it on 127.0.0.1).
     """
-    from googlenewsdecoder._parse import (
-        BATCHEXECUTE_URL,
-        article_id,
-        build_batchexecute_body,
-        params_page_url,
-        parse_batchexecute,
-        parse_signature,
-    )
+    try:
+        from googlenewsdecoder._parse import (
+            BATCHEXECUTE_URL,
+            article_id,
+            build_batchexecute_body,
+            params_page_url,
+            parse_batchexecute,
+            parse_signature,
+        )
+    except ImportError as exc:  # its parsing module moved: say which version works instead of failing the batch
+        raise NotDecoded(
+            f"googlenewsdecoder cannot be used ({exc}): pip install 'googlenewsdecoder>=0.2.1,<0.3'"
+        ) from None
 
     art_id = article_id(url)
     if not art_id:
