@@ -111,3 +111,17 @@ def test_a_host_whose_urls_keep_timing_out_is_skipped_for_the_rest_of_the_run(si
     assert time.monotonic() - started < 5 * 1.0 + 1.5
     assert sum("skipped" in o for o in outcomes) == 6, outcomes
     assert len(site.requests_to("/t2")) == 1 and len(site.requests_to("/t3")) == 0
+
+
+def test_tasks_that_touch_the_network_or_run_the_nlp_declare_timeouts():
+    from saidwhat.flows.tasks import analyze_articles, fetch_articles, network_timeout, poll_feed, refetch_pages
+
+    for task in (poll_feed, fetch_articles, refetch_pages, analyze_articles):
+        assert task.timeout_seconds, task.name
+    settings = FetchSettings()
+    # A backstop above what a feed can legitimately take (attempts x deadline + backoff), growing with pages per host.
+    assert (
+        network_timeout(settings)
+        > settings.attempts * settings.total_timeout_seconds + 2 * settings.backoff_cap_seconds
+    )
+    assert network_timeout(settings, 50) > network_timeout(settings, 2) == network_timeout(settings, 1)  # 2 per host
