@@ -116,22 +116,27 @@ def _holder(db: Path, read_only: bool) -> subprocess.Popen:
     return holder
 
 
-def test_a_run_waiting_for_the_database_says_so_at_once(cli, site, tmp_path):
+def test_a_run_waiting_for_the_database_says_so_at_once(prefect_harness, site, tmp_path):
+    from prefect.settings import PREFECT_API_URL
+
+    from .test_crash_and_cli import finish, saidwhat
+
     site.routes["/f.xml"] = feed_route([Item("x", None, title="A title", summary="A summary of the story.")])
     config = write_config(tmp_path, [("f", site.url("/f.xml"))])
     set_patience(config, 2)
     db = tmp_path / "ops.duckdb"
     Store(db).migrate()
-    holder = _holder(db, read_only=True)
+    holder = _holder(db, read_only=True)  # an analyst's session: the run's writes must wait
     try:
-        result = cli.run(config)
+        _, stderr = finish(saidwhat("run", "--config", str(config), api_url=PREFECT_API_URL.value()), timeout=300)
     finally:
         holder.kill()
         holder.wait()
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert lines and lines[0] == WAIT_LINE, result.stderr
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert lines and lines[0] == WAIT_LINE, stderr
     assert sum(line == WAIT_LINE for line in lines) == 1  # once, not once per write
-    assert "Traceback" not in result.output
+    assert "Traceback" not in stderr
+    assert list((tmp_path / "spool").glob("*.jsonl"))  # and the results are kept there, as the line says
 
 
 def test_a_query_waiting_for_the_database_says_so_then_gives_up_in_one_line(tmp_path):
