@@ -41,6 +41,8 @@ class FetchSettings:
     user_agent: str = "saidwhat/0.1 (news research; +https://github.com/saidwhat/saidwhat)"
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
+    # One HTTP exchange (connect, headers and body) never takes longer than this, however the server trickles.
+    total_timeout_seconds: float = 30.0
     max_body_bytes: int = 5_000_000
     max_redirects: int = 5
     per_host_concurrency: int = 2
@@ -50,6 +52,13 @@ class FetchSettings:
     page_attempts: int = 3
     unhealthy_after_failures: int = 5
     resolve_google_news: bool = True
+    # Transient failures (connection errors, timeouts, truncated bodies, retry_statuses) are tried again.
+    attempts: int = 3
+    backoff_base_seconds: float = 1.0
+    backoff_cap_seconds: float = 30.0
+    retry_statuses: tuple[int | str, ...] = (429, "5xx")
+    # A host whose last this-many URLs all timed out (no answer in between) is skipped for the rest of the run.
+    skip_host_after_timeouts: int = 3
     # An HTTP proxy for every request ("" = none, or $HTTP_PROXY / $HTTPS_PROXY).
     proxy: str = ""
 
@@ -110,8 +119,14 @@ def find_config(explicit: Path | None = None) -> Path | None:
     elif os.environ.get(CONFIG_ENV):
         candidate, how = Path(os.environ[CONFIG_ENV]), f"${CONFIG_ENV}"
     else:
-        candidate = Path("config.toml")
-        return candidate if candidate.is_file() else None
+        candidate, how = Path("config.toml"), "the current directory"
+        if not candidate.exists():
+            return None  # the built-in configuration
+    if candidate.is_dir():
+        raise ConfigError(
+            f"config file {candidate} (from {how}) is a folder:"
+            f" give the file, e.g. --config {candidate / 'config.toml'}"
+        )
     if not candidate.is_file():
         raise ConfigError(f"config file {candidate} (from {how}) not found: pass --config PATH or set {CONFIG_ENV}")
     return candidate
@@ -154,13 +169,15 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     runner = _section(raw, "runner", RunnerSettings, where)
     if runner.kind not in {"threads", "dask"}:
         raise ConfigError(f'{where}: [runner] kind must be "threads" or "dask", got {runner.kind!r}')
+    fetch = _section(raw, "fetch", FetchSettings, where)
+    _check_fetch(fetch, where)
     nlp = _section(raw, "nlp", NlpSettings, where)
     if nlp.parse not in {"candidates", "all"}:
         raise ConfigError(f'{where}: [nlp] parse must be "candidates" or "all", got {nlp.parse!r}')
     return Config(
         source=source,
         storage=storage,
-        fetch=_section(raw, "fetch", FetchSettings, where),
+        fetch=fetch,
         nlp=nlp,
         runner=runner,
         schedule=_section(raw, "schedule", ScheduleSettings, where),
@@ -169,6 +186,22 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         topics=_topics(raw.get("topics", {}), where),
         speaker_aliases=_aliases(raw.get("speakers", {}), where),
     )
+
+
+def _check_fetch(fetch: FetchSettings, where: str) -> None:
+    from saidwhat.fetch.retry import expand_statuses
+
+    for key in ("attempts", "skip_host_after_timeouts"):
+        if getattr(fetch, key) < 1:
+            raise ConfigError(f"{where}: [fetch] {key} must be at least 1, got {getattr(fetch, key)!r}")
+    if fetch.total_timeout_seconds <= 0:
+        raise ConfigError(
+            f"{where}: [fetch] total_timeout_seconds must be more than 0, got {fetch.total_timeout_seconds!r}"
+        )
+    try:
+        expand_statuses(fetch.retry_statuses)
+    except ValueError as exc:
+        raise ConfigError(f'{where}: [fetch] retry_statuses: {exc}; e.g. retry_statuses = [429, "5xx"]') from None
 
 
 def _resolve(base: Path, path: Path) -> Path:
@@ -207,6 +240,10 @@ def _coerce(value: Any, default: Any, key: str, where: str) -> Any:
         if value < 0:
             raise ConfigError(f"{where}: {key} must not be negative, got {value!r}")
         return expected(value)
+    if isinstance(default, tuple):
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: {key} must be a list, e.g. {key.split()[-1]} = {list(default)!r}")
+        return tuple(value)
     if isinstance(default, Path):
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{where}: {key} must be a path string, got {value!r}")

@@ -23,6 +23,7 @@ import pyarrow as pa
 from saidwhat.storage.clusters import assign_clusters
 from saidwhat.storage.db import Database, DatabaseLocked
 
+from saidwhat.core.notices import lock_wait_began
 from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource
 
 
@@ -136,11 +137,15 @@ class Store:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(lock_path, "a+", encoding="utf-8") as handle:
             deadline = time.monotonic() + patience
+            announced = False
             while True:
                 try:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if not announced and patience > 0:
+                        announced = True
+                        lock_wait_began(self.path, patience, "run")
                     if time.monotonic() >= deadline:
                         handle.seek(0)
                         holder = handle.read().strip() or "another process"

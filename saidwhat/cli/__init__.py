@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -15,6 +16,7 @@ from rich.markup import escape
 
 from saidwhat.cli.output import OutputFormat, logs_through, plural, timestamp, write_rows
 from saidwhat.core.errors import NothingProcessed, SaidwhatError
+from saidwhat.core.notices import on_lock_wait
 from saidwhat.core.records import StatementKind
 
 if TYPE_CHECKING:
@@ -51,6 +53,34 @@ KINDS = [str(kind) for kind in StatementKind]
 CLUSTER_TABLE_COLUMNS = ["first_seen", "speaker", "quote", "articles", "publishers"]
 # Left out, in this order, when the terminal is too narrow for every column.
 CLUSTER_TABLE_OPTIONAL = ["publishers", "articles"]
+
+
+_last_wait_notice = -1e9
+
+
+def _say_waiting(path: Path, patience: float, kind: str) -> None:
+    """One line as soon as a command starts waiting for the database (at most one per patience period)."""
+    global _last_wait_notice
+    now = time.monotonic()
+    if now - _last_wait_notice < patience:
+        return
+    _last_wait_notice = now
+    if kind == "run":
+        line = (
+            f"waiting for the database (held by another ingest run) — up to {patience:g} s;"
+            " this run gives up if it stays busy"
+        )
+    elif kind == "write":
+        line = (
+            f"waiting for the database (held by another process) — up to {patience:g} s;"
+            " results are kept in the spool if it stays busy"
+        )
+    else:
+        line = f"waiting for the database (held by another process) — up to {patience:g} s"
+    err.print(escape(line), highlight=False, soft_wrap=True)
+
+
+on_lock_wait(_say_waiting)
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -95,8 +125,11 @@ def run_ingest(
     from saidwhat.flows.ingest import ingest, settings_for
     from saidwhat.flows.progress import listening
 
-    # Validate before the flow starts, so a bad config is one line, not a crashed flow run.
-    settings_for(str(config) if config else None, str(db) if db else None, feed_urls, feeds, fetch_overrides)
+    # Validate before the flow starts, so a bad config or database path is one line, not a crashed flow run.
+    settings = settings_for(str(config) if config else None, str(db) if db else None, feed_urls, feeds, fetch_overrides)
+    from saidwhat.storage import Database
+
+    Database(settings.storage.path).preflight()
 
     labels = {"fetch": "Fetching articles", "nlp": "Attributing statements"}
     with Progress(
@@ -158,6 +191,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
     )
     if errors:
         err.print(f"  the errors: saidwhat status --errors --run {summary['run_id']}", highlight=False)
+    skipped = summary.get("feeds_backed_off") or []
+    if skipped:
+        named = ", ".join(f"{f['name']} (next attempt {timestamp(datetime.fromisoformat(f['next_attempt']))})"
+                          for f in skipped)  # fmt: skip
+        err.print(escape(f"skipped {plural(len(skipped), 'backed-off feed')}: {named}"), highlight=False)
 
 
 @app.command()

@@ -13,13 +13,14 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 
-from saidwhat.cli.output import OutputFormat, logs_through, plural, write_rows
+from saidwhat.cli.output import OutputFormat, logs_through, plural, timestamp, write_rows
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.paths import output_dir
 
@@ -152,9 +153,13 @@ def status(
     sections: list[tuple[str, list[dict[str, Any]], list[str], str, list[str]]] = []
     if section in ("all", "runs"):
         sections.append(("runs", analyst.recent_runs(runs), RUN_COLUMNS, "Recent runs", RUN_OPTIONAL))
+    backed_off: list[dict[str, Any]] = []
     if section in ("all", "feeds"):
         columns = FEED_COLUMNS if fmt is not OutputFormat.table else FEED_TABLE_COLUMNS
-        sections.append(("feeds", analyst.feed_health(), columns, "Feeds", FEED_OPTIONAL))
+        feeds = analyst.feed_health()
+        now = datetime.now(UTC)
+        backed_off = [f for f in feeds if isinstance(f.get("next_poll_after"), datetime) and f["next_poll_after"] > now]
+        sections.append(("feeds", feeds, columns, "Feeds", FEED_OPTIONAL))
     if section in ("all", "counts"):
         counts = analyst.counts()
         counts["spooled_batches"] = len(_pending_spool(analyst.store))
@@ -166,8 +171,14 @@ def status(
         columns = ["section", *dict.fromkeys(c for _, _, cols, _, _ in sections for c in cols)]
         write_rows(rows, columns, fmt)
         return
-    for _name, rows, columns, title, optional in sections:
+    for name, rows, columns, title, optional in sections:
         write_rows(rows, columns, fmt, title=title, wrap=("last_error", "message"), optional=optional)
+        if name == "feeds" and fmt is OutputFormat.table:
+            for feed in backed_off:  # the next run skips these: say so, with when they are tried again
+                print(
+                    f"backed off: {feed['name']} after {plural(feed['consecutive_failures'], 'failure')} in a row;"
+                    f" next attempt {timestamp(feed['next_poll_after'])}"
+                )
 
 
 def retag(
