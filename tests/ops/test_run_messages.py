@@ -211,7 +211,8 @@ def test_run_on_a_file_that_is_not_duckdb_starts_nothing(tmp_path):
     [
         (("run", "--config", "{folder}"), "is a folder: give the file, e.g. --config"),
         (("who", "--config", "{folder}"), "is a folder: give the file, e.g. --config"),
-        (("extract", "{folder}"), "is a folder: give the .txt or .html files in it"),
+        # extract reads a folder's .txt/.html files (issue 16); an empty one is the one-line error
+        (("extract", "{folder}"), "no .txt, .html or .htm files in this folder: give files or another folder"),
     ],
 )
 def test_a_folder_given_for_a_file_is_one_line(tmp_path, args, words):
