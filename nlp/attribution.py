@@ -42,91 +42,28 @@ from spacy.tokens import Doc, Token
 from spacy.tokens import Span as SpacySpan
 
 Span = tuple[int, int]
-_TITLE_NOUNS = {
-    "album",
-    "article",
-    "book",
-    "column",
-    "documentary",
-    "entitled",
-    "episode",
-    "essay",
-    "film",
-    "headline",
-    "memoir",
-    "movie",
-    "novel",
-    "op-ed",
-    "play",
-    "podcast",
-    "program",
-    "show",
-    "song",
-    "titled",
-    "series",
+
+# Every rule that can produce a statement (the ``rule`` of each statement), with what it matches.
+RULES = {
+    "clause": "a reporting verb with a clause complement: X said (that) ...",
+    "question": "ask/wonder with an if/whether clause: X asked whether ...",
+    "object": 'call/describe/accuse-like verbs whose object is the content: X called the plan "..."',
+    "object_is_content": "announce/propose-like verbs whose long object is the content",
+    "infinitive": "a reporting verb with an infinitive complement: X urged Y to ...",
+    "misparsed_clause": "say + object + a finite verb the parser split off: X said a trip would be ...",
+    "parenthetical": "a comma-fenced aside reporting the whole sentence: Y, X said, is ...",
+    "closing_frame": "a sentence-final attribution after a comma: ..., police said.",
+    "noun_clause": "a speech noun with a possessor and a that-clause: his warning that ...",
+    "according_to": "a source-after phrase: ..., according to X",
+    "quote_cue": 'a quotation next to a reporting verb of its sentence: "...," X said.',
+    "quote_colon": 'a quotation after a name and a colon: X: "..."',
+    "quote_lead_in": 'a quotation after a short sentence about a person: X agreed. "..."',
+    "floating_quote": "a quotation paragraph inheriting the speaker of the statement before it",
 }
 _TRIM = " \t\n,;:-–—"
-# Reporting verbs that, coordinated after a complement, start a new statement.
-_CONTINUING_VERBS = {"add", "say", "tell", "note", "explain", "continue", "insist"}
-# Verbs that report a whole sentence from a comma-fenced aside: "X, he said, Y".
-_PARENTHETICAL_VERBS = {
-    "say",
-    "add",
-    "note",
-    "explain",
-    "argue",
-    "insist",
-    "write",
-    "tell",
-    "recall",
-    "warn",
-    "contend",
-    "acknowledge",
-    "predict",
-    "claim",
-    "suggest",
-    "conclude",
-}
-# Verbs whose "if"/"whether" clause (parsed as an adverbial clause) is the reported question.
-_QUESTION_VERBS = {"ask", "wonder", "question"}
 _MODALS = {"would", "will", "could", "can", "should", "must", "might", "may", "shall"}
 _COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
-_TIME_WORDS = {
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "today",
-    "yesterday",
-    "tonight",
-    "week",
-    "month",
-    "year",
-    "morning",
-    "afternoon",
-    "evening",
-    "night",
-    "time",
-    "day",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "p.m.",
-    "a.m.",
-}
 # Every significant word capitalised: "The Art of the Deal", "Morning Joe", "America's Unwritten Constitution".
 _TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|for|to|with|at|by|or)\s*)+")
 _SENTENCE_END_RE = re.compile(r"""[.!?…]['"”’]*\s*$""")
@@ -144,6 +81,7 @@ class Cue:
     content: Span | None
     quote_only: bool = False
     gap: Span | None = None  # a parenthetical "he said" inside the content, cut out of it
+    rule: str = "clause"  # how the content was found; the statement's rule (see RULES)
 
 
 @dataclass
@@ -157,6 +95,8 @@ class Draft:
     cue_span: Span | None = None
     colon: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    rule: str = ""  # the rule that produced the statement (see RULES)
+    nested_in: int | None = None  # index of the statement this one is reported inside
 
     @property
     def start(self) -> int:
@@ -224,7 +164,7 @@ class DocRules:
     def _is_title(self, quote: Quote) -> bool:
         """'his book "The Art of the Deal"': a title, not a quotation."""
         before = self.text[max(0, quote.start - 40) : quote.start].lower().split()
-        return bool(before) and before[-1].strip(",:") in _TITLE_NOUNS
+        return bool(before) and before[-1].strip(",:") in self.lex.title_nouns
 
     # ------------------------------------------------------------ cues
     def find_cues(self) -> list[Cue]:
@@ -241,22 +181,23 @@ class DocRules:
     def _cue_candidates(self) -> list[int]:
         """Token indices whose lemma is a cue word: a vectorised prefilter, because creating
         a Token object for every word costs more than all the rules together."""
-        words = self.lex.speech_verbs | self.lex.quote_only_verbs | self.lex.speech_nouns | {"according"}
+        words = self.lex.speech_verbs | self.lex.quote_only_verbs | self.lex.speech_nouns
+        words = words | {phrase[0] for phrase in self.lex.source_after}
         ids = numpy.array([get_string_id(w) for w in words], dtype="uint64")
         array = self.doc.to_array([LEMMA, LOWER])
         hits = numpy.isin(array[:, 0], ids) | numpy.isin(array[:, 1], ids)
         return numpy.flatnonzero(hits).tolist()
 
     def _cue_at(self, token: Token) -> Cue | None:
-        lower = token.lower_
-        if lower == "according" and token.i + 1 < len(self.doc) and self.doc[token.i + 1].lower_ == "to":
-            to = self.doc[token.i + 1]
+        phrase = self._source_phrase_at(token)
+        if phrase is not None:
+            to = self.doc[token.i + len(phrase) - 1]
             source = next((c for c in to.children if c.dep_ == "pobj"), None)
             if source is None:
                 source = next((c for c in token.children if c.dep_ == "pobj"), None)
             end = to.idx + len(to.text)
             content, gap = self._according_content(token, to)
-            return Cue(token, token.idx, end, "according to", source, content, gap=gap)
+            return Cue(token, token.idx, end, " ".join(phrase), source, content, gap=gap, rule="according_to")
         if token.pos_ == "NOUN" and token.lemma_.lower() in self.lex.speech_nouns:
             return self._noun_cue(token)
         if token.pos_ != "VERB":
@@ -275,24 +216,33 @@ class DocRules:
         end = max([token, *particles], key=lambda t: t.i)
         quote_only = lemma not in self.lex.speech_verbs
         subject = self._subject(token)
-        content, gap = None, None
+        content, gap, rule = None, None, "clause"
         if not quote_only and not self._after_quote(token):
-            content = self._verb_content(token, lemma)
+            content, rule = self._verb_content(token, lemma)
             parenthetical = self._parenthetical(token, subject)
             if parenthetical is not None:
-                content, gap = parenthetical
+                (content, gap), rule = parenthetical, "parenthetical"
             else:
                 final = self._final_frame(token, subject)
                 if final is not None and (content is None or (final[0] <= content[0] and content[1] <= final[1])):
-                    content = final  # the whole sentence before the closing "X said", not a fragment of it
+                    # the whole sentence before the closing "X said", not a fragment of it
+                    content, rule = final, "closing_frame"
         if gap is None and content is not None and subject is not None and content[0] <= subject.idx < content[1]:
             content = None  # the parser mixed up speaker and content: trust only a quotation here
-        return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only, gap)
+        return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only, gap, rule)
+
+    def _source_phrase_at(self, token: Token) -> tuple[str, ...] | None:
+        """The source-after phrase ("according to") starting at ``token``, if any."""
+        for phrase in self.lex.source_after:
+            end = token.i + len(phrase)
+            if end <= len(self.doc) and all(self.doc[token.i + k].lower_ == w for k, w in enumerate(phrase)):
+                return phrase
+        return None
 
     def _final_frame(self, verb: Token, subject: Token | None) -> Span | None:
         """'As Trump prepared to speak, a girl was pepper-sprayed, police said.': a sentence-final
         'X said' (or 'said X') after a comma reports everything before that comma."""
-        if subject is None or verb.lemma_.lower() not in _PARENTHETICAL_VERBS:
+        if subject is None or verb.lemma_.lower() not in self.lex.parenthetical_verbs:
             return None
         sent = self.sent_span(verb)
         first = min(subject.left_edge.i, verb.i)
@@ -317,7 +267,7 @@ class DocRules:
     def _parenthetical(self, verb: Token, subject: Token | None) -> tuple[Span, Span] | None:
         """'The good news, Woolson said, is that ...': a comma-fenced 'X said' inside the sentence
         reports the whole sentence around it.  Returns (content hull, the fenced frame)."""
-        if subject is None or verb.lemma_.lower() not in _PARENTHETICAL_VERBS:
+        if subject is None or verb.lemma_.lower() not in self.lex.parenthetical_verbs:
             return None
         if subject.i < verb.i:
             first, last = subject.left_edge.i, verb.i
@@ -375,7 +325,7 @@ class DocRules:
         if owner is None or clause is None:
             return None
         content = self._span_of_tokens(clause.left_edge, clause.right_edge)
-        return Cue(noun, noun.idx, noun.idx + len(noun.text), noun.lemma_.lower(), owner, content)
+        return Cue(noun, noun.idx, noun.idx + len(noun.text), noun.lemma_.lower(), owner, content, rule="noun_clause")
 
     def _subject(self, verb: Token) -> Token | None:
         """The speaker head of a reporting verb: its syntactic subject, else the adjacent name."""
@@ -393,6 +343,8 @@ class DocRules:
             if child.dep_ == "agent":
                 return next((c for c in child.children if c.dep_ == "pobj"), None)
             if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and not passive):
+                if child.is_punct:
+                    continue  # a closing quotation mark the parser made the subject ('’’ says X')
                 if self.in_quote(child.idx) or self._is_dateline(child):
                     return None  # the parser took a word of the quotation or the dateline
                 return child  # a relative "who" is resolved by the SpeakerResolver
@@ -441,7 +393,7 @@ class DocRules:
                 token = self.doc[i]
                 if self.in_quote(token.idx) or (token.is_punct and token.text not in ("-", "'s")):
                     break
-                if token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in _TIME_WORDS:
+                if token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in self.lex.time_words:
                     head = self._np_head(token)
                     return head if self._could_speak(head) else None
                 if step == 1 and (
@@ -490,8 +442,9 @@ class DocRules:
             end -= 1
         return (start, end) if end > start else None
 
-    def _verb_content(self, verb: Token, lemma: str) -> Span | None:
-        """The reported content: a clause complement, else object + complement for 'call'-like verbs."""
+    def _verb_content(self, verb: Token, lemma: str) -> tuple[Span | None, str]:
+        """The reported content and the rule that found it: a clause complement, else object +
+        complement for 'call'-like verbs."""
         comps = [
             c
             for c in verb.children
@@ -500,7 +453,7 @@ class DocRules:
                 c.dep_ == "advcl"
                 and c.i > verb.i
                 and any(m.dep_ == "mark" and m.lower_ in ("if", "whether") for m in c.children)
-                and lemma in _QUESTION_VERBS
+                and lemma in self.lex.question_verbs
             )
         ]
         if comps:
@@ -523,21 +476,23 @@ class DocRules:
                     and not self.lex.is_cue_verb(conj.lemma_.lower())
                 ):
                     last = self._clause_end(conj)
-            return self._span_of_tokens(first, last)
+            return self._span_of_tokens(first, last), "question" if comp.dep_ == "advcl" else "clause"
         misparsed = self._misparsed_clause(verb)
         if misparsed is not None:
-            return misparsed
+            return misparsed, "misparsed_clause"
         object_verbs = self.lex.object_content_verbs | self.lex.object_is_content_verbs
         deps = ("dobj", "oprd", "xcomp", "prep", "dative") if lemma in object_verbs else ("xcomp",)
         right = [c for c in verb.children if c.i > verb.i and c.dep_ in (*deps, "dobj", "dative")]
         if not right or not any(c.dep_ in deps and c.dep_ not in ("dative",) for c in right):
-            return None
+            return None, "clause"
         if lemma in self.lex.object_is_content_verbs and right[0].dep_ == "dobj" and len(list(right[0].subtree)) >= 3:
-            return self._span_of_tokens(right[0].left_edge, self._clause_end(right[0]))  # "announced a program to ..."
+            # "announced a program to ..."
+            return self._span_of_tokens(right[0].left_edge, self._clause_end(right[0])), "object_is_content"
         if lemma not in self.lex.object_content_verbs and not any(c.dep_ == "xcomp" for c in right):
-            return None
+            return None, "clause"
         last = max(right, key=lambda c: c.right_edge.i)
-        return self._span_of_tokens(right[0].left_edge, self._clause_end(last))
+        rule = "object" if lemma in self.lex.object_content_verbs else "infinitive"
+        return self._span_of_tokens(right[0].left_edge, self._clause_end(last)), rule
 
     def _misparsed_clause(self, verb: Token) -> Span | None:
         """'said a trip to Moscow before a ceasefire would be "a historic mistake"': 'say' with an
@@ -564,7 +519,7 @@ class DocRules:
         for token in head.subtree:
             if token.i <= head.i or token.dep_ not in ("conj", "advcl", "parataxis"):
                 continue
-            if token.pos_ == "VERB" and token.lemma_.lower() in _CONTINUING_VERBS:
+            if token.pos_ == "VERB" and token.lemma_.lower() in self.lex.continuing_verbs:
                 end = token.left_edge.i - 1
                 while end > head.i and (self.doc[end].is_punct or self.doc[end].dep_ == "cc"):
                     end -= 1
@@ -601,7 +556,7 @@ class DocRules:
         drafts += self._direct_quotes(free, consumed)
         drafts.sort(key=lambda d: d.start)
         drafts = self._continuations(drafts, consumed)
-        _link_unnamed_back_references(drafts)
+        _link_unnamed_back_references(drafts, self.lex)
         return drafts
 
     def _reported_speech(self, cues: list[Cue]) -> tuple[list[Draft], set[int], set[int]]:
@@ -628,12 +583,12 @@ class DocRules:
                         span = (min(span[0], piece[0]), max(span[1], piece[1]))
                         consumed.add(qi)
                         kind = "mixed"
-            if cue.lemma == "according to":
+            if cue.rule == "according_to":
                 kind = "according_to" if kind == "indirect" else kind
             spans = [span]
             if cue.gap is not None and span[0] < cue.gap[0] and cue.gap[1] < span[1]:
                 spans = [p for p in (self._trim((span[0], cue.gap[0])), self._trim((cue.gap[1], span[1]))) if p]
-            drafts.append(Draft(kind, spans, cue, self._speaker(cue)))
+            drafts.append(Draft(kind, spans, cue, self._speaker(cue), rule=cue.rule))
             used.add(id(cue))
         return drafts, consumed, used
 
@@ -658,14 +613,17 @@ class DocRules:
             if cue is not None:
                 if not self._is_statement_like(quote, cue):
                     continue
-                kind = "according_to" if cue.lemma == "according to" else "direct"
-                drafts.append(Draft(kind, list(quote.spans), cue, self._speaker(cue)))
+                kind = "according_to" if cue.rule == "according_to" else "direct"
+                rule = "according_to" if kind == "according_to" else "quote_cue"
+                drafts.append(Draft(kind, list(quote.spans), cue, self._speaker(cue), rule=rule))
                 consumed.add(qi)
                 continue
             colon = self._colon_speaker(quote)
             if colon is not None:
                 speaker, colon_pos = colon
-                drafts.append(Draft("direct", list(quote.spans), None, speaker, (colon_pos, colon_pos + 1), colon=True))
+                colon_span = (colon_pos, colon_pos + 1)
+                draft = Draft("direct", list(quote.spans), None, speaker, colon_span, colon=True, rule="quote_colon")
+                drafts.append(draft)
                 consumed.add(qi)
         return drafts
 
@@ -718,9 +676,6 @@ class DocRules:
             if best_dist is None or dist < best_dist:
                 best, best_dist = cue, dist
         return best
-
-    def _colon_between(self, start: int, end: int) -> bool:
-        return self.text[start:end].rstrip().endswith(":")
 
     def _quote_between(self, cue: Cue, quote: Quote) -> bool:
         lo, hi = (cue.end, quote.start) if cue.end <= quote.start else (quote.end, cue.start)
@@ -781,6 +736,7 @@ class DocRules:
                         prev.cue_span,
                         colon=prev.colon,
                         extra={"inherited": True},
+                        rule="floating_quote",
                     )
                 )
             else:
@@ -813,17 +769,12 @@ class DocRules:
             return None
         speaker = self.speakers.from_token(subject)
         cue_span = (root.idx, root.idx + len(root.text))
-        return Draft("direct", list(quote.spans), None, speaker, cue_span, extra={"lead_in": root.lemma_})
+        return Draft(
+            "direct", list(quote.spans), None, speaker, cue_span, extra={"lead_in": root.lemma_}, rule="quote_lead_in"
+        )
 
 
-_BACK_REFERENCE_RE = re.compile(
-    r"(?:one|another|a second|a third|the other|one of them|the (?:official|source|person|people|diplomat|aide|"
-    r"adviser|officials|sources|insider|staffer|people briefed on the talks))",
-    re.IGNORECASE,
-)
-
-
-def _link_unnamed_back_references(drafts: list[Draft]) -> None:
+def _link_unnamed_back_references(drafts: list[Draft], lex: Lexicon) -> None:
     """'Two officials familiar with the planning said ... "...," one said.': the partitive or
     definite back-reference names the group introduced before it."""
     group: Speaker | None = None
@@ -831,7 +782,7 @@ def _link_unnamed_back_references(drafts: list[Draft]) -> None:
         speaker = draft.speaker
         if speaker is None or speaker.kind != "unnamed":
             continue
-        if _BACK_REFERENCE_RE.fullmatch(speaker.mention) and group is not None:
+        if " ".join(speaker.mention.lower().split()) in lex.back_references and group is not None:
             draft.speaker = replace(speaker, name=group.name)
         else:
             group = speaker

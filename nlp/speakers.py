@@ -32,74 +32,6 @@ ORG_LABELS = ("ORG", "GPE", "NORP", "FAC")
 MALE, FEMALE = "m", "f"
 _PRONOUN_GENDER = {"he": MALE, "him": MALE, "his": MALE, "she": FEMALE, "her": FEMALE}
 _FIRST_PERSON = {"i", "we", "me", "us"}
-_INDEFINITE_DETS = {
-    "a",
-    "an",
-    "some",
-    "several",
-    "many",
-    "most",
-    "few",
-    "other",
-    "another",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "various",
-    "numerous",
-    "multiple",
-    "any",
-    "no",
-}
-# Heads of a partitive subject ("one of the veterans", "a number of diplomats"); numbers count too.
-_PARTITIVE_HEADS = {
-    "one",
-    "some",
-    "many",
-    "several",
-    "most",
-    "few",
-    "each",
-    "all",
-    "both",
-    "none",
-    "any",
-    "half",
-    "number",
-    "majority",
-    "minority",
-    "dozens",
-    "hundreds",
-}
-# Definite "the official" / "the source" usually points back to an unnamed source, not to a named person.
-_ANONYMOUS_HEADS = {
-    "official",
-    "source",
-    "person",
-    "people",
-    "diplomat",
-    "aide",
-    "adviser",
-    "advisor",
-    "insider",
-    "staffer",
-    "member",
-    "executive",
-    "analyst",
-    "expert",
-    "observer",
-    "witness",
-    "resident",
-    "voter",
-    "supporter",
-    "worker",
-    "delegate",
-    "lawmaker",
-    "strategist",
-    "operative",
-}
 _EDGE_PUNCT_RE = re.compile(r"^[\W_]+|[\W_]+$")
 # How many sentences back a pronoun may find its antecedent.
 _SALIENCE_SENTENCES = 4
@@ -302,7 +234,7 @@ def _np_tokens(head: Token, keep_postmodifiers: bool = False) -> list[Token]:
         keep.pop(0)
     while keep and keep[-1].is_punct:
         keep.pop()
-    return keep
+    return keep or [head]  # a head that is itself punctuation (a misparsed quotation mark) stays itself
 
 
 def _span_of(tokens: list[Token]) -> tuple[int, int]:
@@ -381,6 +313,8 @@ class SpeakerResolver:
 
     def from_token(self, token: Token) -> Speaker | None:
         """Describe the speaker whose head token is ``token``."""
+        if token.is_punct or token.is_space:
+            return None  # the parser made a quotation mark or a dash the subject
         if token.tag_ in ("WP", "WDT") and token.head.dep_ in ("relcl", "acl") and token.head.head.i != token.i:
             return self._relative(token)
         partitive = self._partitive(token)
@@ -419,7 +353,7 @@ class SpeakerResolver:
 
     def _partitive(self, token: Token) -> Speaker | None:
         """'one of the veterans', 'some of them': the head alone ("one") names nobody, the whole phrase does."""
-        if token.lower_ not in _PARTITIVE_HEADS and token.tag_ != "CD":
+        if token.lower_ not in self.lex.partitive_heads and token.tag_ != "CD":
             return None
         of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of" and c.i > token.i), None)
         if of is None or not any(c.dep_ == "pobj" for c in of.children):
@@ -504,7 +438,7 @@ class SpeakerResolver:
             for c in head.children
         )
         plural = head.tag_ in ("NNS", "NNPS")
-        if lemma in self.lex.unnamed and (dets & _INDEFINITE_DETS or plural or not definite):
+        if lemma in self.lex.unnamed and (dets & self.lex.indefinite_determiners or plural or not definite):
             # Keep what identifies the source.
             return self._unnamed_source(head)
         if lemma in self.lex.organizations or head.ent_type_ in ORG_LABELS:
@@ -513,7 +447,7 @@ class SpeakerResolver:
         if definite and lemma in self.lex.person_roles:
             modifiers = {c.lower_ for c in head.children if c.dep_ in ("amod", "compound") and c.i < head.i}
             name = self.names.resolve_role(lemma, modifiers, start)
-            if name is None and lemma not in _ANONYMOUS_HEADS:
+            if name is None and lemma not in self.lex.anonymous_heads:
                 # "The Russian leader added ...": the person the text is about right now.
                 name = self.names.pick_antecedent("", start, self._sent_index(start), self._mentions)
             if name:
@@ -523,7 +457,8 @@ class SpeakerResolver:
             words, titles = clean_name_tokens([t.text for t in tokens if t.pos_ == "PROPN"], self.lex)
             if words:
                 return Speaker(start, end, mention, self.names.canonical(words, titles), "person")
-        return Speaker(start, end, mention, mention, "unnamed")
+        # An unnamed description keeps what identifies it: "the 52-year-old owner of Northside Books".
+        return self._unnamed_source(head)
 
     def nearest_entity_before(self, pos: int, floor: int) -> Speaker | None:
         """The last PERSON/ORG mention ending before ``pos`` (for 'X: "..."' colon cues)."""

@@ -114,6 +114,8 @@ class Statement:
     cue_start: int | None = None
     cue_end: int | None = None
     entities: tuple[str, ...] = ()  # canonical names mentioned in the quote
+    rule: str | None = None  # the extraction rule that produced it (saidwhat.nlp.attribution.RULES)
+    nested_in: int | None = None  # index, in the same Analysis, of the statement this one is reported inside
 
 
 @dataclass(frozen=True, slots=True)
