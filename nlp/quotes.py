@@ -5,9 +5,9 @@ and the sentence splitter both make mistakes around quotes; working on the
 text keeps the spans exact.  Supported styles: straight ``"``, doubled
 apostrophes ``''`` (NYT style), curly ``“ ”``, low-high ``„ “`` and
 guillemets ``« »``; doubled curly apostrophes ``’’`` (and ``''``) close a
-quotation as printed, whichever mark opened it (``“We only sell local work,’’``).  A quote left open at the end of a paragraph continues
-in the next paragraph when that one opens with a quotation mark (the usual
-newspaper convention for multi-paragraph quotes).
+quotation as printed, whichever mark opened it (``“We only sell,’’``).
+A quote left open at the end of a paragraph continues in the next paragraph
+when that one opens with a quotation mark (the usual newspaper convention for multi-paragraph quotes).
 """
 
 from __future__ import annotations

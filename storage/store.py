@@ -353,7 +353,7 @@ class Store:
         ids = [r.article_id for r in results]
         statements = pa.Table.from_pylist(
             [
-                _statement_row(r.article_id, s, topics, extractor_version)
+                _statement_row(r.article_id, s, topics, extractor_version, r.analysis.statements)
                 for r in results
                 for s, topics in zip(r.analysis.statements, r.topics, strict=True)
             ],
@@ -383,7 +383,10 @@ class Store:
             con.execute("DELETE FROM statements WHERE article_id IN (SELECT article_id FROM ids)")
             con.execute("DELETE FROM mentions WHERE article_id IN (SELECT article_id FROM ids)")
             con.register("new_statements", statements)
-            con.execute("INSERT INTO statements SELECT *, now() FROM new_statements ON CONFLICT DO NOTHING")
+            con.execute(
+                "INSERT INTO statements BY NAME SELECT *, now() AS created_at FROM new_statements"
+                " ON CONFLICT DO NOTHING"
+            )
             con.register("new_mentions", mentions)
             con.execute("INSERT INTO mentions SELECT * FROM new_mentions ON CONFLICT DO NOTHING")
             con.register("new_aliases", aliases)
@@ -509,6 +512,7 @@ _STATEMENT_SCHEMA = pa.schema([
     ("cue_start", pa.int32()), ("cue_end", pa.int32()), ("sentence", pa.string()),
     ("sentence_start", pa.int32()), ("sentence_end", pa.int32()), ("entities", pa.list_(pa.string())),
     ("topics", pa.list_(pa.string())), ("extractor_version", pa.string()),
+    ("rule", pa.string()), ("nested_in", pa.string()),
 ])  # fmt: skip
 
 _MENTION_SCHEMA = pa.schema([
@@ -517,7 +521,11 @@ _MENTION_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_version: str) -> dict[str, Any]:
+def _statement_row(
+    article_id: str, s: Any, topics: Sequence[str], extractor_version: str, siblings: Sequence[Any]
+) -> dict[str, Any]:
+    """One statements row; ``siblings`` are the article's statements (``s.nested_in`` indexes them)."""
+    outer = siblings[s.nested_in] if s.nested_in is not None else None
     return {
         "statement_id": statement_id_for(article_id, s.quote_start, s.quote_end, extractor_version),
         "article_id": article_id, "quote": s.quote, "quote_start": s.quote_start, "quote_end": s.quote_end,
@@ -527,6 +535,9 @@ def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_ver
         "cue": s.cue, "cue_lemma": s.cue_lemma, "cue_start": s.cue_start, "cue_end": s.cue_end,
         "sentence": s.sentence, "sentence_start": s.sentence_start, "sentence_end": s.sentence_end,
         "entities": list(s.entities), "topics": list(topics), "extractor_version": extractor_version,
+        "rule": s.rule,
+        "nested_in": statement_id_for(article_id, outer.quote_start, outer.quote_end, extractor_version)
+        if outer is not None else None,
     }  # fmt: skip
 
 
