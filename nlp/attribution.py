@@ -142,6 +142,7 @@ class DocRules:
         self._quote_pieces = sorted(span for q in self.quotes for span in q.spans)
         self._piece_starts = [s for s, _ in self._quote_pieces]
         self.speakers = SpeakerResolver(doc, lex, self.in_quote, self.text, self._sent_starts)
+        self._token_starts = self.speakers.token_starts
 
     # ------------------------------------------------------------ positions
     def in_quote(self, pos: int) -> bool:
@@ -216,6 +217,10 @@ class DocRules:
         end = max([token, *particles], key=lambda t: t.i)
         quote_only = lemma not in self.lex.speech_verbs
         subject = self._subject(token)
+        if subject is not None and self.speakers.never_speaks(subject):
+            return None  # "the footage shows", "52 percent said": no speaker, so no statement
+        if lemma == "ask" and self._asks_anonymity(token):
+            return None  # "who asked not to be named" is no statement
         content, gap, rule = None, None, "clause"
         if not quote_only and not self._after_quote(token):
             content, rule = self._verb_content(token, lemma)
@@ -230,6 +235,16 @@ class DocRules:
         if gap is None and content is not None and subject is not None and content[0] <= subject.idx < content[1]:
             content = None  # the parser mixed up speaker and content: trust only a quotation here
         return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only, gap, rule)
+
+    @staticmethod
+    def _asks_anonymity(verb: Token) -> bool:
+        """'asked not to be named / identified': a negated passive infinitive complement."""
+        return any(
+            c.dep_ == "xcomp"
+            and any(g.dep_ == "neg" for g in c.children)
+            and any(g.dep_ == "auxpass" for g in c.children)
+            for c in verb.children
+        )
 
     def _source_phrase_at(self, token: Token) -> tuple[str, ...] | None:
         """The source-after phrase ("according to") starting at ``token``, if any."""
@@ -332,6 +347,8 @@ class DocRules:
         subject = self._syntactic_subject(verb, 0)
         if subject is not None and self.para_of(subject.idx) != self.para_of(verb.idx):
             subject = None  # "9:30 p.m.\n\nDonald Trump says": sentence split missed the line break
+        if subject is not None and self.speakers.is_time(subject):
+            subject = None  # "said Tuesday" misparsed: the day is no speaker
         if subject is not None or any(c.dep_ == "auxpass" for c in verb.children):
             return subject
         return self._adjacent_subject(verb)
@@ -557,6 +574,7 @@ class DocRules:
         drafts.sort(key=lambda d: d.start)
         drafts = self._continuations(drafts, consumed)
         _link_unnamed_back_references(drafts, self.lex)
+        _mark_nested(drafts)
         return drafts
 
     def _reported_speech(self, cues: list[Cue]) -> tuple[list[Draft], set[int], set[int]]:
@@ -585,12 +603,24 @@ class DocRules:
                         kind = "mixed"
             if cue.rule == "according_to":
                 kind = "according_to" if kind == "indirect" else kind
+            span = self._without_complementizer(span)
             spans = [span]
             if cue.gap is not None and span[0] < cue.gap[0] and cue.gap[1] < span[1]:
                 spans = [p for p in (self._trim((span[0], cue.gap[0])), self._trim((cue.gap[1], span[1]))) if p]
             drafts.append(Draft(kind, spans, cue, self._speaker(cue), rule=cue.rule))
             used.add(id(cue))
         return drafts, consumed, used
+
+    def _without_complementizer(self, span: Span) -> Span:
+        """The reported content leaves out a leading complementizer: 'said that X' reports 'X'."""
+        i = bisect_right(self._token_starts, span[0]) - 1
+        if 0 <= i < len(self.doc) - 1:
+            token = self.doc[i]
+            if token.idx == span[0] and token.lower_ == "that" and token.dep_ == "mark":
+                following = self.doc[i + 1].idx
+                if following < span[1]:
+                    return (following, span[1])
+        return span
 
     def _unquoted_text(self, span: Span) -> str:
         chars = list(self.text[span[0] : span[1]])
@@ -786,6 +816,25 @@ def _link_unnamed_back_references(drafts: list[Draft], lex: Lexicon) -> None:
             draft.speaker = replace(speaker, name=group.name)
         else:
             group = speaker
+
+
+def _mark_nested(drafts: list[Draft]) -> None:
+    """'The senator said the minister had told her that ...': a statement whose span and cue lie inside
+    another statement's span is reported inside it; ``nested_in`` points at the innermost such statement."""
+    for draft in drafts:
+        if draft.cue is None or draft.extra.get("inherited"):
+            continue
+        outers = [
+            i
+            for i, outer in enumerate(drafts)
+            if outer is not draft
+            and outer.start <= draft.start
+            and draft.end <= outer.end
+            and (outer.start, outer.end) != (draft.start, draft.end)
+            and outer.start <= draft.cue.start < outer.end
+        ]
+        if outers:
+            draft.nested_in = min(outers, key=lambda i: drafts[i].end - drafts[i].start)
 
 
 def run_rules(doc: Doc, lex: Lexicon, settings: RuleSettings) -> tuple[list[Draft], SpeakerResolver]:

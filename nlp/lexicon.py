@@ -28,6 +28,7 @@ class Lexicon:
     speech_nouns: frozenset[str]
     source_after: tuple[tuple[str, ...], ...]  # "according to": phrases whose object is the source
     honorifics: frozenset[str]
+    name_suffixes: frozenset[str]
     male_honorifics: frozenset[str]
     female_honorifics: frozenset[str]
     unnamed: frozenset[str]
@@ -45,6 +46,7 @@ class Lexicon:
     anonymous_heads: frozenset[str]
     back_references: frozenset[str]
     documents: frozenset[str]
+    org_back_references: frozenset[str]
     non_speakers: frozenset[str]
 
     def is_cue_verb(self, lemma: str) -> bool:
@@ -70,6 +72,7 @@ def lexicon_from_toml(raw: bytes) -> Lexicon:
         speech_nouns=_words(nouns.get("speech", [])),
         source_after=tuple(tuple(p.lower().split()) for p in phrases.get("source_after", [])),
         honorifics=_words(speakers["honorifics"]),
+        name_suffixes=_words(speakers.get("name_suffixes", [])),
         male_honorifics=_words(speakers["male_honorifics"]),
         female_honorifics=_words(speakers["female_honorifics"]),
         unnamed=_words(speakers["unnamed"]),
@@ -87,6 +90,7 @@ def lexicon_from_toml(raw: bytes) -> Lexicon:
         anonymous_heads=_words(rule_speakers["anonymous_heads"]),
         back_references=frozenset(" ".join(p.lower().split()) for p in rule_speakers["back_references"]),
         documents=_words(rule_speakers.get("documents", [])),
+        org_back_references=_words(rule_speakers.get("org_back_references", [])),
         non_speakers=_words(rule_speakers.get("non_speakers", [])),
     )
 

@@ -43,8 +43,32 @@ def clean_name_tokens(words: list[str], lex: Lexicon) -> tuple[list[str], list[s
     i = 0
     while i < len(words) - 1 and words[i].lower().rstrip(".") in lex.honorifics:
         i += 1
-    name = [_EDGE_PUNCT_RE.sub("", w) if j in (0, len(words) - 1 - i) else w for j, w in enumerate(words[i:])]
+    name = [
+        _EDGE_PUNCT_RE.sub("", w) if j in (0, len(words) - 1 - i) and w.lower() not in lex.name_suffixes else w
+        for j, w in enumerate(words[i:])
+    ]
     return [w for w in name if w], words[:i]
+
+
+def _abbreviates(short: list[str], full: list[str]) -> bool:
+    """Every word of ``short`` starts a word of ``full``, in order ("Pat Carlineo" / "Patrick Carlineo Jr.")."""
+    j = 0
+    for word in short:
+        key = word.lower().rstrip(".")
+        while j < len(full) and not full[j].lower().startswith(key):
+            j += 1
+        if j == len(full):
+            return False
+        j += 1
+    return True
+
+
+def surname_key(words: list[str], lex: Lexicon) -> str:
+    """The word a short form is matched on: the last one that is not a suffix ("Carlineo" of "... Jr.")."""
+    core = [
+        w for w in words if w.lower() not in lex.name_suffixes and w.lower().rstrip(".") + "." not in lex.name_suffixes
+    ]
+    return (core or words)[-1].lower()
 
 
 @dataclass
@@ -76,7 +100,7 @@ class NameIndex:
             words, titles = clean_name_tokens([t.text for t in ent], lex)
             if len(words) >= 2:
                 full = " ".join(words)
-                forms = index.full_forms.setdefault(words[-1].lower(), [])
+                forms = index.full_forms.setdefault(surname_key(words, lex), [])
                 if full not in forms:
                     forms.append(full)
                 index._note_gender(full, words[0], titles)
@@ -107,8 +131,12 @@ class NameIndex:
     def canonical(self, words: list[str], titles: list[str] = ()) -> str:
         """The full form of a (possibly short) name seen in this document."""
         name = " ".join(words)
-        forms = self.full_forms.get(words[-1].lower(), [])
-        if len(words) >= 2 or not forms:
+        forms = self.full_forms.get(surname_key(words, self.lex), [])
+        if len(words) >= 2:
+            # The fullest form of the same person: "Pat Carlineo" -> "Patrick Carlineo Jr.".
+            fuller = [f for f in forms if len(f) > len(name) and _abbreviates(words, f.split())]
+            return max(fuller, key=len) if fuller else name
+        if not forms:
             return name
         hints = {t.lower().rstrip(".") for t in titles}
         wanted = MALE if hints & self.lex.male_honorifics else FEMALE if hints & self.lex.female_honorifics else None
@@ -237,8 +265,75 @@ def _np_tokens(head: Token, keep_postmodifiers: bool = False) -> list[Token]:
     return keep or [head]  # a head that is itself punctuation (a misparsed quotation mark) stays itself
 
 
+def _lower_first(text: str) -> str:
+    """Unnamed sources start with a lowercase letter ("Two officials" -> "two officials"), names keep theirs."""
+    first = text.split(" ", 1)[0]
+    if first[:1].isupper() and (first[1:].islower() or len(first) == 1) and first.lower() not in ("i",):
+        return text[:1].lower() + text[1:]
+    return text
+
+
+def _described(first: Token, mention: str) -> str:
+    """An unnamed source as a name: capitalised only because it starts the sentence ("Two officials
+    said", "The senator said") it is written lowercase, so it is one speaker with "two officials"."""
+    if first.is_sent_start and first.pos_ != "PROPN" and first.ent_type_ not in ORG_LABELS:
+        return _lower_first(mention)
+    return mention
+
+
 def _span_of(tokens: list[Token]) -> tuple[int, int]:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+
+
+_ORG_STOPWORDS = frozenset({"of", "and", "for", "the", "on", "in", "&"})
+
+
+def _org_surface(text: str) -> str:
+    """An organisation as written, without a possessive or a leading "the"."""
+    return _normalise(re.sub(r"^(?i:the)\s+", "", re.sub(r"['’]s$", "", text)))
+
+
+def _initials(name: str) -> str:
+    return "".join(w[0] for w in name.replace("-", " ").split() if w.lower() not in _ORG_STOPWORDS and w[:1].isupper())
+
+
+class OrgIndex:
+    """Per-document organisation names: acronyms and short forms resolve to the fullest name
+    ("the IEA" -> "International Energy Agency", "McClatchy" -> "McClatchy Co.")."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.mentions: list[tuple[int, str]] = []  # (start, surface name) of ORG mentions, in order
+        names: list[str] = []
+        for ent in doc.ents:
+            if ent.label_ in ("ORG", "GPE", "NORP", "FAC"):
+                name = _org_surface(ent.text)
+                if name and name not in names:
+                    names.append(name)
+                if ent.label_ == "ORG" and name:
+                    self.mentions.append((ent.start_char, name))
+        self.names = names
+
+    def canonical(self, name: str) -> str:
+        bare = name.replace(".", "")
+        if bare.isupper() and 2 <= len(bare) <= 6:
+            longer = [n for n in self.names if n != name and _initials(n) == bare and len(n.split()) >= 2]
+            if longer:
+                return longer[0]
+        words = name.lower().split()
+        fuller = [n for n in self.names if len(n) > len(name) and n.lower().split()[: len(words)] == words]
+        return max(fuller, key=len) if fuller else name
+
+    def containing(self, word: str, before: int) -> str | None:
+        """The latest organisation before ``before`` with ``word`` in its name ("the doctors" -> "Doctors for
+        Camp Closure"); else the first one named after it."""
+        word = word.lower()
+        hits = [(start, n) for start, n in self.mentions if word in {w.lower() for w in n.split()}]
+        earlier = [n for start, n in hits if start < before]
+        return self.canonical(earlier[-1]) if earlier else (self.canonical(hits[0][1]) if hits else None)
+
+    def latest_before(self, before: int, floor: int) -> str | None:
+        names = [n for start, n in self.mentions if floor <= start < before]
+        return self.canonical(names[-1]) if names else None
 
 
 class SpeakerResolver:
@@ -257,7 +352,9 @@ class SpeakerResolver:
         self.lex = lex
         self.ents = EntityLookup(doc)
         self.names = NameIndex.from_doc(doc, lex)
+        self.orgs = OrgIndex(doc)
         self._starts = doc.to_array([IDX]).tolist()
+        self.token_starts = self._starts  # character offset of each token, for bisecting
         if sent_starts is None:
             sent_starts = [sent.start_char for sent in doc.sents]
         self._sent_starts = sent_starts
@@ -362,9 +459,10 @@ class SpeakerResolver:
 
     def _unnamed_source(self, head: Token) -> Speaker:
         """The whole phrase, postmodifiers kept: "two officials familiar with the planning"."""
-        start, end = _span_of(_np_tokens(head, keep_postmodifiers=True))
+        tokens = _np_tokens(head, keep_postmodifiers=True)
+        start, end = _span_of(tokens)
         mention = _normalise(self.text[start:end])
-        return Speaker(start, end, mention, mention, "unnamed")
+        return Speaker(start, end, mention, _described(tokens[0], mention), "unnamed")
 
     def _known_person(self, token: Token) -> bool:
         return token.text[:1].isupper() and token.lower_ in self.names.full_forms
@@ -393,8 +491,8 @@ class SpeakerResolver:
             name = self.names.canonical(words, titles) if words else text
             role = role_words(ent, self.lex)
             return Speaker(start, end, text, name, "person", role)
-        # Organisations keep their determiner-less surface form: "the Kremlin" -> "Kremlin".
-        name = _normalise(re.sub(r"^(?i:the)\s+", "", text))
+        # Organisations keep their determiner-less surface form ("the Kremlin" -> "Kremlin"), in full.
+        name = self.orgs.canonical(_normalise(re.sub(r"^(?i:the)\s+", "", text)))
         np = _np_tokens(ent.root if ent.root.head == head or ent.root == head else head)
         extra = [t for t in np if t.i < ent.start and t.dep_ != "det"]
         if head.i >= ent.end and head.lemma_.lower() in self.lex.person_roles | self.lex.unnamed:
@@ -424,7 +522,7 @@ class SpeakerResolver:
             if ent.start_char >= token.idx:
                 break
             if ent.label_ == "ORG" and ent.start_char >= floor:
-                best = _normalise(re.sub(r"^(?i:the)\s+", "", re.sub(r"['’]s$", "", ent.text)))
+                best = self.orgs.canonical(_org_surface(ent.text))
         return best
 
     def _nominal(self, head: Token) -> Speaker:
@@ -438,11 +536,22 @@ class SpeakerResolver:
             for c in head.children
         )
         plural = head.tag_ in ("NNS", "NNPS")
+        if lemma in self.lex.documents:
+            return self._document(head, start, end, mention)
         if lemma in self.lex.unnamed and (dets & self.lex.indefinite_determiners or plural or not definite):
             # Keep what identifies the source.
             return self._unnamed_source(head)
+        if definite and (plural or lemma in self.lex.organizations):
+            # "the doctors" -> "Doctors for Camp Closure": the named group the whole membership makes up.
+            group = self.orgs.containing(head.text, start) or self.orgs.containing(lemma, start)
+            if group is None and lemma in self.lex.org_back_references:
+                # "the utility said": the organisation named just before.
+                floor = self._sent_starts[max(0, self._sent_index(start) - _SALIENCE_SENTENCES)]
+                group = self.orgs.latest_before(start, floor)
+            if group is not None:
+                return Speaker(start, end, mention, group, "organization", mention)
         if lemma in self.lex.organizations or head.ent_type_ in ORG_LABELS:
-            name = _normalise(re.sub(r"^(?i:the)\s+", "", mention))
+            name = self.orgs.canonical(_normalise(re.sub(r"^(?i:the)\s+", "", mention)))
             return Speaker(start, end, mention, name, "organization")
         if definite and lemma in self.lex.person_roles:
             modifiers = {c.lower_ for c in head.children if c.dep_ in ("amod", "compound") and c.i < head.i}
@@ -452,13 +561,90 @@ class SpeakerResolver:
                 name = self.names.pick_antecedent("", start, self._sent_index(start), self._mentions)
             if name:
                 return Speaker(start, end, mention, name, "person", mention)
-            return Speaker(start, end, mention, mention, "unnamed", mention)
+            return Speaker(start, end, mention, _described(tokens[0], mention), "unnamed", mention)
         if head.pos_ == "PROPN":
             words, titles = clean_name_tokens([t.text for t in tokens if t.pos_ == "PROPN"], self.lex)
             if words:
                 return Speaker(start, end, mention, self.names.canonical(words, titles), "person")
         # An unnamed description keeps what identifies it: "the 52-year-old owner of Northside Books".
         return self._unnamed_source(head)
+
+    def _document(self, head: Token, start: int, end: int, mention: str) -> Speaker:
+        """'the report said': the document's author when the article names one (its possessor, 'by X' /
+        'from X', or whoever issued an earlier document of the same kind), else the document as described."""
+        author = self._document_author(head)
+        if author is None:
+            author = self._earlier_document_author(head)
+        if author is not None and author.name:
+            return Speaker(start, end, mention, author.name, author.kind, author.role)
+        described = self._unnamed_source(head)
+        return Speaker(start, end, mention, described.name, "document")
+
+    def _document_author(self, doc_head: Token) -> Speaker | None:
+        for child in doc_head.children:
+            if child.dep_ == "poss" and not child.is_punct:
+                return self.from_token(child)
+            if child.dep_ == "prep" and child.lower_ in ("by", "from", "of"):
+                pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
+                if pobj is not None and self._could_author(pobj):
+                    return self.from_token(pobj)
+            if child.dep_ in ("acl", "relcl"):  # "the letter signed by seven physicians"
+                for grandchild in child.children:
+                    if grandchild.dep_ in ("agent", "prep") and grandchild.lower_ in ("by", "from"):
+                        pobj = next((c for c in grandchild.children if c.dep_ == "pobj"), None)
+                        if pobj is not None and self._could_author(pobj):
+                            return self.from_token(pobj)
+        return None
+
+    def _could_author(self, token: Token) -> bool:
+        return token.pos_ == "PROPN" or token.ent_type_ in ("PERSON", "ORG", "GPE", "NORP")
+
+    def _earlier_document_author(self, doc_head: Token) -> Speaker | None:
+        """'X released a report on Monday. ... The report said': the issuer of the latest earlier
+        document with the same head noun."""
+        lemma = doc_head.lemma_.lower()
+        floor = max(0, doc_head.i - 600)
+        for i in range(doc_head.i - 1, floor - 1, -1):
+            token = self.doc[i]
+            if token.lemma_.lower() != lemma or token.pos_ != "NOUN":
+                continue
+            author = self._document_author(token)
+            if author is not None:
+                return author
+            verb = token.head
+            if token.dep_ in ("dobj", "nsubjpass") and verb.pos_ == "VERB":
+                subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+                if subject is not None and not subject.is_punct and subject.lemma_.lower() not in self.lex.documents:
+                    return self.from_token(subject)
+            if token.dep_ == "pobj" and verb.dep_ == "prep" and verb.head.pos_ == "VERB":
+                # "X said in a statement": the statement is X's.
+                subject = next((c for c in verb.head.children if c.dep_ == "nsubj"), None)
+                if subject is not None and not subject.is_punct and subject.lemma_.lower() not in self.lex.documents:
+                    return self.from_token(subject)
+            return None  # the nearest earlier document of this kind has no named issuer
+        return None
+
+    def is_time(self, token: Token) -> bool:
+        """'said Tuesday': a date or time the parser took for the subject."""
+        return token.lower_ in self.lex.time_words or token.ent_type_ in ("DATE", "TIME")
+
+    def never_speaks(self, token: Token) -> bool:
+        """Places, evidence and media, bare quantities and poll shares ("52 percent", "a clear majority"; but
+        "52 percent of Republicans" is a group), and a party label alone ("Democrat")."""
+        if any(c.dep_ == "prep" and c.lower_ == "of" and c.i > token.i for c in token.children):
+            return False
+        if token.lemma_.lower() in self.lex.non_speakers or token.lower_ in self.lex.non_speakers:
+            return True
+        if token.like_num or token.ent_type_ in ("PERCENT", "MONEY", "QUANTITY"):
+            return True
+        ent = self.ents.get(token)
+        return (
+            ent is not None
+            and ent.label_ == "NORP"
+            and len(ent) == 1
+            and token.tag_ in ("NNP", "NN", "JJ")
+            and not any(c.dep_ == "det" for c in token.children)
+        )
 
     def nearest_entity_before(self, pos: int, floor: int) -> Speaker | None:
         """The last PERSON/ORG mention ending before ``pos`` (for 'X: "..."' colon cues)."""

@@ -76,6 +76,7 @@ class SpeakerType(StrEnum):
     PERSON = "person"
     ORGANIZATION = "organization"
     UNNAMED = "unnamed"  # "a White House official", "two people familiar with..."
+    DOCUMENT = "document"  # "the report said", its author not named in the article
     PRONOUN = "pronoun"  # a pronoun that could not be resolved to a name
     UNKNOWN = "unknown"  # no speaker found
 
