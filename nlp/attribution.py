@@ -60,6 +60,8 @@ RULES = {
     "quote_lead_in": 'a quotation after a short sentence about a person: X agreed. "..."',
     "floating_quote": "a quotation paragraph inheriting the speaker of the statement before it",
 }
+# Rules whose verbs report only with a speaker as subject ("called for", "urged ... to", "announced a plan").
+_WEAK_RULES = frozenset({"object", "infinitive", "object_is_content"})
 _TRIM = " \t\n,;:-–—"
 _MODALS = {"would", "will", "could", "can", "should", "must", "might", "may", "shall"}
 _COMPLEMENTIZERS = {"that", "whether", "if"}
@@ -197,6 +199,8 @@ class DocRules:
             if source is None:
                 source = next((c for c in token.children if c.dep_ == "pobj"), None)
             end = to.idx + len(to.text)
+            if self._has_own_speaker(token):
+                return None  # 'he told settler leaders, according to a statement': the statement is a channel
             content, gap = self._according_content(token, to)
             return Cue(token, token.idx, end, " ".join(phrase), source, content, gap=gap, rule="according_to")
         if token.pos_ == "NOUN" and token.lemma_.lower() in self.lex.speech_nouns:
@@ -221,6 +225,12 @@ class DocRules:
             return None  # "the footage shows", "52 percent said": no speaker, so no statement
         if lemma == "ask" and self._asks_anonymity(token):
             return None  # "who asked not to be named" is no statement
+        if token.dep_ == "xcomp" and token.head.lemma_.lower() in self.lex.refusal_verbs:
+            return None  # "declined to say when ..." is a refusal, not a statement
+        head = token.head
+        noun_clause = token.dep_ in ("acl", "relcl") and head.pos_ in ("NOUN", "PROPN")
+        if noun_clause and not self._could_speak(head) and (subject is None or subject.i == head.i):
+            return None  # "conspiracy theories suggesting ...": the noun does not speak
         content, gap, rule = None, None, "clause"
         if not quote_only and not self._after_quote(token):
             content, rule = self._verb_content(token, lemma)
@@ -244,6 +254,17 @@ class DocRules:
             and any(g.dep_ == "neg" for g in c.children)
             and any(g.dep_ == "auxpass" for g in c.children)
             for c in verb.children
+        )
+
+    def _has_own_speaker(self, according: Token) -> bool:
+        """The sentence of an 'according to' phrase has a reporting verb with a subject of its own."""
+        sent = self.sent_span(according)
+        return any(
+            t.pos_ == "VERB"
+            and t.lemma_.lower() in self.lex.speech_verbs
+            and not self.in_quote(t.idx)
+            and any(c.dep_ == "nsubj" and not self.in_quote(c.idx) for c in t.children)
+            for t in sent
         )
 
     def _source_phrase_at(self, token: Token) -> tuple[str, ...] | None:
@@ -437,7 +458,8 @@ class DocRules:
         if token.pos_ in ("PROPN", "PRON") or token.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True
         lemma = token.lemma_.lower()
-        return lemma in self.lex.unnamed or lemma in self.lex.person_roles or lemma in self.lex.organizations
+        lex = self.lex
+        return lemma in lex.unnamed or lemma in lex.person_roles or lemma in lex.organizations or lemma in lex.documents
 
     def _np_head(self, token: Token) -> Token:
         """Climb from a word to the head of its noun phrase ('Jeff' -> 'Weaver')."""
@@ -592,6 +614,8 @@ class DocRules:
                 continue
             if cue.subject is None and self._impersonal(cue.token):
                 continue  # "it should be noted that", "too soon to say how": nobody says it
+            if cue.rule in _WEAK_RULES and (cue.subject is None or not self._could_speak(cue.subject)):
+                continue  # "forecasts called for low humidity": only a speaker makes these verbs report
             kind = "indirect"
             for qi, quote in enumerate(self.quotes):
                 for piece in quote.spans:

@@ -40,6 +40,7 @@ class Lexicon:
     continuing_verbs: frozenset[str]
     question_verbs: frozenset[str]
     title_nouns: frozenset[str]
+    refusal_verbs: frozenset[str]
     time_words: frozenset[str]
     indefinite_determiners: frozenset[str]
     partitive_heads: frozenset[str]
@@ -84,6 +85,7 @@ def lexicon_from_toml(raw: bytes) -> Lexicon:
         continuing_verbs=_words(rules["continuing_verbs"]),
         question_verbs=_words(rules["question_verbs"]),
         title_nouns=_words(rules["title_nouns"]),
+        refusal_verbs=_words(rules.get("refusal_verbs", [])),
         time_words=_words(rules["time_words"]),
         indefinite_determiners=_words(rule_speakers["indefinite_determiners"]),
         partitive_heads=_words(rule_speakers["partitive_heads"]),

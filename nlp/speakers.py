@@ -137,7 +137,11 @@ class NameIndex:
             fuller = [f for f in forms if len(f) > len(name) and _abbreviates(words, f.split())]
             return max(fuller, key=len) if fuller else name
         if not forms:
-            return name
+            # A first name alone ("Maya" after "Maya Chen"), or a surname written first ("Liu" of "Liu Xiaming").
+            first = words[0].lower()
+            forms = [f for fs in self.full_forms.values() for f in fs if f.split()[0].lower() == first]
+            if len(set(forms)) != 1:
+                return name
         hints = {t.lower().rstrip(".") for t in titles}
         wanted = MALE if hints & self.lex.male_honorifics else FEMALE if hints & self.lex.female_honorifics else None
         if wanted:
@@ -184,6 +188,15 @@ class NameIndex:
             if head_lemma in role_words_ or (modifiers and modifiers <= role_words_):
                 best = canonical
         return best
+
+    def role_named_later(self, head_lemma: str, modifiers: set[str], pos: int) -> str | None:
+        """ "China's ambassador warned ... China's ambassador to Britain Liu Xiaming said": the first person
+        introduced after ``pos`` with the same role and the same modifiers."""
+        for start, role, canonical in self.roles:
+            role_words_ = set(role.replace("’s", " ").replace("'s", " ").split())
+            if start > pos and head_lemma in role_words_ and modifiers <= role_words_:
+                return canonical
+        return None
 
 
 def role_words(ent: Span, lex: Lexicon) -> str | None:
@@ -273,10 +286,11 @@ def _lower_first(text: str) -> str:
     return text
 
 
-def _described(first: Token, mention: str) -> str:
+def _described(first: Token, mention: str, lex: Lexicon) -> str:
     """An unnamed source as a name: capitalised only because it starts the sentence ("Two officials
     said", "The senator said") it is written lowercase, so it is one speaker with "two officials"."""
-    if first.is_sent_start and first.pos_ != "PROPN" and first.ent_type_ not in ORG_LABELS:
+    common = first.pos_ in ("DET", "NUM", "ADJ", "PRON") or first.lemma_.lower() in lex.unnamed
+    if first.is_sent_start and common and first.pos_ != "PROPN" and first.ent_type_ not in ORG_LABELS:
         return _lower_first(mention)
     return mention
 
@@ -285,6 +299,10 @@ def _span_of(tokens: list[Token]) -> tuple[int, int]:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
 
 
+_CAPITALISED = r"[A-Z][\w&'’.-]*"
+# "... Office for the Western District of New York": a capitalised of/for phrase that ends an organisation name.
+_ORG_TAIL_RE = re.compile(rf"\s+(?:for|of)\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:(?:of|and|for|the)\s+)*{_CAPITALISED})*")
+_TITLE_PHRASE_RE = re.compile(rf"{_CAPITALISED}(?:\s+(?:(?:of|and|for|the|on)\s+)*{_CAPITALISED})*")
 _ORG_STOPWORDS = frozenset({"of", "and", "for", "the", "on", "in", "&"})
 
 
@@ -301,12 +319,18 @@ class OrgIndex:
     """Per-document organisation names: acronyms and short forms resolve to the fullest name
     ("the IEA" -> "International Energy Agency", "McClatchy" -> "McClatchy Co.")."""
 
-    def __init__(self, doc: Doc) -> None:
+    def __init__(self, doc: Doc, text: str) -> None:
+        self.text = text
         self.mentions: list[tuple[int, str]] = []  # (start, surface name) of ORG mentions, in order
         names: list[str] = []
         for ent in doc.ents:
             if ent.label_ in ("ORG", "GPE", "NORP", "FAC"):
                 name = _org_surface(ent.text)
+                if ent.label_ == "ORG" and not ent.text.endswith(("’s", "'s")):
+                    # "the U.S. Attorney’s Office for the Western District of New York": the NER stops at "for".
+                    tail = _ORG_TAIL_RE.match(text, ent.end_char)
+                    if tail is not None:
+                        name = _normalise(name + tail.group().rstrip())
                 if name and name not in names:
                     names.append(name)
                 if ent.label_ == "ORG" and name:
@@ -319,9 +343,21 @@ class OrgIndex:
             longer = [n for n in self.names if n != name and _initials(n) == bare and len(n.split()) >= 2]
             if longer:
                 return longer[0]
+            # The NER may have split the long form ("Customs" + "Border Protection"): find it in the text.
+            for match in _TITLE_PHRASE_RE.finditer(self.text):
+                phrase = match.group().strip()
+                if len(phrase.split()) >= 2 and _initials(phrase) == bare:
+                    return _org_surface(phrase)
         words = name.lower().split()
         fuller = [n for n in self.names if len(n) > len(name) and n.lower().split()[: len(words)] == words]
-        return max(fuller, key=len) if fuller else name
+        if fuller:
+            return max(fuller, key=len)
+        if name[:1].isupper():
+            # Written in full somewhere with its of/for phrase, which the parse or the NER left out.
+            tails = [m.group(1) for m in re.finditer(re.escape(name) + f"({_ORG_TAIL_RE.pattern})", self.text)]
+            if tails:
+                return _normalise(name + max(tails, key=len))
+        return name
 
     def containing(self, word: str, before: int) -> str | None:
         """The latest organisation before ``before`` with ``word`` in its name ("the doctors" -> "Doctors for
@@ -352,7 +388,7 @@ class SpeakerResolver:
         self.lex = lex
         self.ents = EntityLookup(doc)
         self.names = NameIndex.from_doc(doc, lex)
-        self.orgs = OrgIndex(doc)
+        self.orgs = OrgIndex(doc, self.text)
         self._starts = doc.to_array([IDX]).tolist()
         self.token_starts = self._starts  # character offset of each token, for bisecting
         if sent_starts is None:
@@ -417,7 +453,12 @@ class SpeakerResolver:
         partitive = self._partitive(token)
         if partitive is not None:
             return partitive
-        if token.pos_ == "PRON" or token.lower_ in _PRONOUN_GENDER or token.lower_ in _FIRST_PERSON:
+        if token.lower_ in ("those", "these") and any(
+            c.dep_ in ("prep", "acl", "relcl", "amod") for c in token.children
+        ):
+            return self._unnamed_source(token)  # "those in favor of punishment"
+        pronoun_like = token.lower_ in _PRONOUN_GENDER or token.lower_ in _FIRST_PERSON
+        if token.pos_ == "PRON" or (pronoun_like and not token.text.isupper()):
             return self._pronoun(token)
         # "the Kremlin spokesman, Dmitry Peskov": the apposition carries the name.
         for child in token.children:
@@ -462,7 +503,7 @@ class SpeakerResolver:
         tokens = _np_tokens(head, keep_postmodifiers=True)
         start, end = _span_of(tokens)
         mention = _normalise(self.text[start:end])
-        return Speaker(start, end, mention, _described(tokens[0], mention), "unnamed")
+        return Speaker(start, end, mention, _described(tokens[0], mention, self.lex), "unnamed")
 
     def _known_person(self, token: Token) -> bool:
         return token.text[:1].isupper() and token.lower_ in self.names.full_forms
@@ -541,33 +582,80 @@ class SpeakerResolver:
         if lemma in self.lex.unnamed and (dets & self.lex.indefinite_determiners or plural or not definite):
             # Keep what identifies the source.
             return self._unnamed_source(head)
-        if definite and (plural or lemma in self.lex.organizations):
-            # "the doctors" -> "Doctors for Camp Closure": the named group the whole membership makes up.
-            group = self.orgs.containing(head.text, start) or self.orgs.containing(lemma, start)
-            if group is None and lemma in self.lex.org_back_references:
-                # "the utility said": the organisation named just before.
-                floor = self._sent_starts[max(0, self._sent_index(start) - _SALIENCE_SENTENCES)]
-                group = self.orgs.latest_before(start, floor)
+        org_noun = lemma in self.lex.organizations or lemma in self.lex.org_back_references
+        if org_noun and not definite and dets & {"a", "an"}:
+            # "a group representing rural counties in California": an unnamed source, as described.
+            return self._unnamed_source(head)
+        if definite and (plural or org_noun):
+            group = self._group_named(head, lemma, start)
             if group is not None:
                 return Speaker(start, end, mention, group, "organization", mention)
-        if lemma in self.lex.organizations or head.ent_type_ in ORG_LABELS:
+        if org_noun or head.ent_type_ in ORG_LABELS:
             name = self.orgs.canonical(_normalise(re.sub(r"^(?i:the)\s+", "", mention)))
             return Speaker(start, end, mention, name, "organization")
         if definite and lemma in self.lex.person_roles:
             modifiers = {c.lower_ for c in head.children if c.dep_ in ("amod", "compound") and c.i < head.i}
+            owners = {t.lower_ for c in head.children if c.dep_ == "poss" for t in c.subtree if not t.is_punct}
+            # "the chairman of the Conservative Party": a description that identifies its holder by itself.
+            of_named = any(
+                c.dep_ == "prep" and c.lower_ in ("of", "for") and any(t.pos_ == "PROPN" for t in c.subtree)
+                for c in head.children
+            )
             name = self.names.resolve_role(lemma, modifiers, start)
-            if name is None and lemma not in self.lex.anonymous_heads:
+            if name is None and (modifiers or owners):
+                name = self.names.role_named_later(lemma, modifiers | owners, start)
+            if name is None and not of_named and lemma not in self.lex.anonymous_heads:
                 # "The Russian leader added ...": the person the text is about right now.
                 name = self.names.pick_antecedent("", start, self._sent_index(start), self._mentions)
             if name:
                 return Speaker(start, end, mention, name, "person", mention)
-            return Speaker(start, end, mention, _described(tokens[0], mention), "unnamed", mention)
+            if of_named:
+                return self._unnamed_source(head)
+            return Speaker(start, end, mention, _described(tokens[0], mention, self.lex), "unnamed", mention)
         if head.pos_ == "PROPN":
             words, titles = clean_name_tokens([t.text for t in tokens if t.pos_ == "PROPN"], self.lex)
             if words:
                 return Speaker(start, end, mention, self.names.canonical(words, titles), "person")
         # An unnamed description keeps what identifies it: "the 52-year-old owner of Northside Books".
         return self._unnamed_source(head)
+
+    def _group_named(self, head: Token, lemma: str, start: int) -> str | None:
+        """The organisation a definite group noun stands for: one named in apposition ("The group, WeWorkers
+        Coalition,"), one whose name holds the noun ("the doctors" -> "Doctors for Camp Closure"), the one
+        introduced with the same noun earlier ("a coalition, X, ..."), else for a generic organisation noun
+        ("the utility") the organisation named last."""
+        for child in head.children:
+            ent = self.ents.get(child)
+            if child.dep_ == "appos" and ent is not None and ent.label_ in ORG_LABELS:
+                return self.orgs.canonical(_org_surface(ent.text))
+        group = self.orgs.containing(head.text, start) or self.orgs.containing(lemma, start)
+        if group is None and head.tag_ in ("NNS", "NNPS"):
+            group = self._title_case_name_with(head.text)
+        if group is None:
+            for i in range(head.i - 1, max(-1, head.i - 400), -1):
+                earlier = self.doc[i]
+                if earlier.lemma_.lower() != lemma or earlier.pos_ != "NOUN":
+                    continue
+                window = self.doc[earlier.i + 1 : min(len(self.doc), earlier.i + 8)]
+                ent = next((self.ents.get(t) for t in window if self.ents.get(t) is not None), None)
+                if ent is not None and ent.label_ == "ORG":
+                    return self.orgs.canonical(_org_surface(ent.text))
+        if group is None and lemma in self.lex.org_back_references:
+            floor = self._sent_starts[max(0, self._sent_index(start) - _SALIENCE_SENTENCES)]
+            group = self.orgs.latest_before(start, floor)
+        return group
+
+    def _title_case_name_with(self, word: str) -> str | None:
+        """A capitalised name of two or more words holding ``word`` ("Doctors for Camp Closure"), which
+        the NER may have missed."""
+        pattern = rf"(?:[A-Z][\w&'’.-]*\s+)*{re.escape(word.capitalize())}(?:\s+(?:for|of|and|the|[A-Z][\w&'’.-]*))*"
+        for match in re.finditer(pattern, self.text):
+            words = match.group().split()
+            while words and not words[-1][:1].isupper():
+                words.pop()
+            if len(words) >= 2 and match.start() > 0 and self.text[match.start() - 1] not in ".!?\n":
+                return " ".join(words)
+        return None
 
     def _document(self, head: Token, start: int, end: int, mention: str) -> Speaker:
         """'the report said': the document's author when the article names one (its possessor, 'by X' /
