@@ -221,8 +221,6 @@ class DocRules:
         end = max([token, *particles], key=lambda t: t.i)
         quote_only = lemma not in self.lex.speech_verbs
         subject = self._subject(token)
-        if subject is not None and self.speakers.never_speaks(subject):
-            return None  # "the footage shows", "52 percent said": no speaker, so no statement
         if lemma == "ask" and self._asks_anonymity(token):
             return None  # "who asked not to be named" is no statement
         if token.dep_ == "xcomp" and token.head.lemma_.lower() in self.lex.refusal_verbs:
@@ -503,6 +501,27 @@ class DocRules:
                 # "said about half of the projections reflected ...": the parser hung the
                 # clause's subject on the verb; the content starts right after the verb.
                 first = self.doc[verb.i + 1] if verb.i + 1 < len(self.doc) else first
+                # ... but not the verb's own adverbials: "said on Tuesday it would reopen" reports "it would ...".
+                adverbials = [
+                    c for c in verb.children if c.dep_ in ("prep", "npadvmod", "advmod") and verb.i < c.i < comp.i
+                ]
+                while adverbials and first.i <= max(a.right_edge.i for a in adverbials) and first.i < comp.i:
+                    first = self.doc[first.i + 1]
+                while first.is_punct and first.i < comp.i:
+                    first = self.doc[first.i + 1]
+            comp_subject = next((c for c in comp.children if c.dep_ in _SUBJECT_DEPS), None)
+            edge = verb.i  # the last token of the frame ("said on Tuesday")
+            while comp_subject is not None and first.i < comp_subject.i and first.i == edge + 1:
+                # "said on Tuesday it would reopen": a date right after the verb belongs to the verb.
+                dated = first.ent_type_ in ("DATE", "TIME") or (
+                    first.dep_ == "prep" and any(t.ent_type_ in ("DATE", "TIME") for t in first.subtree)
+                )
+                if not dated:
+                    break
+                edge = first.right_edge.i if first.dep_ == "prep" else first.i
+                first = self.doc[edge + 1]
+                while first.is_punct and first.i < comp_subject.i:
+                    edge, first = first.i, self.doc[first.i + 1]
             last = self._clause_end(comp)
             for conj in verb.children:
                 # "She said she had no plans ..., but when Trump mentioned Cruz, it just happened":
@@ -558,7 +577,8 @@ class DocRules:
         for token in head.subtree:
             if token.i <= head.i or token.dep_ not in ("conj", "advcl", "parataxis"):
                 continue
-            if token.pos_ == "VERB" and token.lemma_.lower() in self.lex.continuing_verbs:
+            modal = any(c.dep_ == "aux" and c.lower_ in _MODALS for c in token.children)
+            if token.pos_ == "VERB" and token.lemma_.lower() in self.lex.continuing_verbs and not modal:
                 end = token.left_edge.i - 1
                 while end > head.i and (self.doc[end].is_punct or self.doc[end].dep_ == "cc"):
                     end -= 1
@@ -604,7 +624,7 @@ class DocRules:
         for cue in cues:
             if cue.content is None:
                 continue
-            span = cue.content
+            span = self._without_writer_tail(cue.content, cue)
             quoted = self._quoted_chars(span)
             unquoted = self._unquoted_text(span)
             outside = count_words(unquoted)
@@ -631,9 +651,76 @@ class DocRules:
             spans = [span]
             if cue.gap is not None and span[0] < cue.gap[0] and cue.gap[1] < span[1]:
                 spans = [p for p in (self._trim((span[0], cue.gap[0])), self._trim((cue.gap[1], span[1]))) if p]
-            drafts.append(Draft(kind, spans, cue, self._speaker(cue), rule=cue.rule))
+            speaker = self._speaker(cue)
+            if len(spans) == 1 and cue.rule == "clause":
+                # 'said talks were "stalled" and that he wanted ...': one statement per that-clause.
+                for part in self._coordinated_that_clauses(span):
+                    part_kind = "mixed" if self._quoted_chars(part) else ("indirect" if kind == "mixed" else kind)
+                    drafts.append(Draft(part_kind, [part], cue, speaker, rule=cue.rule))
+            else:
+                drafts.append(Draft(kind, spans, cue, speaker, rule=cue.rule))
             used.add(id(cue))
         return drafts, consumed, used
+
+    def _tokens_in(self, span: Span) -> list[Token]:
+        first = bisect_right(self._token_starts, span[0] - 1)
+        last = bisect_right(self._token_starts, span[1] - 1)
+        return [self.doc[i] for i in range(first, last)]
+
+    def _without_writer_tail(self, span: Span, cue: Cue) -> Span:
+        """Reported content stops where the writer's own words begin: a dash gloss with no verb ('... last
+        spring – one of the top concerns of the unions'), a past-tense 'as'/'while' clause of the scene
+        ('..., as aid convoys lined up'), or a clause coordinated after a comma about the speaker
+        ('..., but she later changed the destination')."""
+        tokens = self._tokens_in(span)
+        for k, token in enumerate(tokens[1:-1], start=1):
+            if self.in_quote(token.idx):
+                continue
+            rest = tokens[k + 1 :]
+            if token.text in ("–", "—", "--") and not any(t.pos_ in ("VERB", "AUX") for t in rest):
+                return self._trim((span[0], token.idx)) or span
+            if token.text != ",":
+                continue
+            following = rest[0]
+            if following.lower_ in ("as", "while") and following.dep_ == "mark":
+                clause = following.head
+                if clause.tag_ == "VBD" and any(c.dep_ in ("nsubj", "nsubjpass") for c in clause.children):
+                    return self._trim((span[0], token.idx)) or span
+            if following.lower_ in ("but", "and") and cue.subject is not None:
+                subject = next((t for t in rest[1:4] if t.dep_ in ("nsubj", "nsubjpass")), None)
+                if subject is not None and self._same_speaker(subject, cue.subject):
+                    verb = subject.head
+                    if not self.lex.is_cue_verb(verb.lemma_.lower()):
+                        return self._trim((span[0], token.idx)) or span
+        return span
+
+    @staticmethod
+    def _same_speaker(mention: Token, speaker: Token) -> bool:
+        """'she ... but she later': the same pronoun or the same name as the speaker."""
+        return mention.lower_ == speaker.lower_ or (
+            mention.pos_ == "PROPN" and speaker.pos_ == "PROPN" and mention.text == speaker.text
+        )
+
+    def _coordinated_that_clauses(self, span: Span) -> list[Span]:
+        """'talks were "stalled" and that he wanted a "serious" offer': the content split before each
+        coordinated 'and that' / 'but that' (the guidelines give one statement per clause)."""
+        cuts = []
+        for token in self._tokens_in(span):
+            if token.lower_ != "that" or token.dep_ != "mark" or self.in_quote(token.idx) or token.idx == span[0]:
+                continue
+            before = token.i - 1
+            while before >= 0 and self.doc[before].is_punct:
+                before -= 1
+            if before >= 0 and self.doc[before].lower_ in ("and", "but") and self.doc[before].dep_ == "cc":
+                cuts.append((self.doc[before].idx, token.idx + len(token.text)))
+        if not cuts:
+            return [span]
+        parts, start = [], span[0]
+        for cut_start, cut_end in cuts:
+            parts.append(self._trim((start, cut_start)))
+            start = cut_end
+        parts.append(self._trim((start, span[1])))
+        return [p for p in parts if p is not None]
 
     def _without_complementizer(self, span: Span) -> Span:
         """The reported content leaves out a leading complementizer: 'said that X' reports 'X'."""
@@ -660,6 +747,7 @@ class DocRules:
 
     def _direct_quotes(self, cues: list[Cue], consumed: set[int]) -> list[Draft]:
         drafts = []
+        by_cue: dict[int, Draft] = {}  # id(cue) -> the draft of the first quotation it introduced
         for qi, quote in enumerate(self.quotes):
             if qi in consumed or count_words(self._quote_text(quote)) < 1:
                 continue
@@ -669,7 +757,15 @@ class DocRules:
                     continue
                 kind = "according_to" if cue.rule == "according_to" else "direct"
                 rule = "according_to" if kind == "according_to" else "quote_cue"
-                drafts.append(Draft(kind, list(quote.spans), cue, self._speaker(cue), rule=rule))
+                earlier = by_cue.get(id(cue))
+                if earlier is not None and earlier.end <= cue.start and quote.start >= cue.end:
+                    # '"We will win," she said, "and we will win big."': one split quote around its cue.
+                    earlier.spans.extend(quote.spans)
+                    consumed.add(qi)
+                    continue
+                draft = Draft(kind, list(quote.spans), cue, self._speaker(cue), rule=rule)
+                drafts.append(draft)
+                by_cue[id(cue)] = draft
                 consumed.add(qi)
                 continue
             colon = self._colon_speaker(quote)

@@ -209,14 +209,18 @@ def role_words(ent: Span, lex: Lexicon) -> str | None:
         left.insert(0, ent.doc[i])
         i -= 1
     _, titles = clean_name_tokens([t.text for t in ent], lex)
-    parts = [t.text for t in left] + titles
-    if not parts:
-        for child in root.children:
-            if child.dep_ == "appos" and child.i > root.i:
-                tokens = [t for t in child.subtree if t.dep_ != "punct" or t.i not in (child.left_edge.i,)]
-                return " ".join(t.text for t in tokens).strip(" ,")
-        return None
-    return " ".join(parts)
+    doc = ent.doc
+    # Roles are cut from the text itself, never tokens joined with spaces ("Kremlin’s", "Moscow-based").
+    if left or titles:
+        first = left[0] if left else ent[0]
+        last = ent[len(titles) - 1] if titles else left[-1]
+        return doc.text[first.idx : last.idx + len(last.text)]
+    for child in root.children:
+        if child.dep_ == "appos" and child.i > root.i:
+            tokens = [t for t in child.subtree if not (t.is_punct and t.i in (child.left_edge.i, child.right_edge.i))]
+            if tokens:
+                return doc.text[tokens[0].idx : tokens[-1].idx + len(tokens[-1].text)].strip(" ,")
+    return None
 
 
 _BYLINE_RE = re.compile(r"^\s*(?:By|BY|Written by)\s+([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3})\s*$", re.MULTILINE)
@@ -448,6 +452,10 @@ class SpeakerResolver:
         """Describe the speaker whose head token is ``token``."""
         if token.is_punct or token.is_space:
             return None  # the parser made a quotation mark or a dash the subject
+        if self.never_speaks(token):
+            # "52 percent said", "the Russian capital": the mention is kept, but it names no speaker.
+            start, end = _span_of(_np_tokens(token))
+            return Speaker(start, end, _normalise(self.text[start:end]), None, "unknown")
         if token.tag_ in ("WP", "WDT") and token.head.dep_ in ("relcl", "acl") and token.head.head.i != token.i:
             return self._relative(token)
         partitive = self._partitive(token)
@@ -726,13 +734,8 @@ class SpeakerResolver:
         if token.like_num or token.ent_type_ in ("PERCENT", "MONEY", "QUANTITY"):
             return True
         ent = self.ents.get(token)
-        return (
-            ent is not None
-            and ent.label_ == "NORP"
-            and len(ent) == 1
-            and token.tag_ in ("NNP", "NN", "JJ")
-            and not any(c.dep_ == "det" for c in token.children)
-        )
+        party_label = ent is not None and ent.label_ == "NORP" and len(ent) == 1 and not self._known_person(token)
+        return party_label and not any(c.dep_ in ("det", "nummod", "compound", "amod") for c in token.children)
 
     def nearest_entity_before(self, pos: int, floor: int) -> Speaker | None:
         """The last PERSON/ORG mention ending before ``pos`` (for 'X: "..."' colon cues)."""
