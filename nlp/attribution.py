@@ -375,7 +375,9 @@ class DocRules:
     def _syntactic_subject(self, verb: Token, depth: int) -> Token | None:
         """nsubj (or the passive agent), following conjunctions, participles and 'before saying'."""
         passive = any(c.dep_ == "auxpass" for c in verb.children)
-        for child in verb.children:
+        # With two subjects (a misparse: "Wikileaks editor-in-chief Kristinn Hrafnsson said"), the one
+        # nearest the verb is the speaker.
+        for child in sorted(verb.children, key=lambda c: abs(c.i - verb.i)):
             if child.dep_ == "agent":
                 return next((c for c in child.children if c.dep_ == "pobj"), None)
             if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and not passive):
@@ -538,6 +540,9 @@ class DocRules:
         misparsed = self._misparsed_clause(verb)
         if misparsed is not None:
             return misparsed, "misparsed_clause"
+        channel = self._channel_clause(verb)
+        if channel is not None:
+            return channel, "clause"
         object_verbs = self.lex.object_content_verbs | self.lex.object_is_content_verbs
         deps = ("dobj", "oprd", "xcomp", "prep", "dative") if lemma in object_verbs else ("xcomp",)
         right = [c for c in verb.children if c.i > verb.i and c.dep_ in (*deps, "dobj", "dative")]
@@ -551,6 +556,22 @@ class DocRules:
         last = max(right, key=lambda c: c.right_edge.i)
         rule = "object" if lemma in self.lex.object_content_verbs else "infinitive"
         return self._span_of_tokens(right[0].left_edge, self._clause_end(last)), rule
+
+    def _channel_clause(self, verb: Token) -> Span | None:
+        """'said in a statement that the visit would go ahead': the parser hung the that-clause on the
+        document the words appeared in; it is the verb's content."""
+        for prep in verb.children:
+            if prep.dep_ != "prep" or prep.i < verb.i:
+                continue
+            for noun in prep.children:
+                if noun.dep_ != "pobj" or noun.lemma_.lower() not in self.lex.documents:
+                    continue
+                for clause in noun.children:
+                    if clause.dep_ in ("acl", "ccomp", "relcl") and clause.i > noun.i:
+                        mark = next((m for m in clause.children if m.dep_ == "mark" and m.lower_ == "that"), None)
+                        if mark is not None and mark.i < clause.i:
+                            return self._span_of_tokens(mark, self._clause_end(clause))
+        return None
 
     def _misparsed_clause(self, verb: Token) -> Span | None:
         """'said a trip to Moscow before a ceasefire would be "a historic mistake"': 'say' with an
@@ -694,12 +715,12 @@ class DocRules:
                         return self._trim((span[0], token.idx)) or span
         return span
 
-    @staticmethod
-    def _same_speaker(mention: Token, speaker: Token) -> bool:
-        """'she ... but she later': the same pronoun or the same name as the speaker."""
-        return mention.lower_ == speaker.lower_ or (
-            mention.pos_ == "PROPN" and speaker.pos_ == "PROPN" and mention.text == speaker.text
-        )
+    def _same_speaker(self, mention: Token, speaker: Token) -> bool:
+        """'Smith said ..., but she later': the same word, or a mention that resolves to the same speaker."""
+        if mention.lower_ == speaker.lower_:
+            return True
+        first, second = self.speakers.from_token(mention), self.speakers.from_token(speaker)
+        return bool(first and second and first.name and first.name == second.name)
 
     def _coordinated_that_clauses(self, span: Span) -> list[Span]:
         """'talks were "stalled" and that he wanted a "serious" offer': the content split before each

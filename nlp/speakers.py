@@ -307,6 +307,7 @@ _CAPITALISED = r"[A-Z][\w&'’.-]*"
 # "... Office for the Western District of New York": a capitalised of/for phrase that ends an organisation name.
 _ORG_TAIL_RE = re.compile(rf"\s+(?:for|of)\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:(?:of|and|for|the)\s+)*{_CAPITALISED})*")
 _TITLE_PHRASE_RE = re.compile(rf"{_CAPITALISED}(?:\s+(?:(?:of|and|for|the|on)\s+)*{_CAPITALISED})*")
+_ORG_SUFFIXES = frozenset({"co.", "co", "inc.", "inc", "corp.", "corp", "ltd.", "ltd", "llc", "plc"})
 _ORG_STOPWORDS = frozenset({"of", "and", "for", "the", "on", "in", "&"})
 
 
@@ -316,7 +317,8 @@ def _org_surface(text: str) -> str:
 
 
 def _initials(name: str) -> str:
-    return "".join(w[0] for w in name.replace("-", " ").split() if w.lower() not in _ORG_STOPWORDS and w[:1].isupper())
+    words = [w for w in name.replace("-", " ").replace("&", " ").split() if w.lower() not in _ORG_SUFFIXES]
+    return "".join(w[0] for w in words if w.lower() not in _ORG_STOPWORDS and w[:1].isupper())
 
 
 class OrgIndex:
@@ -342,7 +344,14 @@ class OrgIndex:
         self.names = names
 
     def canonical(self, name: str) -> str:
-        bare = name.replace(".", "")
+        """The fullest name of an organisation, with "the" when the text writes it so ("the European Union")."""
+        full = self._fullest(_org_surface(name))
+        if re.search(r"\b(?i:the)\s+" + re.escape(full) + r"\b", self.text):
+            return "the " + full
+        return full
+
+    def _fullest(self, name: str) -> str:
+        bare = name.replace(".", "").replace("&", "")
         if bare.isupper() and 2 <= len(bare) <= 6:
             longer = [n for n in self.names if n != name and _initials(n) == bare and len(n.split()) >= 2]
             if longer:
@@ -541,7 +550,7 @@ class SpeakerResolver:
             role = role_words(ent, self.lex)
             return Speaker(start, end, text, name, "person", role)
         # Organisations keep their determiner-less surface form ("the Kremlin" -> "Kremlin"), in full.
-        name = self.orgs.canonical(_normalise(re.sub(r"^(?i:the)\s+", "", text)))
+        name = self.orgs.canonical(text)
         np = _np_tokens(ent.root if ent.root.head == head or ent.root == head else head)
         extra = [t for t in np if t.i < ent.start and t.dep_ != "det"]
         if head.i >= ent.end and head.lemma_.lower() in self.lex.person_roles | self.lex.unnamed:
@@ -599,8 +608,7 @@ class SpeakerResolver:
             if group is not None:
                 return Speaker(start, end, mention, group, "organization", mention)
         if org_noun or head.ent_type_ in ORG_LABELS:
-            name = self.orgs.canonical(_normalise(re.sub(r"^(?i:the)\s+", "", mention)))
-            return Speaker(start, end, mention, name, "organization")
+            return Speaker(start, end, mention, self.orgs.canonical(mention), "organization")
         if definite and lemma in self.lex.person_roles:
             modifiers = {c.lower_ for c in head.children if c.dep_ in ("amod", "compound") and c.i < head.i}
             owners = {t.lower_ for c in head.children if c.dep_ == "poss" for t in c.subtree if not t.is_punct}
@@ -611,7 +619,7 @@ class SpeakerResolver:
             )
             name = self.names.resolve_role(lemma, modifiers, start)
             if name is None and (modifiers or owners):
-                name = self.names.role_named_later(lemma, modifiers | owners, start)
+                name = self.names.role_named_later(lemma, modifiers, start) or self._titled_later(lemma, start)
             if name is None and not of_named and lemma not in self.lex.anonymous_heads:
                 # "The Russian leader added ...": the person the text is about right now.
                 name = self.names.pick_antecedent("", start, self._sent_index(start), self._mentions)
@@ -644,10 +652,13 @@ class SpeakerResolver:
                 earlier = self.doc[i]
                 if earlier.lemma_.lower() != lemma or earlier.pos_ != "NOUN":
                     continue
-                window = self.doc[earlier.i + 1 : min(len(self.doc), earlier.i + 8)]
-                ent = next((self.ents.get(t) for t in window if self.ents.get(t) is not None), None)
-                if ent is not None and ent.label_ == "ORG":
-                    return self.orgs.canonical(_org_surface(ent.text))
+                # Named right after it: "The group, WeWorkers Coalition," / "a coalition called X".
+                k = earlier.i + 1
+                while k < len(self.doc) and k <= earlier.i + 2 and self.doc[k].lower_ in (",", "called", "named"):
+                    k += 1
+                ent = self.ents.get(self.doc[k]) if k < len(self.doc) and k > earlier.i + 1 else None
+                if ent is not None and ent.label_ == "ORG" and ent.start == k:
+                    return self.orgs.canonical(ent.text)
         if group is None and lemma in self.lex.org_back_references:
             floor = self._sent_starts[max(0, self._sent_index(start) - _SALIENCE_SENTENCES)]
             group = self.orgs.latest_before(start, floor)
@@ -665,16 +676,35 @@ class SpeakerResolver:
                 return " ".join(words)
         return None
 
+    def _titled_later(self, role_lemma: str, pos: int) -> str | None:
+        """ "China's ambassador ... China's ambassador to Britain Liu Xiaming said": the first person named
+        after ``pos`` with the role word among the few words before the name."""
+        for ent in self.doc.ents:
+            if ent.label_ != "PERSON" or ent.start_char <= pos:
+                continue
+            before = self.doc[max(ent.sent.start, ent.start - 6) : ent.start]
+            if any(t.lemma_.lower() == role_lemma for t in before):
+                return self.names.canonical_for(ent)
+        return None
+
     def _document(self, head: Token, start: int, end: int, mention: str) -> Speaker:
         """'the report said': the document's author when the article names one (its possessor, 'by X' /
         'from X', or whoever issued an earlier document of the same kind), else the document as described."""
-        author = self._document_author(head)
-        if author is None:
-            author = self._earlier_document_author(head)
+        author = self._document_author(head) or self._issuer(head) or self._earlier_document_author(head)
         if author is not None and author.name:
             return Speaker(start, end, mention, author.name, author.kind, author.role)
-        described = self._unnamed_source(head)
-        return Speaker(start, end, mention, described.name, "document")
+        return Speaker(start, end, mention, _described(self.doc[head.left_edge.i], mention, self.lex), "document")
+
+    def _issuer(self, doc_head: Token) -> Speaker | None:
+        """'the Electoral Commission issued a statement warning ...': the subject of the verb whose object
+        the document is."""
+        verb = doc_head.head
+        if doc_head.dep_ != "dobj" or verb.pos_ != "VERB":
+            return None
+        subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        if subject is None or subject.is_punct or subject.lemma_.lower() in self.lex.documents:
+            return None
+        return self.from_token(subject)
 
     def _document_author(self, doc_head: Token) -> Speaker | None:
         for child in doc_head.children:
