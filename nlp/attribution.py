@@ -60,8 +60,6 @@ RULES = {
     "quote_lead_in": 'a quotation after a short sentence about a person: X agreed. "..."',
     "floating_quote": "a quotation paragraph inheriting the speaker of the statement before it",
 }
-# Rules whose verbs report only with a speaker as subject ("called for", "urged ... to", "announced a plan").
-_WEAK_RULES = frozenset({"object", "infinitive", "object_is_content"})
 _TRIM = " \t\n,;:-–—"
 _MODALS = {"would", "will", "could", "can", "should", "must", "might", "may", "shall"}
 _COMPLEMENTIZERS = {"that", "whether", "if"}
@@ -199,8 +197,8 @@ class DocRules:
             if source is None:
                 source = next((c for c in token.children if c.dep_ == "pobj"), None)
             end = to.idx + len(to.text)
-            if self._has_own_speaker(token):
-                return None  # 'he told settler leaders, according to a statement': the statement is a channel
+            if source is not None and source.lemma_.lower() in self.lex.documents and self._has_own_speaker(token):
+                return None  # '"...," he told settler leaders, according to a statement': a channel
             content, gap = self._according_content(token, to)
             return Cue(token, token.idx, end, " ".join(phrase), source, content, gap=gap, rule="according_to")
         if token.pos_ == "NOUN" and token.lemma_.lower() in self.lex.speech_nouns:
@@ -255,12 +253,16 @@ class DocRules:
         )
 
     def _has_own_speaker(self, according: Token) -> bool:
-        """The sentence of an 'according to' phrase has a reporting verb with a subject of its own."""
+        """'"...," he told settler leaders, according to a statement': the phrase follows a quotation and its
+        own reporting verb with a subject, so the document is where the words appeared, not who said them."""
         sent = self.sent_span(according)
+        quoted = [t for t in sent if t.i < according.i and self.in_quote(t.idx)]
+        if not quoted:
+            return False
         return any(
             t.pos_ == "VERB"
+            and quoted[-1].i < t.i < according.i
             and t.lemma_.lower() in self.lex.speech_verbs
-            and not self.in_quote(t.idx)
             and any(c.dep_ == "nsubj" and not self.in_quote(c.idx) for c in t.children)
             for t in sent
         )
@@ -458,8 +460,7 @@ class DocRules:
         if token.pos_ in ("PROPN", "PRON") or token.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True
         lemma = token.lemma_.lower()
-        lex = self.lex
-        return lemma in lex.unnamed or lemma in lex.person_roles or lemma in lex.organizations or lemma in lex.documents
+        return lemma in self.lex.unnamed or lemma in self.lex.person_roles or lemma in self.lex.organizations
 
     def _np_head(self, token: Token) -> Token:
         """Climb from a word to the head of its noun phrase ('Jeff' -> 'Weaver')."""
@@ -655,8 +656,6 @@ class DocRules:
                 continue
             if cue.subject is None and self._impersonal(cue.token):
                 continue  # "it should be noted that", "too soon to say how": nobody says it
-            if cue.rule in _WEAK_RULES and (cue.subject is None or not self._could_speak(cue.subject)):
-                continue  # "forecasts called for low humidity": only a speaker makes these verbs report
             kind = "indirect"
             for qi, quote in enumerate(self.quotes):
                 for piece in quote.spans:
