@@ -81,7 +81,7 @@ CASES = [
         "the Kremlin",
         "said",
         SpeakerType.ORGANIZATION,
-        mention="The Kremlin",
+        mention="Kremlin",
     ),
     Case(
         'mixed: called it "..."',
@@ -100,6 +100,7 @@ CASES = [
         "the Kremlin",
         "according to",
         SpeakerType.ORGANIZATION,
+        mention="Kremlin",
     ),
     Case(
         "colon cue without a verb",
