@@ -377,9 +377,7 @@ class DocRules:
     def _syntactic_subject(self, verb: Token, depth: int) -> Token | None:
         """nsubj (or the passive agent), following conjunctions, participles and 'before saying'."""
         passive = any(c.dep_ == "auxpass" for c in verb.children)
-        # With two subjects (a misparse: "Wikileaks editor-in-chief Kristinn Hrafnsson said"), the one
-        # nearest the verb is the speaker.
-        for child in sorted(verb.children, key=lambda c: abs(c.i - verb.i)):
+        for child in self._subject_order(verb):
             if child.dep_ == "agent":
                 return next((c for c in child.children if c.dep_ == "pobj"), None)
             if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and not passive):
@@ -406,6 +404,16 @@ class DocRules:
         if verb.dep_ == "pcomp" and head.dep_ == "prep" and head.head.pos_ in ("VERB", "AUX"):
             return self._syntactic_subject(head.head, depth + 1)  # "X deflected questions before saying"
         return None
+
+    def _subject_order(self, verb: Token) -> list[Token]:
+        """The verb's children, with the name nearest the verb first when the parse gave it two
+        subjects ("Wikileaks editor-in-chief Kristinn Hrafnsson said")."""
+        children = list(verb.children)
+        names = [c for c in children if c.dep_ == "nsubj" and (c.pos_ == "PROPN" or c.ent_type_ in ("PERSON", "ORG"))]
+        if len([c for c in children if c.dep_ == "nsubj"]) < 2 or not names:
+            return children
+        nearest = max(names, key=lambda c: c.i if c.i < verb.i else -c.i)
+        return [nearest, *(c for c in children if c.i != nearest.i)]
 
     def _adjacent_subject(self, verb: Token) -> Token | None:
         """'"...," said Jeff Weaver' / '"...," Sanders campaign manager Jeff Weaver said' misparsed:
@@ -671,14 +679,11 @@ class DocRules:
             spans = [span]
             if cue.gap is not None and span[0] < cue.gap[0] and cue.gap[1] < span[1]:
                 spans = [p for p in (self._trim((span[0], cue.gap[0])), self._trim((cue.gap[1], span[1]))) if p]
-            speaker = self._speaker(cue)
             if len(spans) == 1 and cue.rule == "clause":
-                # 'said talks were "stalled" and that he wanted ...': one statement per that-clause.
-                for part in self._coordinated_that_clauses(span):
-                    part_kind = "mixed" if self._quoted_chars(part) else ("indirect" if kind == "mixed" else kind)
-                    drafts.append(Draft(part_kind, [part], cue, speaker, rule=cue.rule))
-            else:
-                drafts.append(Draft(kind, spans, cue, speaker, rule=cue.rule))
+                # 'said talks were "stalled" and that he wanted ...': one statement whose pieces are the
+                # coordinated that-clauses (the connecting "and that" is the writer's).
+                spans = self._coordinated_that_clauses(span)
+            drafts.append(Draft(kind, spans, cue, self._speaker(cue), rule=cue.rule))
             used.add(id(cue))
         return drafts, consumed, used
 

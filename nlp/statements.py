@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from saidwhat.nlp.attribution import Draft, RuleSettings, run_rules
-from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, lexicon_from_toml, load_lexicon
+from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, Lexicon, lexicon_from_toml, load_lexicon
 from saidwhat.nlp.speakers import NAME_LABELS, SpeakerResolver, clean_name_tokens
 from spacy.language import Language
 from spacy.tokens import Doc
@@ -85,14 +85,16 @@ class StatementsComponent:
         self.name = name
         self.cues_path = cues_path
         self.settings = settings
-        self.lexicon = load_lexicon(cues_path)
-        self._cues_raw = Path(cues_path).read_bytes()  # saved with the pipeline by to_disk
+        # A pipeline loaded from disk gets its lexicon from from_disk, whether or not cues_path still exists.
+        self._cues_raw: bytes | None = Path(cues_path).read_bytes() if Path(cues_path).is_file() else None
+        self.lexicon: Lexicon | None = load_lexicon(cues_path) if self._cues_raw is not None else None
 
     def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
         """Save the lexicon with the pipeline, so a saved pipeline keeps the word lists it was built with."""
         folder = Path(path)
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / CUES_FILE).write_bytes(self._cues_raw)
+        if self._cues_raw is not None:
+            (folder / CUES_FILE).write_bytes(self._cues_raw)
 
     def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> StatementsComponent:
         """Load the lexicon saved by ``to_disk`` (it wins over ``cues_path``)."""
@@ -102,6 +104,8 @@ class StatementsComponent:
         return self
 
     def __call__(self, doc: Doc) -> Doc:
+        if self.lexicon is None:
+            raise FileNotFoundError(f"the cues file {self.cues_path} does not exist: give an existing cues_path")
         drafts, resolver = run_rules(doc, self.lexicon, self.settings)
         sents = [(sent.start_char, sent.end_char) for sent in doc.sents]
         doc._.statement_data = {
