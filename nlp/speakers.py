@@ -327,6 +327,7 @@ class OrgIndex:
 
     def __init__(self, doc: Doc, text: str) -> None:
         self.text = text
+        self._cache: dict[str, str] = {}  # name as written -> canonical (each one scans the text)
         self.mentions: list[tuple[int, str]] = []  # (start, surface name) of ORG mentions, in order
         names: list[str] = []
         for ent in doc.ents:
@@ -345,10 +346,12 @@ class OrgIndex:
 
     def canonical(self, name: str) -> str:
         """The fullest name of an organisation, with "the" when the text writes it so ("the European Union")."""
-        full = self._fullest(_org_surface(name))
-        if re.search(r"\b(?i:the)\s+" + re.escape(full) + r"\b", self.text):
-            return "the " + full
-        return full
+        cached = self._cache.get(name)
+        if cached is None:
+            full = self._fullest(_org_surface(name))
+            with_article = re.search(r"\b(?i:the)\s+" + re.escape(full) + r"\b", self.text)
+            cached = self._cache[name] = "the " + full if with_article else full
+        return cached
 
     def _fullest(self, name: str) -> str:
         bare = name.replace(".", "").replace("&", "")
