@@ -646,6 +646,8 @@ class DocRules:
         drafts.sort(key=lambda d: d.start)
         drafts = self._continuations(drafts, consumed)
         _link_unnamed_back_references(drafts, self.lex)
+        # Nobody at all (an agentless "..., stating that ..."): no answer to "who said it", no statement.
+        drafts = [d for d in drafts if d.speaker is not None]
         _mark_nested(drafts)
         return drafts
 

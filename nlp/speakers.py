@@ -349,7 +349,7 @@ class OrgIndex:
         cached = self._cache.get(name)
         if cached is None:
             full = self._fullest(_org_surface(name))
-            with_article = re.search(r"\b(?i:the)\s+" + re.escape(full) + r"\b", self.text)
+            with_article = re.search(r"\b(?i:the)\s+" + re.escape(full) + r"\b(?!\s+[A-Z])", self.text)
             cached = self._cache[name] = "the " + full if with_article else full
         return cached
 
@@ -711,6 +711,9 @@ class SpeakerResolver:
 
     def _document_author(self, doc_head: Token) -> Speaker | None:
         for child in doc_head.children:
+            ent = self.ents.get(child)
+            if child.dep_ == "compound" and ent is not None and ent.label_ in ("ORG", "PERSON"):
+                return self._named(ent, ent.root)  # "a DHS Office of Inspector General report"
             if child.dep_ == "poss" and not child.is_punct:
                 return self.from_token(child)
             if child.dep_ == "prep" and child.lower_ in ("by", "from", "of"):
