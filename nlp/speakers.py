@@ -91,6 +91,7 @@ class NameIndex:
     genders: dict[str, str] = field(default_factory=dict)
     mentions: list[PersonMention] = field(default_factory=list)
     roles: list[tuple[int, str, str]] = field(default_factory=list)  # (start, role words, canonical)
+    sentence_starts: frozenset[int] = frozenset()  # character offsets where sentences start
 
     @classmethod
     def from_doc(cls, doc: Doc, lex: Lexicon) -> NameIndex:
@@ -173,6 +174,10 @@ class NameIndex:
             if sent_index == sent:
                 if subjects:
                     return subjects[-1].canonical
+                # "Julie Graham, a public information officer, she said ...": a name opening the sentence.
+                opening = [m for m in candidates if m.start in self.sentence_starts and len(m.canonical.split()) >= 2]
+                if opening:
+                    return opening[-1].canonical
                 continue
             if candidates:
                 return (subjects[0] if subjects else candidates[-1]).canonical
@@ -410,6 +415,7 @@ class SpeakerResolver:
         if sent_starts is None:
             sent_starts = [sent.start_char for sent in doc.sents]
         self._sent_starts = sent_starts
+        self.names.sentence_starts = frozenset(self._sent_starts)
         self._pronoun_names = self._chain_pronouns(in_quote)
         self.author = byline_author(self.text)
 
@@ -720,8 +726,8 @@ class SpeakerResolver:
                 pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
                 if pobj is not None and self._could_author(pobj):
                     return self.from_token(pobj)
-            if child.dep_ in ("acl", "relcl"):  # "the letter signed by seven physicians"
-                for grandchild in child.children:
+            if child.dep_ in ("acl", "relcl", "prep"):  # "the letter signed by X", "a report on Y by X"
+                for grandchild in child.subtree:
                     if grandchild.dep_ in ("agent", "prep") and grandchild.lower_ in ("by", "from"):
                         pobj = next((c for c in grandchild.children if c.dep_ == "pobj"), None)
                         if pobj is not None and self._could_author(pobj):
