@@ -750,6 +750,12 @@ class SpeakerResolver:
             if author is not None:
                 return author
             verb = token.head
+            if token.dep_ == "nsubjpass" and verb.pos_ == "VERB":
+                # "A report ... was released by the Office of Inspector General."
+                agent = next((c for c in verb.children if c.dep_ == "agent"), None)
+                pobj = next((c for c in agent.children if c.dep_ == "pobj"), None) if agent is not None else None
+                if pobj is not None and self._could_author(pobj):
+                    return self.from_token(pobj)
             if token.dep_ in ("dobj", "nsubjpass") and verb.pos_ == "VERB":
                 subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
                 if subject is not None and not subject.is_punct and subject.lemma_.lower() not in self.lex.documents:

@@ -228,6 +228,32 @@ CASES = [
         role="Democrat",
     ),
     Case(
+        "an explicit ruling is a statement",
+        "But a judge ruled that Assange should remain in jail until his extradition hearing.",
+        ("Assange should remain in jail until his extradition hearing",),
+        "a judge",
+        SpeakerType.UNNAMED,
+        "clause",
+    ),
+    Case(
+        "a full name opening the sentence is the antecedent of its pronoun",
+        "Michelle Hege runs the campaign. Julie Graham, a public information officer for the state health"
+        " department, she said she did not want to judge the campaign.",
+        ("she did not want to judge the campaign",),
+        "Julie Graham",
+        SpeakerType.PERSON,
+        "clause",
+    ),
+    Case(
+        "a document released by an organisation is that organisation's",
+        "A report on conditions at detention facilities was released by the Office of Inspector General. That"
+        " report found children in some facilities had no access to showers.",
+        ("children in some facilities had no access to showers",),
+        "the Office of Inspector General",
+        SpeakerType.ORGANIZATION,
+        "clause",
+    ),
+    Case(
         "'according to' a document is a channel when the sentence has its own speaker",
         '"Here we are on a historic day," Netanyahu told settler leaders, according to a statement.',
         ('"Here we are on a historic day,"',),
@@ -274,6 +300,7 @@ def test_nested_statement_points_at_the_outer_one(nlp_sm) -> None:
         "An official, who asked not to be named because of the sensitivity of the matter, was at the meeting.",
         "He declined to say when the company's lander would be ready for launch.",
         "His death was shadowed by conspiracy theories suggesting he had been murdered in his cell.",
+        "Two prison officers were charged on Tuesday with falsifying records, stating they had checked every hour.",
     ],
 )
 def test_not_a_statement(nlp_sm, text: str) -> None:
