@@ -953,16 +953,42 @@ class DocRules:
 
 def _link_unnamed_back_references(drafts: list[Draft], lex: Lexicon) -> None:
     """'Two officials familiar with the planning said ... "...," one said.': the partitive or
-    definite back-reference names the group introduced before it."""
-    group: Speaker | None = None
+    definite back-reference ("one", "the official", "one of the officials", "a second person")
+    names the group introduced before it."""
+    groups: list[Speaker] = []
     for draft in drafts:
         speaker = draft.speaker
         if speaker is None or speaker.kind != "unnamed":
             continue
-        if " ".join(speaker.mention.lower().split()) in lex.back_references and group is not None:
+        mention = " ".join(speaker.mention.lower().split())
+        if groups and mention in lex.back_references:
+            draft.speaker = replace(speaker, name=groups[-1].name)
+            continue
+        group = _group_referred_to(mention, groups, lex)
+        if group is not None:
             draft.speaker = replace(speaker, name=group.name)
         else:
-            group = speaker
+            groups.append(speaker)
+
+
+def _singular(word: str) -> str:
+    return "person" if word == "people" else word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def _group_referred_to(mention: str, groups: list[Speaker], lex: Lexicon) -> Speaker | None:
+    """The latest group whose head word the back-reference repeats: "one of the officials" ->
+    "two officials familiar with the planning", "a second person" -> "three people briefed on the talks"."""
+    opener = next((o for o in sorted(lex.back_reference_openers, key=len, reverse=True) if mention.startswith(o)), None)
+    if opener is None:
+        return None
+    words = mention[len(opener) :].split()
+    if not words or len(words) > 3:
+        return None
+    head = _singular(words[-1])
+    for group in reversed(groups):
+        if head in {_singular(w) for w in group.mention.lower().replace(",", " ").split()[:4]}:
+            return group
+    return None
 
 
 def _mark_nested(drafts: list[Draft]) -> None:

@@ -46,6 +46,7 @@ class Lexicon:
     partitive_heads: frozenset[str]
     anonymous_heads: frozenset[str]
     back_references: frozenset[str]
+    back_reference_openers: tuple[str, ...]
     documents: frozenset[str]
     org_back_references: frozenset[str]
     non_speakers: frozenset[str]
@@ -91,6 +92,8 @@ def lexicon_from_toml(raw: bytes) -> Lexicon:
         partitive_heads=_words(rule_speakers["partitive_heads"]),
         anonymous_heads=_words(rule_speakers["anonymous_heads"]),
         back_references=frozenset(" ".join(p.lower().split()) for p in rule_speakers["back_references"]),
+        # Kept with their trailing space: an opener is a whole word ("one " never matches "onetime").
+        back_reference_openers=tuple(p.lower() for p in rule_speakers.get("back_reference_openers", [])),
         documents=_words(rule_speakers.get("documents", [])),
         org_back_references=_words(rule_speakers.get("org_back_references", [])),
         non_speakers=_words(rule_speakers.get("non_speakers", [])),

@@ -527,6 +527,10 @@ class SpeakerResolver:
     def _unnamed_source(self, head: Token) -> Speaker:
         """The whole phrase, postmodifiers kept: "two officials familiar with the planning"."""
         tokens = _np_tokens(head, keep_postmodifiers=True)
+        for k, token in enumerate(tokens[1:-1], start=1):
+            if token.text == "," and tokens[k + 1].lower_ in ("who", "which", "whose"):
+                tokens = tokens[:k]  # "a diplomat in Moscow, who asked not to be named": no relative clause
+                break
         start, end = _span_of(tokens)
         mention = _normalise(self.text[start:end])
         return Speaker(start, end, mention, _described(tokens[0], mention, self.lex), "unnamed")
