@@ -677,7 +677,6 @@ class DocRules:
                         kind = "mixed"
             if cue.rule == "according_to":
                 kind = "according_to" if kind == "indirect" else kind
-            span = self._without_complementizer(span)
             spans = [span]
             if cue.gap is not None and span[0] < cue.gap[0] and cue.gap[1] < span[1]:
                 spans = [p for p in (self._trim((span[0], cue.gap[0])), self._trim((cue.gap[1], span[1]))) if p]
@@ -749,17 +748,6 @@ class DocRules:
         parts.append(self._trim((start, span[1])))
         return [p for p in parts if p is not None]
 
-    def _without_complementizer(self, span: Span) -> Span:
-        """The reported content leaves out a leading complementizer: 'said that X' reports 'X'."""
-        i = bisect_right(self._token_starts, span[0]) - 1
-        if 0 <= i < len(self.doc) - 1:
-            token = self.doc[i]
-            if token.idx == span[0] and token.lower_ == "that" and token.dep_ == "mark":
-                following = self.doc[i + 1].idx
-                if following < span[1]:
-                    return (following, span[1])
-        return span
-
     def _unquoted_text(self, span: Span) -> str:
         chars = list(self.text[span[0] : span[1]])
         for s, e in self._quote_pieces:
@@ -785,7 +773,7 @@ class DocRules:
                 kind = "according_to" if cue.rule == "according_to" else "direct"
                 rule = "according_to" if kind == "according_to" else "quote_cue"
                 earlier = by_cue.get(id(cue))
-                if earlier is not None and earlier.end <= cue.start and quote.start >= cue.end:
+                if earlier is not None and self._split_around(earlier, cue, quote):
                     # '"We will win," she said, "and we will win big."': one split quote around its cue.
                     earlier.spans.extend(quote.spans)
                     consumed.add(qi)
@@ -803,6 +791,17 @@ class DocRules:
                 drafts.append(draft)
                 consumed.add(qi)
         return drafts
+
+    def _split_around(self, earlier: Draft, cue: Cue, quote: Quote) -> bool:
+        """'"We will win," Mary Smith said, "and we will win big."': the first piece ends with a comma
+        inside its marks, only the speaker and the cue stand between the pieces, and at most a comma
+        or a short adverbial between the cue and the second piece."""
+        if not (earlier.end <= cue.start and quote.start >= cue.end):
+            return False
+        inner = self.text[earlier.start : earlier.end].rstrip("\"”’'» ")
+        before, after = self.text[earlier.end : cue.start], self.text[cue.end : quote.start]
+        short = count_words(before) <= 6 and count_words(after) <= 2
+        return inner.endswith(",") and short and not re.search(r"[.!?;:]", before + after)
 
     def _quote_text(self, quote: Quote) -> str:
         return " ".join(self.text[s:e] for s, e in quote.spans)

@@ -93,7 +93,7 @@ CASES = [
     Case(
         "nested speech is the outer speaker's statement",
         "The senator said that the minister had told reporters that he was ready to move quickly on the bill.",
-        ("the minister had told reporters that he was ready to move quickly on the bill",),
+        ("that the minister had told reporters that he was ready to move quickly on the bill",),
         "the senator",
         SpeakerType.UNNAMED,
         "clause",
@@ -119,7 +119,7 @@ CASES = [
     Case(
         "a document without a named author is the document as described",
         "The complaint alleges that the company hid losses from investors for years.",
-        ("the company hid losses from investors for years",),
+        ("that the company hid losses from investors for years",),
         "the complaint",
         SpeakerType.DOCUMENT,
         "clause",
@@ -127,7 +127,7 @@ CASES = [
     Case(
         "'said in a statement that': the statement is the channel, its clause the content",
         "The White House said in a statement that the visit would go ahead as planned.",
-        ("the visit would go ahead as planned",),
+        ("that the visit would go ahead as planned",),
         "the White House",
         SpeakerType.ORGANIZATION,
         "clause",
@@ -179,7 +179,7 @@ CASES = [
         "a role named later resolves to the person who holds it",
         "China’s ambassador warned that Beijing would not sit on its hands. Later, China’s ambassador to Britain"
         " Liu Xiaming said the army could be deployed.",
-        ("Beijing would not sit on its hands",),
+        ("that Beijing would not sit on its hands",),
         "Liu Xiaming",
         SpeakerType.PERSON,
         "clause",
@@ -230,7 +230,7 @@ CASES = [
     Case(
         "an explicit ruling is a statement",
         "But a judge ruled that Assange should remain in jail until his extradition hearing.",
-        ("Assange should remain in jail until his extradition hearing",),
+        ("that Assange should remain in jail until his extradition hearing",),
         "a judge",
         SpeakerType.UNNAMED,
         "clause",
@@ -291,7 +291,7 @@ def test_nested_statement_points_at_the_outer_one(nlp_sm) -> None:
     text = "The senator said that the minister had told reporters that he was ready to move quickly on the bill."
     outer, inner = nlp_sm(text)._.statements
     assert outer.nested_in is None and outer.speaker == "the senator"
-    assert inner.nested_in == 0 and inner.quote == "he was ready to move quickly on the bill"
+    assert inner.nested_in == 0 and inner.quote == "that he was ready to move quickly on the bill"
 
 
 @pytest.mark.parametrize(
