@@ -696,7 +696,7 @@ class DocRules:
     def _without_writer_tail(self, span: Span, cue: Cue) -> Span:
         """Reported content stops where the writer's own words begin: a dash gloss with no verb ('... last
         spring – one of the top concerns of the unions'), a past-tense 'as'/'while' clause of the scene
-        ('..., as aid convoys lined up'), or a clause coordinated after a comma about the speaker
+        ('it would reopen ..., as aid convoys lined up'), or a clause coordinated after a comma about the speaker
         ('..., but she later changed the destination')."""
         tokens = self._tokens_in(span)
         for k, token in enumerate(tokens[1:-1], start=1):
@@ -708,9 +708,12 @@ class DocRules:
             if token.text != ",":
                 continue
             following = rest[0]
-            if following.lower_ in ("as", "while") and following.dep_ == "mark":
+            if following.lower_ == "as" and following.dep_ == "mark":
+                # A past-tense scene ("as aid convoys lined up") after reported future or modal content.
                 clause = following.head
-                if clause.tag_ == "VBD" and any(c.dep_ in ("nsubj", "nsubjpass") for c in clause.children):
+                scene = clause.tag_ == "VBD" and clause.pos_ == "VERB"
+                modal = any(t.lower_ in _MODALS for t in tokens[:k])
+                if scene and modal and any(c.dep_ in ("nsubj", "nsubjpass") for c in clause.children):
                     return self._trim((span[0], token.idx)) or span
             if following.lower_ in ("but", "and") and cue.subject is not None:
                 subject = next((t for t in rest[1:4] if t.dep_ in ("nsubj", "nsubjpass")), None)
