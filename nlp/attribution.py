@@ -214,6 +214,8 @@ class DocRules:
             return None  # "point" is a cue only as "point out"
         if lemma == "call" and token.dep_ == "acl" and token.tag_ == "VBN":
             return None  # "a super PAC called Our Principles" names, it does not report
+        if lemma == "call" and any(c.dep_ == "auxpass" for c in token.children):
+            return None  # "the rooms are often called hieleras by those held in them" names, it does not report
         if self._is_question(token):
             return None  # "Did Trump say he was meeting Putin?" asks, it does not report
         end = max([token, *particles], key=lambda t: t.i)
@@ -563,6 +565,8 @@ class DocRules:
         if lemma not in self.lex.object_content_verbs and not any(c.dep_ == "xcomp" for c in right):
             return None, "clause"
         last = max(right, key=lambda c: c.right_edge.i)
+        while len(right) > 1 and right[0].dep_ == "prep" and right[0].lower_ not in ("as", "of", "for"):
+            right = right[1:]  # "blasted on an investor call as “morally wrong”": the setting is not content
         rule = "object" if lemma in self.lex.object_content_verbs else "infinitive"
         return self._span_of_tokens(right[0].left_edge, self._clause_end(last)), rule
 

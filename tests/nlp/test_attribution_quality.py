@@ -301,6 +301,7 @@ def test_nested_statement_points_at_the_outer_one(nlp_sm) -> None:
         "He declined to say when the company's lander would be ready for launch.",
         "His death was shadowed by conspiracy theories suggesting he had been murdered in his cell.",
         "Two prison officers were charged on Tuesday with falsifying records, stating they had checked every hour.",
+        "The holding rooms are often called hieleras by those held in them, which include children.",
     ],
 )
 def test_not_a_statement(nlp_sm, text: str) -> None:
