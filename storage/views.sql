@@ -188,7 +188,7 @@ COMMENT ON COLUMN v_statements.speaker_role IS 'Role or title given in the text.
 COMMENT ON COLUMN v_statements.kind IS 'direct, indirect, mixed, according_to or floating.';
 COMMENT ON COLUMN v_statements.cue IS 'Reporting verb or phrase as written.';
 COMMENT ON COLUMN v_statements.cue_lemma IS 'Lemma of the cue verb.';
-COMMENT ON COLUMN v_statements.quote IS 'What was said.';
+COMMENT ON COLUMN v_statements.quote IS 'What was said: the speaker''s words (a split quote''s pieces joined with " … ").';
 COMMENT ON COLUMN v_statements.sentence IS 'The sentence(s) containing quote and cue.';
 COMMENT ON COLUMN v_statements.topics IS 'Topic names from config.toml.';
 COMMENT ON COLUMN v_statements.entities IS 'Entities mentioned inside the quote.';
@@ -326,7 +326,7 @@ COMMENT ON COLUMN mentions.canonical IS 'Canonical name within the article.';
 COMMENT ON TABLE statements IS 'One row per attributed statement; offsets are character offsets into articles.text.';
 COMMENT ON COLUMN statements.statement_id IS 'Hash of article_id, quote span and extractor_version (key).';
 COMMENT ON COLUMN statements.article_id IS 'articles.article_id.';
-COMMENT ON COLUMN statements.quote IS 'What was said (discontinuous parts joined with a space).';
+COMMENT ON COLUMN statements.quote IS 'The speaker''s words: the pieces of a split quote joined with " … ", never the reporter''s words between them.';
 COMMENT ON COLUMN statements.quote_start IS 'Start offset of the quote.';
 COMMENT ON COLUMN statements.quote_end IS 'End offset of the quote.';
 COMMENT ON COLUMN statements.quote_spans IS '[start, end] pairs of a discontinuous quote; NULL for one span.';
@@ -348,6 +348,8 @@ COMMENT ON COLUMN statements.entities IS 'Canonical names of entities mentioned 
 COMMENT ON COLUMN statements.topics IS 'Topic names from config.toml; recomputed by `saidwhat retag`.';
 COMMENT ON COLUMN statements.extractor_version IS 'nlp.EXTRACTOR_VERSION that produced the row; `saidwhat reprocess` replaces stale ones.';
 COMMENT ON COLUMN statements.created_at IS 'When the row was written (UTC).';
+COMMENT ON COLUMN statements.rule IS 'The extraction rule that produced the statement (clause, quote_cue, according_to, ...; see nlp/attribution.py RULES).';
+COMMENT ON COLUMN statements.nested_in IS 'statement_id of the statement this one is reported inside (nested speech); NULL for a top-level statement.';
 
 COMMENT ON TABLE speaker_aliases IS 'Alias -> canonical speaker name, from the NLP (first sighting wins) and from [speakers.aliases] in config.toml (always wins).';
 COMMENT ON COLUMN speaker_aliases.alias IS 'A name as written or resolved in one article ("Trump") (key).';
