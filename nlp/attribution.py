@@ -225,6 +225,8 @@ class DocRules:
             return None  # "who asked not to be named" is no statement
         if token.dep_ == "xcomp" and token.head.lemma_.lower() in self.lex.refusal_verbs:
             return None  # "declined to say when ..." is a refusal, not a statement
+        if self._negated_question(token):
+            return None  # "the agency didn't estimate how many ...", "he would not say whether ..."
         head = token.head
         noun_clause = token.dep_ in ("acl", "relcl") and head.pos_ in ("NOUN", "PROPN")
         if noun_clause and not self._could_speak(head) and (subject is None or subject.i == head.i):
@@ -243,6 +245,17 @@ class DocRules:
         if gap is None and content is not None and subject is not None and content[0] <= subject.idx < content[1]:
             content = None  # the parser mixed up speaker and content: trust only a quotation here
         return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only, gap, rule)
+
+    def _negated_question(self, verb: Token) -> bool:
+        """A negated reporting verb whose complement is an open question: nothing was said."""
+        if not any(c.dep_ == "neg" or c.lower_ in self.lex.negations for c in verb.children):
+            return False
+        for comp in verb.children:
+            if comp.dep_ in ("ccomp", "advcl", "xcomp") and comp.i > verb.i:
+                first = comp.left_edge
+                if first.lower_ in ("whether", "if") or first.tag_ in ("WRB", "WP", "WDT"):
+                    return True
+        return False
 
     @staticmethod
     def _asks_anonymity(verb: Token) -> bool:
@@ -383,8 +396,8 @@ class DocRules:
             if child.dep_ == "agent":
                 return next((c for c in child.children if c.dep_ == "pobj"), None)
             if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and not passive):
-                if child.is_punct:
-                    continue  # a closing quotation mark the parser made the subject ('’’ says X')
+                if child.is_punct or child.lower_ in self.lex.negations:
+                    continue  # a closing quotation mark or a curly "n’t" the parser made the subject
                 if self.in_quote(child.idx) or self._is_dateline(child):
                     return None  # the parser took a word of the quotation or the dateline
                 return child  # a relative "who" is resolved by the SpeakerResolver
@@ -653,7 +666,7 @@ class DocRules:
         # Nobody at all (an agentless "..., stating that ..."): no answer to "who said it", no statement.
         drafts = [d for d in drafts if d.speaker is not None]
         _mark_nested(drafts)
-        return drafts
+        return _without_echoes(drafts)
 
     def _reported_speech(self, cues: list[Cue]) -> tuple[list[Draft], set[int], set[int]]:
         drafts, consumed, used = [], set(), set()
@@ -1014,6 +1027,30 @@ def _mark_nested(drafts: list[Draft]) -> None:
         ]
         if outers:
             draft.nested_in = min(outers, key=lambda i: drafts[i].end - drafts[i].start)
+
+
+def _without_echoes(drafts: list[Draft]) -> list[Draft]:
+    """A nested statement by the same speaker as the one it is reported in ("he said he told them ...")
+    repeats it: it is dropped, and ``nested_in`` is renumbered for the statements that stay."""
+    echoes = {
+        i
+        for i, d in enumerate(drafts)
+        if d.nested_in is not None and d.speaker and drafts[d.nested_in].speaker
+        and d.speaker.name and d.speaker.name == drafts[d.nested_in].speaker.name
+    }  # fmt: skip
+    if not echoes:
+        return drafts
+    kept = [i for i in range(len(drafts)) if i not in echoes]
+    new_index = {old: new for new, old in enumerate(kept)}
+    out = []
+    for i in kept:
+        draft = drafts[i]
+        outer = draft.nested_in
+        while outer is not None and outer in echoes:
+            outer = drafts[outer].nested_in
+        draft.nested_in = new_index.get(outer) if outer is not None else None
+        out.append(draft)
+    return out
 
 
 def run_rules(doc: Doc, lex: Lexicon, settings: RuleSettings) -> tuple[list[Draft], SpeakerResolver]:

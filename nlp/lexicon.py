@@ -41,6 +41,7 @@ class Lexicon:
     question_verbs: frozenset[str]
     title_nouns: frozenset[str]
     refusal_verbs: frozenset[str]
+    negations: frozenset[str]
     time_words: frozenset[str]
     indefinite_determiners: frozenset[str]
     partitive_heads: frozenset[str]
@@ -87,6 +88,7 @@ def lexicon_from_toml(raw: bytes) -> Lexicon:
         question_verbs=_words(rules["question_verbs"]),
         title_nouns=_words(rules["title_nouns"]),
         refusal_verbs=_words(rules.get("refusal_verbs", [])),
+        negations=_words(rules.get("negations", [])),
         time_words=_words(rules["time_words"]),
         indefinite_determiners=_words(rule_speakers["indefinite_determiners"]),
         partitive_heads=_words(rule_speakers["partitive_heads"]),

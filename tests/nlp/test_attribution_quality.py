@@ -302,6 +302,7 @@ def test_nested_statement_points_at_the_outer_one(nlp_sm) -> None:
         "His death was shadowed by conspiracy theories suggesting he had been murdered in his cell.",
         "Two prison officers were charged on Tuesday with falsifying records, stating they had checked every hour.",
         "The holding rooms are often called hieleras by those held in them, which include children.",
+        "About 5,000 people entered the Statehouse, but the agency didn’t estimate how many were on the grounds.",
     ],
 )
 def test_not_a_statement(nlp_sm, text: str) -> None:
@@ -320,3 +321,9 @@ def test_every_statement_names_its_rule(nlp_sm) -> None:
     statements = nlp_sm(text)._.statements
     assert statements and all(s.rule in RULES for s in statements)
     assert {"quote_cue", "according_to", "quote_colon", "parenthetical"} <= {s.rule for s in statements}
+
+
+def test_a_nested_statement_by_the_same_speaker_is_not_repeated(nlp_sm) -> None:
+    text = "Mary Smith spoke to the players. Mary Smith said she had told them that they were a good team."
+    statements = nlp_sm(text)._.statements
+    assert [(s.speaker, s.nested_in) for s in statements] == [("Mary Smith", None)]
