@@ -527,6 +527,13 @@ class SpeakerResolver:
     def _unnamed_source(self, head: Token) -> Speaker:
         """The whole phrase, postmodifiers kept: "two officials familiar with the planning"."""
         tokens = _np_tokens(head, keep_postmodifiers=True)
+        joined = [c for c in head.children if c.dep_ == "conj" and c.pos_ == "NOUN" and c.i > head.i]
+        if joined and head.tag_ == "NNS" and all(c.tag_ == "NNS" for c in joined):
+            # "Businesses and residents say ...": a joint unnamed source is the whole coordination.
+            tokens = sorted(
+                {*tokens, *(t for c in joined for t in _np_tokens(c)), *(c for c in head.children if c.dep_ == "cc")},
+                key=lambda t: t.i,
+            )
         for k, token in enumerate(tokens[1:-1], start=1):
             if token.text == "," and tokens[k + 1].lower_ in ("who", "which", "whose"):
                 tokens = tokens[:k]  # "a diplomat in Moscow, who asked not to be named": no relative clause

@@ -211,6 +211,14 @@ CASES = [
         "clause",
     ),
     Case(
+        "a joint unnamed source is the whole coordination",
+        "Businesses and residents also have complained and say that the outages were overly broad.",
+        ("that the outages were overly broad",),
+        "Businesses and residents",
+        SpeakerType.UNNAMED,
+        "clause",
+    ),
+    Case(
         "a bare poll share keeps its mention but names no speaker",
         "52 percent said they would vote for the incumbent in November.",
         ("they would vote for the incumbent in November",),
