@@ -312,7 +312,6 @@ _CAPITALISED = r"[A-Z][\w&'’.-]*"
 # "... Office for the Western District of New York": a capitalised of/for phrase that ends an organisation name.
 _ORG_TAIL_RE = re.compile(rf"\s+(?:for|of)\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:(?:of|and|for|the)\s+)*{_CAPITALISED})*")
 _TITLE_PHRASE_RE = re.compile(rf"{_CAPITALISED}(?:\s+(?:(?:of|and|for|the|on)\s+)*{_CAPITALISED})*")
-_ORG_SUFFIXES = frozenset({"co.", "co", "inc.", "inc", "corp.", "corp", "ltd.", "ltd", "llc", "plc"})
 _ORG_STOPWORDS = frozenset({"of", "and", "for", "the", "on", "in", "&"})
 
 
@@ -321,8 +320,13 @@ def _org_surface(text: str) -> str:
     return _normalise(re.sub(r"^(?i:the)\s+", "", re.sub(r"['’]s$", "", text)))
 
 
-def _initials(name: str) -> str:
-    words = [w for w in name.replace("-", " ").replace("&", " ").split() if w.lower() not in _ORG_SUFFIXES]
+def _initials(name: str, suffixes: frozenset[str]) -> str:
+    """ "Pacific Gas & Electric Co." -> "PGE": capitalised words, without "of"/"and" and name suffixes."""
+    words = [
+        w
+        for w in name.replace("-", " ").replace("&", " ").split()
+        if w.lower().rstrip(".") + "." not in suffixes and w.lower() not in suffixes
+    ]
     return "".join(w[0] for w in words if w.lower() not in _ORG_STOPWORDS and w[:1].isupper())
 
 
@@ -330,8 +334,9 @@ class OrgIndex:
     """Per-document organisation names: acronyms and short forms resolve to the fullest name
     ("the IEA" -> "International Energy Agency", "McClatchy" -> "McClatchy Co.")."""
 
-    def __init__(self, doc: Doc, text: str) -> None:
+    def __init__(self, doc: Doc, text: str, suffixes: frozenset[str] = frozenset()) -> None:
         self.text = text
+        self.suffixes = suffixes  # the lexicon's name_suffixes ("Co.", "Inc."), left out of initials
         self._cache: dict[str, str] = {}  # name as written -> canonical (each one scans the text)
         self.mentions: list[tuple[int, str]] = []  # (start, surface name) of ORG mentions, in order
         names: list[str] = []
@@ -361,13 +366,15 @@ class OrgIndex:
     def _fullest(self, name: str) -> str:
         bare = name.replace(".", "").replace("&", "")
         if bare.isupper() and 2 <= len(bare) <= 6:
-            longer = [n for n in self.names if n != name and _initials(n) == bare and len(n.split()) >= 2]
+            longer = [
+                n for n in self.names if n != name and _initials(n, self.suffixes) == bare and len(n.split()) >= 2
+            ]
             if longer:
                 return longer[0]
             # The NER may have split the long form ("Customs" + "Border Protection"): find it in the text.
             for match in _TITLE_PHRASE_RE.finditer(self.text):
                 phrase = match.group().strip()
-                if len(phrase.split()) >= 2 and _initials(phrase) == bare:
+                if len(phrase.split()) >= 2 and _initials(phrase, self.suffixes) == bare:
                     return _org_surface(phrase)
         words = name.lower().split()
         fuller = [n for n in self.names if len(n) > len(name) and n.lower().split()[: len(words)] == words]
@@ -409,7 +416,7 @@ class SpeakerResolver:
         self.lex = lex
         self.ents = EntityLookup(doc)
         self.names = NameIndex.from_doc(doc, lex)
-        self.orgs = OrgIndex(doc, self.text)
+        self.orgs = OrgIndex(doc, self.text, lex.name_suffixes)
         self._starts = doc.to_array([IDX]).tolist()
         self.token_starts = self._starts  # character offset of each token, for bisecting
         if sent_starts is None:
