@@ -28,7 +28,7 @@ class TopicSpec:
       topic with ``all_of`` only is tagged by context, as before ``about``
       existed.
     - ``not_about``: phrases that, in the quote, refuse a statement whose
-      ``about`` groups were not all found in the statement itself.
+      ``about`` groups were not all found in the quote itself.
     - ``patterns``: spaCy Matcher token patterns, each stored as a JSON
       string, of which one must match: they count as one more ``about`` group
       when the topic has ``about``, as one more ``all_of`` group otherwise.

@@ -167,8 +167,8 @@ class TopicTagger:
                 tagged = tagged and found is not None
                 if found:
                     evidence.append(TopicEvidence(topic.name, "pattern", *found))
-            if tagged and topic.not_about and any(e.place == CONTEXT for e in evidence if e.rule == "about"):
-                # The quote is about something else; the context only made it look relevant.
+            if tagged and topic.not_about and any(e.place != QUOTE for e in evidence if e.rule == "about"):
+                # The quote is about something else; its framing or context only made it look relevant.
                 excluded = topic.not_about.find(statement[:1])
                 if excluded:
                     tagged = False

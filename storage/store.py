@@ -428,7 +428,7 @@ class Store:
         clauses, params = _filter_sql(where)
         sql = (
             "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
-            " title, url FROM v_statements"
+            " title, url, statement_id, topic_evidence FROM v_statements"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + " ORDER BY published_at NULLS LAST, speaker, quote"
             + (f" LIMIT {int(where.limit)}" if where.limit else "")

@@ -31,7 +31,8 @@ ConfigOption = Annotated[
 DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: \\[storage] path in the config)")]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
-WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics"]
+WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics",
+               "statement_id"]  # fmt: skip
 TABLE_COLUMNS = ["published_at", "speaker", "quote", "kind", "publisher"]
 
 
@@ -188,6 +189,9 @@ def who(
     publisher: Annotated[str | None, typer.Option("--publisher", help="Publisher name")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="direct, indirect, mixed, according_to, ...")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows")] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Add topic_evidence: why each statement has its topics (--about's only)")
+    ] = False,
     db: DbOption = None,
     config: ConfigOption = None,
     fmt: FormatOption = OutputFormat.table,
@@ -203,17 +207,31 @@ def who(
         )
     )  # fmt: skip
     columns = WHO_COLUMNS if fmt is not OutputFormat.table else TABLE_COLUMNS
-    write_rows(rows, columns, fmt, title=f"{len(rows)} statements")
+    if explain:
+        columns = [*columns, "topic_evidence"]
+        for row in rows:
+            row["topic_evidence"] = _evidence_for(row.get("topic_evidence"), about)
+    write_rows(rows, columns, fmt, title=f"{len(rows)} statements", wrap=("quote", "topic_evidence"))
+
+
+def _evidence_for(evidence: str | None, topic: str | None) -> str:
+    """v_statements.topic_evidence ("topic: rule ..." clauses), only ``topic``'s clauses without the prefix."""
+    clauses = [c for c in (evidence or "").split("; ") if c]
+    if topic is None:
+        return "; ".join(clauses)
+    prefix = f"{topic}: "
+    return "; ".join(c[len(prefix) :] for c in clauses if c.startswith(prefix))
 
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
-    from saidwhat.cli import analyst, ops
+    from saidwhat.cli import analyst, ops, topics
     from saidwhat.cli.eval import eval_command
 
     app.command("eval", help="Score the statement extractor against a gold JSONL file.")(eval_command)
     analyst.register(app)
     ops.register(app)
+    topics.register(app)
 
 
 _register_command_modules()
