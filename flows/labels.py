@@ -192,9 +192,10 @@ def topic_report(
     if topic:
         _check_topic(topic, config)
     labels = Labels(_store(config))
-    statements, _ = labels.labelled(topic)
-    topics = [topic] if topic else [t for t in labels.topics() if t in {s.name for s in config.topics}]
-    if not topics or not statements:
+    statements, orphaned = labels.labelled(topic)
+    labelled_topics = labels.topics()
+    topics = [t for t in labelled_topics if t == topic or (not topic and t in {s.name for s in config.topics})]
+    if not topics:
         which = f"topic {topic!r}" if topic else "any configured topic"
         raise SaidwhatError(
             f"no labels for {which}: record some with `saidwhat label STATEMENT_ID --topic T yes|no`"
@@ -215,9 +216,10 @@ def topic_report(
                 disagreements.append(
                     Disagreement(name, s.statement_id, s.label, decision.tagged, s.speaker, s.quote, explain(decision))
                 )
-        _, orphaned = labels.labelled(name)
         scores.append(
-            TopicScore(name, len(mine), counts["tp"], counts["fp"], counts["fn"], counts["tn"], stale, orphaned)
+            TopicScore(
+                name, len(mine), counts["tp"], counts["fp"], counts["fn"], counts["tn"], stale, orphaned.get(name, 0)
+            )
         )
     return scores, disagreements
 

@@ -9,6 +9,7 @@ the statement's article and quote and finds its statement again by them.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -114,8 +115,8 @@ class Labels:
             )
         return len(labels)
 
-    def labelled(self, topic: str | None = None) -> tuple[list[LabelledStatement], int]:
-        """(labelled statements as stored now, number of labels whose statement is gone).
+    def labelled(self, topic: str | None = None) -> tuple[list[LabelledStatement], dict[str, int]]:
+        """(labelled statements as stored now, per topic the number of labels whose statement is gone).
 
         A label follows its statement by id, or else by article and quote (after
         `saidwhat reprocess` the same quote has a new id).
@@ -136,12 +137,16 @@ class Labels:
                 " ORDER BY r.topic, a.url, s.quote_start",
                 [topic, topic],
             ).fetchall()
-        found = [
-            LabelledStatement(sid, t, bool(label), speaker, quote, sentence, start, end, text, title, tuple(tags or ()))
-            for sid, t, label, speaker, quote, sentence, start, end, text, title, tags in rows
-            if quote is not None
-        ]
-        return found, len(rows) - len(found)
+        found, orphaned = [], Counter()
+        for sid, t, label, speaker, quote, sentence, start, end, text, title, tags in rows:
+            if quote is None:
+                orphaned[t] += 1
+                continue
+            stored_topics = tuple(tags or ())
+            found.append(
+                LabelledStatement(sid, t, bool(label), speaker, quote, sentence, start, end, text, title, stored_topics)
+            )
+        return found, dict(orphaned)
 
     def topics(self) -> list[str]:
         """Topics with at least one label."""
