@@ -182,18 +182,23 @@ class TopicTagger:
 
     def tags(self, context: StatementContext) -> tuple[str, ...]:
         """Names of the topics the statement is about, in config order."""
-        return tuple(d.topic for d in self.decide(context) if d.tagged)
+        return tuple(d.topic for d in self.decide(context, complete=False) if d.tagged)
 
     def evidence(self, context: StatementContext) -> tuple[tuple[str, ...], tuple[TopicEvidence, ...]]:
         """(topics, evidence of those topics) of one statement: what ingest and retag store."""
-        tagged = [d for d in self.decide(context) if d.tagged]
+        tagged = [d for d in self.decide(context, complete=False) if d.tagged]
         return tuple(d.topic for d in tagged), tuple(e for d in tagged for e in d.evidence)
 
-    def decide(self, context: StatementContext) -> list[TopicDecision]:
-        """Every configured topic evaluated on the statement, with its evidence."""
+    def decide(self, context: StatementContext, complete: bool = True) -> list[TopicDecision]:
+        """Every configured topic evaluated on the statement, with its evidence.
+
+        With ``complete`` (what `saidwhat topics report` shows), a topic that is
+        not tagged still lists every phrase that matched; without it, the
+        evaluation of a topic stops at the first group that fails (retag's speed).
+        """
         statement = [_Place(QUOTE, context.quote or ""), _Place(SENTENCE, _sentence_outside_quote(context))]
         surroundings = [_Place(CONTEXT, "\n".join(p for p in (context.paragraph, context.title) if p))]
-        patterns: dict[str, list[tuple[str, str]]] | None = None
+        patterns: dict[str, list[tuple[str, str]]] | None = None  # computed once, for the first topic needing them
         decisions = []
         for topic in self._topics:
             evidence: list[TopicEvidence] = []
@@ -202,18 +207,17 @@ class TopicTagger:
                 evidence.append(TopicEvidence(topic.name, "refers_to", *reference))
             # Context answers an `about` group only when the statement refers to something.
             about_places = statement + surroundings if reference else statement
+            groups = [("about", g, about_places) for g in topic.about]
+            groups += [("all_of", g, statement + surroundings) for g in topic.all_of]
             tagged = True
-            for group in topic.about:
-                found = group.find(about_places)
+            for rule, group, places in groups:
+                found = group.find(places)
                 tagged = tagged and found is not None
                 if found:
-                    evidence.append(TopicEvidence(topic.name, "about", *found))
-            for group in topic.all_of:
-                found = group.find(statement + surroundings)
-                tagged = tagged and found is not None
-                if found:
-                    evidence.append(TopicEvidence(topic.name, "all_of", *found))
-            if topic.has_patterns:
+                    evidence.append(TopicEvidence(topic.name, rule, *found))
+                elif not complete:
+                    break
+            if topic.has_patterns and (tagged or complete):
                 if patterns is None:
                     patterns = self._pattern_matches(statement + surroundings)
                 allowed = {place.name for place in (about_places if topic.about else statement + surroundings)}
@@ -227,7 +231,7 @@ class TopicTagger:
                 if excluded:
                     tagged = False
                     evidence.append(TopicEvidence(topic.name, "not_about", *excluded))
-            if not any(e.rule == "about" and e.place == CONTEXT for e in evidence):
+            if not any(e.place == CONTEXT for e in evidence if e.rule in ("about", "pattern")):
                 evidence = [e for e in evidence if e.rule != "refers_to"]  # nothing needed resolving
             decisions.append(TopicDecision(topic.name, tagged, tuple(evidence)))
         return decisions

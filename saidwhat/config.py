@@ -244,6 +244,8 @@ def _topics(raw_topics: Any, where: str) -> tuple[TopicSpec, ...]:
             raise ConfigError(f"{at} needs about, all_of or patterns (with none it tags everything)")
         if refers_to and not about:
             raise ConfigError(f"{at} has refers_to but no about: refers_to only lets context supply about groups")
+        if not_about and not about:
+            raise ConfigError(f"{at} has not_about but no about: not_about refuses statements that matched about")
         topics.append(
             TopicSpec(
                 name=name,

@@ -82,6 +82,7 @@ def test_a_topic_with_all_of_only_is_still_tagged_by_context() -> None:
         ({"refers_to": ["it"], "all_of": [["x"]]}, "has refers_to but no about"),
         ({"about": [[]]}, "about must be a list of non-empty lists of phrases"),
         ({"about": [["x"]], "not_about": [""]}, "not_about must be a list of phrases"),
+        ({"all_of": [["x"]], "not_about": ["y"]}, "has not_about but no about"),
     ],
 )
 def test_bad_statement_level_definitions_are_one_line_errors(topic: dict, message: str) -> None:
