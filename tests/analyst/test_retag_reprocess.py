@@ -17,7 +17,7 @@ all_of = [["Davos", "World Economic Forum"]]
 """
 # The shipped moscow-meeting topic, unchanged, plus davos.
 _SHIPPED = (ROOT / "config.toml").read_text(encoding="utf-8")
-DAVOS_AND_MOSCOW = "[topics." + _SHIPPED.partition("\n[topics.")[2].partition("[speakers.aliases]")[0] + ONLY_DAVOS
+DAVOS_AND_MOSCOW = "[topics." + _SHIPPED.partition("[topics.")[2].partition("[speakers.aliases]")[0] + ONLY_DAVOS
 
 
 def _query(db: Path, sql: str) -> list[tuple]:
