@@ -20,7 +20,7 @@ from saidwhat.core.records import TopicEvidence
 # What `saidwhat snapshot` exports: the analysts' views and the tables behind them.
 SNAPSHOT_RELATIONS = (
     "v_statements", "v_speakers", "v_speaker_names", "articles", "statements", "mentions",
-    "speaker_aliases", "article_sources", "feeds", "runs", "fetch_errors",
+    "speaker_aliases", "article_sources", "feeds", "runs", "fetch_errors", "topic_labels",
 )  # fmt: skip
 
 
