@@ -57,10 +57,10 @@ def _phrase_pattern(phrase: str) -> str:
     words = phrase.strip().split()
     parts = []
     for word in words:
-        if word.endswith("*"):
-            parts.append(re.escape(word[:-1]) + r"\w*")
-        else:
-            parts.append(re.escape(word))
+        literal = re.escape(word[:-1] if word.endswith("*") else word)
+        # Texts write the apostrophe straight or curly ("I'll", "I’ll"); a phrase matches both.
+        literal = re.sub("['’]", "['’]", literal)
+        parts.append(literal + (r"\w*" if word.endswith("*") else ""))
     # Words inside a phrase may be separated by any run of whitespace. The start of a word is checked by
     # _Phrases.find, not by a look-behind here: a pattern that starts with a literal lets the regex engine
     # skip ahead to the possible first characters, several times faster over an alternation of phrases.

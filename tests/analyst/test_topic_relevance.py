@@ -55,6 +55,12 @@ def test_context_resolves_what_the_statement_refers_to() -> None:
     assert next_time.tagged and ("about", "summit", "context") in _evidence(next_time)
 
 
+def test_straight_and_curly_apostrophes_match_each_other() -> None:
+    tagger = TopicTagger(parse_config({"topics": {"t": {"about": [["I'll go", "Russia’s capital"]]}}}).topics)
+    assert tagger.tags(StatementContext("I’ll go.", "I’ll go.", "", None)) == ("t",)
+    assert tagger.tags(StatementContext("Russia's capital.", "Russia's capital.", "", None)) == ("t",)
+
+
 def test_the_sentence_around_the_quote_counts_as_the_statement() -> None:
     decision = _decide("It is possible.", sentence="Asked about a summit in Moscow, Peskov said: It is possible.")
     assert decision.tagged
