@@ -287,6 +287,7 @@ COMMENT ON COLUMN v_provenance.cue_lemma IS 'Lemma of the cue verb.';
 COMMENT ON COLUMN v_provenance.quote IS 'What was said.';
 COMMENT ON COLUMN v_provenance.sentence IS 'The sentence(s) containing quote and cue.';
 COMMENT ON COLUMN v_provenance.topics IS 'Topic names from config.toml.';
+COMMENT ON COLUMN v_provenance.topic_evidence IS 'Why the statement has its topics (v_statements.topic_evidence).';
 COMMENT ON COLUMN v_provenance.entities IS 'Entities mentioned inside the quote.';
 COMMENT ON COLUMN v_provenance.publisher IS 'Publisher.';
 COMMENT ON COLUMN v_provenance.published_at IS 'Publication time (UTC).';
