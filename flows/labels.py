@@ -87,7 +87,7 @@ def import_labels(path: Path, config_path: str | None = None, db_path: str | Non
     config = analyst_config(config_path, db_path)
     labels = Labels(_store(config))
     rows = list(_read_csv(path))
-    refs: list[StatementRef] | None = None
+    refs: dict[str, list[StatementRef]] | None = None  # by article URL and by its path, read on first need
     known: set[str] = set()
     decided: dict[tuple[str, str], bool] = {}
     unmatched = []
@@ -101,7 +101,7 @@ def import_labels(path: Path, config_path: str | None = None, db_path: str | Non
         if row.get("statement_id", "").strip():
             ids = [row["statement_id"].strip()]
         elif row.get("url", "").strip() and row.get("quote_contains", "").strip():
-            refs = labels.statement_refs() if refs is None else refs
+            refs = _by_url(labels.statement_refs()) if refs is None else refs
             ids = _find(refs, row["url"].strip(), row["quote_contains"])
             known.update(ids)
         else:
@@ -134,15 +134,20 @@ def _read_csv(path: Path) -> Iterable[tuple[int, dict[str, str]]]:
             yield reader.line_num, {k: (v or "") for k, v in row.items() if k}
 
 
-def _find(refs: list[StatementRef], url: str, quote_contains: str) -> list[str]:
+def _by_url(refs: list[StatementRef]) -> dict[str, list[StatementRef]]:
+    by_url: dict[str, list[StatementRef]] = {}
+    for ref in refs:
+        by_url.setdefault(ref.url, []).append(ref)
+        if ref.url_path != ref.url:
+            by_url.setdefault(ref.url_path, []).append(ref)
+    return by_url
+
+
+def _find(refs: dict[str, list[StatementRef]], url: str, quote_contains: str) -> list[str]:
     """Statements of the article at ``url`` (a full URL, or only its path) whose quote contains the text."""
     needle = " ".join(quote_contains.split())
-    by_path = url.startswith("/")
-    return [
-        r.statement_id
-        for r in refs
-        if (r.url_path == url_path(url) if by_path else r.url == url) and needle in " ".join(r.quote.split())
-    ]
+    key = url_path(url) if url.startswith("/") else url
+    return [r.statement_id for r in refs.get(key, []) if needle in " ".join(r.quote.split())]
 
 
 # ------------------------------------------------------------------ report
