@@ -231,6 +231,9 @@ def who(
     publisher: Annotated[str | None, typer.Option("--publisher", help="Publisher name")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="direct, indirect, mixed, according_to, ...")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows")] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Add topic_evidence: why each statement has its topics (--about's only)")
+    ] = False,
     clusters: Annotated[
         bool, typer.Option("--clusters", help="One row per quote cluster (copies of one utterance) instead")
     ] = False,
@@ -250,6 +253,8 @@ def who(
         topic=about, speaker=speaker, since=_parse_day(since, "--since"), until=_parse_day(until, "--until"),
         publisher=publisher, kind=kind, limit=limit,
     )  # fmt: skip
+    if clusters and explain:
+        raise SaidwhatError("--explain shows why statements have their topics: use it without --clusters")
     if clusters:
         from saidwhat.storage.analyst import Analyst
         from saidwhat.storage.quotes import QUOTE_COLUMNS, quotes
@@ -261,18 +266,32 @@ def who(
         return
     rows = store.statements(where)
     columns = WHO_COLUMNS if fmt is not OutputFormat.table else TABLE_COLUMNS
-    write_rows(rows, columns, fmt, title=f"{len(rows)} statements")
+    if explain:
+        columns = [*columns, "topic_evidence"]
+        for row in rows:
+            row["topic_evidence"] = _evidence_for(row.get("topic_evidence"), about)
+    write_rows(rows, columns, fmt, title=f"{len(rows)} statements", wrap=("quote", "topic_evidence"))
+
+
+def _evidence_for(evidence: str | None, topic: str | None) -> str:
+    """v_statements.topic_evidence ("topic: rule ..." clauses), only ``topic``'s clauses without the prefix."""
+    clauses = [c for c in (evidence or "").split("; ") if c]
+    if topic is None:
+        return "; ".join(clauses)
+    prefix = f"{topic}: "
+    return "; ".join(c[len(prefix) :] for c in clauses if c.startswith(prefix))
 
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
-    from saidwhat.cli import analyst, ops, reading
+    from saidwhat.cli import analyst, ops, reading, topics
     from saidwhat.cli.eval import eval_command
 
     app.command("eval", help="Score the statement extractor against a gold JSONL file.")(eval_command)
     analyst.register(app)
     ops.register(app)
     reading.register(app)
+    topics.register(app)
 
 
 _register_command_modules()
