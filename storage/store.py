@@ -362,7 +362,7 @@ class Store:
         ids = [r.article_id for r in results]
         statements = pa.Table.from_pylist(
             [
-                _statement_row(r.article_id, s, topics, evidence, extractor_version)
+                _statement_row(r.article_id, s, topics, evidence, extractor_version, r.analysis.statements)
                 for r in results
                 for s, topics, evidence in zip(
                     r.analysis.statements, r.topics, r.evidence or [()] * len(r.topics), strict=True
@@ -534,7 +534,7 @@ _STATEMENT_SCHEMA = pa.schema([
     ("cue_start", pa.int32()), ("cue_end", pa.int32()), ("sentence", pa.string()),
     ("sentence_start", pa.int32()), ("sentence_end", pa.int32()), ("entities", pa.list_(pa.string())),
     ("topics", pa.list_(pa.string())), ("extractor_version", pa.string()),
-    ("topic_evidence", TOPIC_EVIDENCE_TYPE),
+    ("topic_evidence", TOPIC_EVIDENCE_TYPE), ("rule", pa.string()), ("nested_in", pa.string()),
 ])  # fmt: skip
 
 
@@ -550,8 +550,15 @@ _MENTION_SCHEMA = pa.schema([
 
 
 def _statement_row(
-    article_id: str, s: Any, topics: Sequence[str], evidence: Sequence[TopicEvidence], extractor_version: str
+    article_id: str,
+    s: Any,
+    topics: Sequence[str],
+    evidence: Sequence[TopicEvidence],
+    extractor_version: str,
+    siblings: Sequence[Any],
 ) -> dict[str, Any]:
+    """One statements row; ``siblings`` are the article's statements (``s.nested_in`` indexes them)."""
+    outer = siblings[s.nested_in] if s.nested_in is not None else None
     return {
         "statement_id": statement_id_for(article_id, s.quote_start, s.quote_end, extractor_version),
         "article_id": article_id, "quote": s.quote, "quote_start": s.quote_start, "quote_end": s.quote_end,
@@ -561,7 +568,9 @@ def _statement_row(
         "cue": s.cue, "cue_lemma": s.cue_lemma, "cue_start": s.cue_start, "cue_end": s.cue_end,
         "sentence": s.sentence, "sentence_start": s.sentence_start, "sentence_end": s.sentence_end,
         "entities": list(s.entities), "topics": list(topics), "extractor_version": extractor_version,
-        "topic_evidence": evidence_rows(evidence),
+        "topic_evidence": evidence_rows(evidence), "rule": s.rule,
+        "nested_in": statement_id_for(article_id, outer.quote_start, outer.quote_end, extractor_version)
+        if outer is not None else None,
     }  # fmt: skip
 
 

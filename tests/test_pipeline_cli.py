@@ -201,7 +201,9 @@ def test_extract_finds_putin_and_trump_in_the_starting_article() -> None:
     text = path.read_text(encoding="utf-8")
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     for row in rows:
-        assert text[row["quote_start"] : row["quote_end"]] == row["quote"]
+        # The speaker's words: the slice, or the pieces of a split quote joined with " … ".
+        pieces = row.get("quote_spans") or [[row["quote_start"], row["quote_end"]]]
+        assert " … ".join(text[s:e] for s, e in pieces) == row["quote"]
         assert row["doc"] == str(path)
     putin = [r for r in rows if "Next time in Moscow." in r["quote"]]
     trump = [r for r in rows if "I think he's ready to make a deal," in r["quote"]]

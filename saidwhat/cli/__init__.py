@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from saidwhat.cli.output import OutputFormat, write_rows
-from saidwhat.core.errors import NothingProcessed, SaidwhatError
+from saidwhat.core.errors import InputFileError, NothingProcessed, SaidwhatError
 from saidwhat.core.notices import on_lock_wait
 
 app = typer.Typer(
@@ -218,8 +218,17 @@ def extract(
     from saidwhat.cli.extract_files import extract_files
     from saidwhat.config import nlp_settings
 
-    for obj in extract_files(files, nlp_settings(config)):
+    failed: list[Path] = []
+
+    def report(path: Path, message: str) -> None:
+        failed.append(path)
+        err.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+    for obj in extract_files(files, nlp_settings(config), report):
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    if failed:
+        raise InputFileError(f"{len(failed)} of {len(files)} files failed (named above); the others were written")
 
 
 @app.command()

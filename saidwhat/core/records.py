@@ -76,6 +76,7 @@ class SpeakerType(StrEnum):
     PERSON = "person"
     ORGANIZATION = "organization"
     UNNAMED = "unnamed"  # "a White House official", "two people familiar with..."
+    DOCUMENT = "document"  # "the report said", its author not named in the article
     PRONOUN = "pronoun"  # a pronoun that could not be resolved to a name
     UNKNOWN = "unknown"  # no speaker found
 
@@ -114,6 +115,8 @@ class Statement:
     cue_start: int | None = None
     cue_end: int | None = None
     entities: tuple[str, ...] = ()  # canonical names mentioned in the quote
+    rule: str | None = None  # the extraction rule that produced it (saidwhat.nlp.attribution.RULES)
+    nested_in: int | None = None  # index, in the same Analysis, of the statement this one is reported inside
 
 
 @dataclass(frozen=True, slots=True)
