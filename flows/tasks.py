@@ -303,7 +303,7 @@ def analyze_articles(
         from saidwhat.nlp.worker import analyze_rows
 
         analysed = analyze_rows(rows, settings.model, settings.parse, settings.batch_size, topics)
-    return [AnalysedArticle(article_id, analysis, tags) for article_id, analysis, tags in analysed]
+    return [AnalysedArticle(article_id, analysis, tags, evidence) for article_id, analysis, tags, evidence in analysed]
 
 
 __all__ = [

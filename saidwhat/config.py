@@ -274,40 +274,57 @@ def _feeds(raw_feeds: Any, where: str) -> tuple[FeedSpec, ...]:
     return tuple(feeds)
 
 
+TOPIC_KEYS = ("description", "about", "refers_to", "not_about", "all_of", "patterns")
+
+
 def _topics(raw_topics: Any, where: str) -> tuple[TopicSpec, ...]:
     if not isinstance(raw_topics, dict):
         raise ConfigError(f"{where}: topics must be written as [topics.NAME] tables")
     topics = []
     for name, spec in raw_topics.items():
         if not isinstance(spec, dict):
-            raise ConfigError(f"{where}: [topics.{name}] must be a table with all_of = [[...], ...]")
-        extra = set(spec) - {"all_of", "description", "patterns"}
+            raise ConfigError(f"{where}: [topics.{name}] must be a table with about = [[...], ...]")
+        at = f"{where}: [topics.{name}]"
+        extra = set(spec) - set(TOPIC_KEYS)
         if extra:
-            raise ConfigError(
-                f"{where}: [topics.{name}] has unknown key {sorted(extra)[0]}; expected all_of, patterns, description"
-            )
-        groups = spec.get("all_of", [] if "patterns" in spec else None)
-        if (
-            not isinstance(groups, list)
-            or (not groups and "patterns" not in spec)
-            or not all(isinstance(g, list) and g and all(isinstance(p, str) and p.strip() for p in g) for g in groups)
-        ):
-            raise ConfigError(
-                f"{where}: [topics.{name}] all_of must be a list of non-empty lists of phrases, "
-                'e.g. all_of = [["summit", "meeting"], ["Moscow"]]'
-            )
-        patterns = _patterns(spec.get("patterns", []), f"{where}: [topics.{name}] patterns")
-        if not groups and not patterns:
-            raise ConfigError(f"{where}: [topics.{name}] needs all_of or patterns (with neither it tags everything)")
+            raise ConfigError(f"{at} has unknown key {sorted(extra)[0]}; expected {', '.join(TOPIC_KEYS)}")
+        groups = _phrase_groups(spec.get("all_of", []), f"{at} all_of", 'all_of = [["Trump", "Putin"]]')
+        about = _phrase_groups(spec.get("about", []), f"{at} about", 'about = [["summit", "visit*"], ["Moscow"]]')
+        refers_to = _phrase_list(spec.get("refers_to", []), f"{at} refers_to", 'refers_to = ["the invitation"]')
+        not_about = _phrase_list(spec.get("not_about", []), f"{at} not_about", 'not_about = ["sanctions"]')
+        patterns = _patterns(spec.get("patterns", []), f"{at} patterns")
+        if not groups and not about and not patterns:
+            raise ConfigError(f"{at} needs about, all_of or patterns (with none it tags everything)")
+        if refers_to and not about:
+            raise ConfigError(f"{at} has refers_to but no about: refers_to only lets context supply about groups")
+        if not_about and not about:
+            raise ConfigError(f"{at} has not_about but no about: not_about refuses statements that matched about")
         topics.append(
             TopicSpec(
                 name=name,
                 description=str(spec.get("description", "")),
-                all_of=tuple(tuple(g) for g in groups),
+                all_of=groups,
                 patterns=patterns,
+                about=about,
+                refers_to=refers_to,
+                not_about=not_about,
             )
         )
     return tuple(topics)
+
+
+def _phrase_groups(raw: Any, where: str, example: str) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(raw, list) or not all(
+        isinstance(g, list) and g and all(isinstance(p, str) and p.strip() for p in g) for g in raw
+    ):
+        raise ConfigError(f"{where} must be a list of non-empty lists of phrases, e.g. {example}")
+    return tuple(tuple(g) for g in raw)
+
+
+def _phrase_list(raw: Any, where: str, example: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p.strip() for p in raw):
+        raise ConfigError(f"{where} must be a list of phrases, e.g. {example}")
+    return tuple(raw)
 
 
 def _patterns(raw: Any, where: str) -> tuple[str, ...]:

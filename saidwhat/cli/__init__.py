@@ -15,7 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from saidwhat.cli.output import OutputFormat, logs_through, plural, timestamp, write_rows
-from saidwhat.core.errors import NothingProcessed, SaidwhatError
+from saidwhat.core.errors import InputFileError, NothingProcessed, SaidwhatError
 from saidwhat.core.notices import on_lock_wait
 from saidwhat.core.records import StatementKind
 
@@ -272,8 +272,18 @@ def extract(
     from saidwhat.cli.extract_files import expand_folders, extract_files
     from saidwhat.config import nlp_settings
 
-    for obj in extract_files(expand_folders(files), nlp_settings(config)):
+    files = expand_folders(files)  # a folder stands for its .txt/.html files
+    failed: list[Path] = []
+
+    def report(path: Path, message: str) -> None:
+        failed.append(path)
+        err.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+    for obj in extract_files(files, nlp_settings(config), report):
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    if failed:
+        raise InputFileError(f"{len(failed)} of {len(files)} files failed (named above); the others were written")
 
 
 @app.command()
@@ -293,6 +303,9 @@ def who(
         typer.Option("--limit", min=1, help=f"At most this many rows (default: {WHO_DEFAULT_LIMIT} in a table)"),
     ] = None,
     show_all: Annotated[bool, typer.Option("--all", help="Every matching row")] = False,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Add topic_evidence: why each statement has its topics (--about's only)")
+    ] = False,
     clusters: Annotated[
         bool, typer.Option("--clusters", help="One row per quote cluster (copies of one utterance) instead")
     ] = False,
@@ -322,6 +335,8 @@ def who(
         topic=about, speaker=speaker, since=start, until=end, publisher=publisher, kind=kind,
         limit=None if show_all else limit,
     )  # fmt: skip
+    if clusters and explain:
+        raise SaidwhatError("--explain shows why statements have their topics: use it without --clusters")
     if clusters:
         from saidwhat.storage.quotes import QUOTE_COLUMNS, quotes
 
@@ -344,10 +359,23 @@ def who(
             return
     total = len(rows) if where.limit is None or len(rows) < where.limit else store.count_statements(where)
     columns = WHO_COLUMNS if fmt is not OutputFormat.table else TABLE_COLUMNS
+    if explain:
+        columns = [*columns, "topic_evidence"]
+        for row in rows:
+            row["topic_evidence"] = _evidence_for(row.get("topic_evidence"), about)
     title = plural(total, "statement") if total == len(rows) else f"{len(rows)} of {plural(total, 'statement')}"
-    write_rows(rows, columns, fmt, title=title, optional=TABLE_OPTIONAL)
+    write_rows(rows, columns, fmt, title=title, wrap=("quote", "topic_evidence"), optional=TABLE_OPTIONAL)
     if total > len(rows):
         err.print(f"{total - len(rows)} more not shown: --limit N shows N, --all shows every one", highlight=False)
+
+
+def _evidence_for(evidence: str | None, topic: str | None) -> str:
+    """v_statements.topic_evidence ("topic: rule ..." clauses), only ``topic``'s clauses without the prefix."""
+    clauses = [c for c in (evidence or "").split("; ") if c]
+    if topic is None:
+        return "; ".join(clauses)
+    prefix = f"{topic}: "
+    return "; ".join(c[len(prefix) :] for c in clauses if c.startswith(prefix))
 
 
 FILTER_OPTIONS = {"topic": "--about", "speaker": "--speaker", "since": "--since", "until": "--until",
@@ -387,7 +415,7 @@ def _explain_empty(store: Store, where: StatementFilter) -> None:
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
-    from saidwhat.cli import analyst, ops, reading
+    from saidwhat.cli import analyst, ops, reading, topics
     from saidwhat.cli.eval import eval_command
 
     app.command(
@@ -396,6 +424,7 @@ def _register_command_modules() -> None:
     analyst.register(app)
     ops.register(app)
     reading.register(app)
+    topics.register(app)
 
 
 _register_command_modules()
