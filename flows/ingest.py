@@ -41,6 +41,7 @@ from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord,
 
 from saidwhat.config import Config, load_config
 from saidwhat.core.errors import NothingProcessed
+from saidwhat.core.lifetime import signal_name, stop_signal_of
 from saidwhat.core.records import FeedItem, FeedSpec
 
 T = TypeVar("T")
@@ -123,7 +124,7 @@ def ingest_once(store: Store, config: Config) -> Any:
     store.set_config_aliases(config.speaker_aliases)
     tally = Tally()
 
-    with Fetcher(config.fetch) as fetcher, nlp_submitter(config) as submit:
+    with Fetcher(config.fetch) as fetcher, nlp_submitter(config) as submit, cancelled_on_stop(store, run_id):
         # The NLP of each fetched batch runs (in worker threads/processes) while the next batch is fetched.
         stream = nlp_stream(store, config, run_id, tally, submit)
         polls = poll_all_feeds(store, config, fetcher, tally, run_id)
@@ -322,6 +323,23 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
     if tally.errors:
         logger.warning("run %s finished with %d recorded errors (see fetch_errors)", run_id, tally.errors)
     return Completed(message=status, data=result)
+
+
+@contextmanager
+def cancelled_on_stop(store: Store, run_id: str) -> Iterator[None]:
+    """A run stopped by SIGTERM or SIGINT is recorded as ``cancelled``, with the signal as its message.
+
+    Recorded first, before the fetcher and the NLP workers are shut down, so
+    the record is there even if that shutdown is cut short. The work in flight
+    is abandoned: the next run redoes it (see `analyze_pending`).
+    """
+    try:
+        yield
+    except BaseException as exc:
+        signum = stop_signal_of(exc)
+        if signum is not None:
+            store.cancel_run(run_id, f"stopped by {signal_name(signum)}")
+        raise
 
 
 @contextmanager

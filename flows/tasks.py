@@ -172,8 +172,13 @@ def _articles_for(
     and running it in many threads only spreads its allocations over more
     malloc arenas, which grow the process for no speed.
     """
-    with ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4))
+    try:
         downloads = list(pool.map(lambda pair: _download(pair[0], pair[1], fetcher, settings), items))
+    finally:
+        # Every download has finished unless the run is being stopped: then the
+        # queued ones are dropped and the ones in flight are not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
     return [_extract(download) for download in downloads]
 
 
