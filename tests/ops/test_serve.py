@@ -138,3 +138,34 @@ def test_prefect_deploy_accepts_prefect_yaml(prefect_server):
     assert crons(found["ingest/ingest"]) == [("0 * * * *", "UTC")]
     assert crons(found["digest/digest"]) == [("0 6 * * 1", "UTC")]
     assert found["ingest/ingest"]["work_pool_name"] == "saidwhat"
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_serve_stops_on_a_signal_with_its_exit_status_and_nothing_left(prefect_server, tmp_path, sig, code):
+    import psutil
+
+    _, env = prefect_server
+    config = write_config(tmp_path)
+    log = tmp_path / "serve.log"
+    with log.open("w", encoding="utf-8") as output:  # a file: a leftover child would hold a pipe open
+        serve = subprocess.Popen([str(BIN / "saidwhat"), "serve", "--config", str(config)], cwd=tmp_path, env=env,
+                                 stdin=subprocess.DEVNULL, stdout=output, stderr=output)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while "Serving ingest/ingest" not in log.read_text(encoding="utf-8"):
+            assert serve.poll() is None, log.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "serve did not start serving"
+            time.sleep(0.2)
+        time.sleep(1.0)  # the runner is polling for scheduled runs now
+        tree = psutil.Process(serve.pid).children(recursive=True)
+        serve.send_signal(sig)
+        started = time.monotonic()
+        assert serve.wait(timeout=30) == code, log.read_text(encoding="utf-8")
+        assert time.monotonic() - started < 10
+        psutil.wait_procs(tree, timeout=max(0.1, started + 10 - time.monotonic()))
+        assert [p.pid for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    assert f"stopped by {signal.Signals(sig).name}" in log.read_text(encoding="utf-8")
