@@ -168,3 +168,56 @@ def test_stopped_and_killed_runs_leave_nothing_behind_and_the_next_run_converges
     assert snapshot(db) == expected
     statuses = [status for (status,) in query(db, "SELECT status FROM runs ORDER BY started_at")]
     assert statuses == ["cancelled", "interrupted", "completed"]
+
+
+def quick_site(site: FaultySite, pages: int) -> str:
+    slugs = list(ARTICLES)
+    items = []
+    for i in range(pages):
+        slug = slugs[i % len(slugs)]
+        html = article_html(slug).replace(b"</article>", f"<p>Reprocess report number {i}.</p></article>".encode())
+        site.routes[f"/news/{i}"] = Route(html)
+        items.append(Item(f"re-{i}", site.url(f"/news/{i}"), title=f"{ARTICLES[slug][0]} ({i})"))
+    site.routes["/re.xml"] = feed_route(items)
+    return site.url("/re.xml")
+
+
+def test_a_stopped_reprocess_exits_130_with_its_workers_gone_and_a_rerun_completes(cli, tmp_path):
+    with FaultySite({"/robots.txt": Route(b"User-agent: *\n", "text/plain")}).start() as site:
+        config = stop_config(tmp_path / "re", workers=2)
+        text = config.read_text(encoding="utf-8").replace("n_process = 2", "n_process = 1")
+        config.write_text(text, encoding="utf-8")
+        assert cli.run(config, "--feed", quick_site(site, 200)).exit_code == 0
+    db = tmp_path / "re" / "ops.duckdb"
+    before = snapshot(db)
+    config.write_text(text.replace("n_process = 1", "n_process = 2"), encoding="utf-8")
+
+    log = tmp_path / "reprocess.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API_")}
+    command = [sys.executable, "-m", "saidwhat", "reprocess", "--all", "--config", str(config)]
+    with log.open("w", encoding="utf-8") as output:
+        run = subprocess.Popen(command, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output)
+    deadline = time.monotonic() + 300
+    tree: list[psutil.Process] = []
+    while sum(map(is_pool_worker, tree)) < 2:
+        assert run.poll() is None, "reprocess ended before it could be stopped:\n" + log.read_text()
+        assert time.monotonic() < deadline, log.read_text()
+        with suppress(psutil.Error):
+            tree = psutil.Process(run.pid).children(recursive=True)
+        time.sleep(0.1)
+    time.sleep(1.0)  # the workers are analysing now
+    try:
+        run.send_signal(signal.SIGINT)
+        stopped_at = time.monotonic()
+        code = run.wait(timeout=30)
+        took = time.monotonic() - stopped_at
+        left = gone_within(tree, 10, stopped_at)
+    finally:
+        end(tree)
+    assert code == 130, log.read_text()
+    assert took < 10 and left == [], (took, left)
+    assert "stopped by SIGINT" in log.read_text()
+
+    rerun = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    assert snapshot(db) == before
