@@ -8,6 +8,7 @@ batch in flight, which the next run redoes.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -41,7 +42,7 @@ from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord,
 
 from saidwhat.config import Config, load_config
 from saidwhat.core.errors import NothingProcessed
-from saidwhat.core.lifetime import signal_name, stop_signal_of
+from saidwhat.core.lifetime import exit_with_parent, signal_name, stop_signal_of
 from saidwhat.core.records import FeedItem, FeedSpec
 
 T = TypeVar("T")
@@ -106,6 +107,10 @@ def ingest(
     fetch_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Poll every feed, store new articles once, attribute their statements."""
+    if prefect_deployment.id:
+        # A deployment's run, in a process that `saidwhat serve` (or a Prefect worker) started:
+        # if that process is killed, this run ends too instead of running on without it.
+        exit_with_parent(os.getppid())
     config = settings_for(config_path, db_path, feed_urls, feeds, fetch_overrides)
     store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
     with ExitStack() as held:
