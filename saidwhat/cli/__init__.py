@@ -252,6 +252,6 @@ def _stop(stop: Stopped) -> None:
     ``exit_now`` rather than a normal exit: threads still blocked in abandoned
     work (a slow page) would otherwise be waited for at interpreter exit.
     """
-    err.print(f"{stop}: unfinished work is redone by the next run", highlight=False, soft_wrap=True)
+    err.print(str(stop), highlight=False, soft_wrap=True)  # "stopped by SIGTERM"; a run's record says the same
     end_children()
     exit_now(stop.exit_code)

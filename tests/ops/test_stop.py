@@ -143,7 +143,7 @@ def test_stopped_and_killed_runs_leave_nothing_behind_and_the_next_run_converges
         assert took < 10, f"the run took {took:.1f}s to stop"
         assert left == [], f"still alive 10 s after SIGTERM: {left}"
         assert query(db, "SELECT status, message FROM runs") == [("cancelled", "stopped by SIGTERM")]
-        assert log.read_text().rstrip().endswith("stopped by SIGTERM: unfinished work is redone by the next run")
+        assert log.read_text().rstrip().endswith("stopped by SIGTERM")
 
         # 2. SIGKILL: the run cannot clean up; its children notice and exit within 30 s.
         log = tmp_path / "sigkill.log"
