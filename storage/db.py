@@ -32,6 +32,11 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
     return "lock" in message and ("conflicting" in message or "could not set" in message)
 
 
+def views_sql() -> str:
+    """The views, macros and comments (storage/views.sql), re-applied after every migration run."""
+    return resources.files("saidwhat.storage").joinpath("views.sql").read_text(encoding="utf-8")
+
+
 def migrations() -> list[tuple[int, str, str]]:
     """(version, name, sql) for every file in storage/migrations, in order."""
     found = []
@@ -140,6 +145,15 @@ class Database:
                 con.execute("ROLLBACK")
                 raise
             con.execute("COMMIT")
+        # Views and comments are definitions, not history: one file, applied whole each time, so a
+        # view is never defined in two places and an upgraded database gets exactly today's views.
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(views_sql())
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
         self._migrated = True
 
     def schema_version(self) -> int:

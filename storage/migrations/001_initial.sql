@@ -114,27 +114,3 @@ CREATE TABLE fetch_errors (
     error_class  VARCHAR NOT NULL,
     message      VARCHAR NOT NULL
 );
-
-CREATE VIEW v_statements AS
-SELECT
-    s.statement_id,
-    s.article_id,
-    coalesce(sa.canonical, s.speaker) AS speaker,
-    s.speaker_mention,
-    s.speaker_type,
-    s.speaker_role,
-    s.kind,
-    s.cue,
-    s.cue_lemma,
-    s.quote,
-    s.sentence,
-    s.topics,
-    a.publisher,
-    a.published_at,
-    a.title,
-    a.url,
-    a.text_source,
-    s.extractor_version
-FROM statements s
-JOIN articles a USING (article_id)
-LEFT JOIN speaker_aliases sa ON sa.alias = s.speaker;
