@@ -3,7 +3,7 @@
 Without ``PREFECT_API_URL``, the first Prefect client of a process starts a
 temporary API server: a ``uvicorn`` child process (``SubprocessASGIServer``, a
 singleton per process) that Prefect stops at interpreter exit. A process
-killed with SIGKILL never reaches its exit, and the server (about 260 MB)
+killed with SIGKILL never reaches its exit, and the server (200 to 250 MB)
 stayed behind with no parent, one per killed run.
 
 :func:`start_temporary_server` starts that same singleton, from the main
