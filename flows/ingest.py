@@ -343,7 +343,10 @@ def cancelled_on_stop(store: Store, run_id: str) -> Iterator[None]:
     except BaseException as exc:
         signum = stop_signal_of(exc)
         if signum is not None:
-            store.cancel_run(run_id, f"stopped by {signal_name(signum)}")
+            try:
+                store.cancel_run(run_id, f"stopped by {signal_name(signum)}")
+            except Exception as failure:  # the stop goes on: the next run marks this one interrupted
+                get_run_logger().warning("run %s could not be recorded as cancelled: %s", run_id, failure)
         raise
 
 
