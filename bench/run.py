@@ -308,7 +308,8 @@ def run_child(phase: str, args: argparse.Namespace, plan: Path, workdir: Path) -
     # start, and each failed restart keeps that task's result alive until exit.
     env.pop("PREFECT_API_URL", None)
     env.update(
-        PREFECT_HOME=str(workdir / "prefect"),
+        # A new Prefect home each phase, unless --prefect-home names one already set up (as an hourly job's is).
+        PREFECT_HOME=args.prefect_home or str(workdir / "prefect"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="true",
         PREFECT_LOGGING_LEVEL="WARNING",
@@ -340,6 +341,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="nlp.pipe batch size ([nlp] batch_size)")
     parser.add_argument("--model", default=MODEL_DEFAULT)
     parser.add_argument("--skip-limit", action="store_true", help="measure the pipeline only")
+    parser.add_argument("--prefect-home", help="PREFECT_HOME to reuse (default: a new one each phase, which"
+                        " makes the temporary API server create its database first)")  # fmt: skip
     parser.add_argument("--phase", choices=("limit", "pipeline"), help=argparse.SUPPRESS)
     parser.add_argument("--plan", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
