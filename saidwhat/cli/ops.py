@@ -71,12 +71,14 @@ def serve_until_stopped(deployments: list[Any], limit: int) -> None:
 
     from prefect.runner import Runner
 
-    from saidwhat.core.lifetime import Stopped
+    from saidwhat.core.lifetime import Stopped, start_deadline
 
     class StoppableRunner(Runner):
         stopped_by: int | None = None
 
         def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+            if not start_deadline(signal.SIGTERM):
+                return  # already stopping: the deadline is running
             self.stopped_by = signal.SIGTERM
             if not self.started or self.stopping or self._loop is None:
                 raise Stopped(signal.SIGTERM)  # Prefect would exit 0 here

@@ -99,14 +99,10 @@ def stopping_on_signals() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield  # signal handlers can only be set from the main thread
         return
-    stopping = threading.Event()
 
     def handler(signum: int, frame: FrameType | None) -> None:
-        if stopping.is_set():
-            return
-        stopping.set()
-        threading.Thread(target=_exit_at_deadline, args=(signum,), name="stop-deadline", daemon=True).start()
-        raise Stopped(signum)
+        if start_deadline(signum):
+            raise Stopped(signum)
 
     previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
@@ -114,6 +110,22 @@ def stopping_on_signals() -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+_stopping = threading.Event()
+
+
+def start_deadline(signum: int) -> bool:
+    """Start the stop deadline for ``signum``; False if the process is already stopping.
+
+    For code that takes a signal over from :func:`stopping_on_signals` (Prefect's
+    runner in ``serve``): its own shutdown is then bounded by the same deadline.
+    """
+    if _stopping.is_set():
+        return False
+    _stopping.set()
+    threading.Thread(target=_exit_at_deadline, args=(signum,), name="stop-deadline", daemon=True).start()
+    return True
 
 
 def _exit_at_deadline(signum: int) -> None:

@@ -193,7 +193,8 @@ def test_a_killed_serve_leaves_no_flow_run_behind(prefect_server, tmp_path):
         tree: list[psutil.Process] = []
         try:
             deadline = time.monotonic() + 120
-            while "ingest/ingest" not in deployments(env["PREFECT_API_URL"]):
+            ours = {"config_path": str(config.resolve())}  # not a deployment left by an earlier test's serve
+            while deployments(env["PREFECT_API_URL"]).get("ingest/ingest", {}).get("parameters") != ours:
                 assert serve.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
                 time.sleep(0.5)
             ingest = deployments(env["PREFECT_API_URL"])["ingest/ingest"]
