@@ -23,7 +23,8 @@ import pyarrow as pa
 from saidwhat.storage.clusters import assign_clusters
 from saidwhat.storage.db import Database, DatabaseLocked
 
-from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource
+from saidwhat.core.notices import lock_wait_began
+from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource, TopicEvidence
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -78,11 +79,13 @@ class RunSummary:
 
 @dataclass(frozen=True, slots=True)
 class AnalysedArticle:
-    """An article's NLP result with the topics of each statement (same order)."""
+    """An article's NLP result with the topics of each statement and their evidence (same order)."""
 
     article_id: str
     analysis: Analysis
     topics: tuple[tuple[str, ...], ...]
+    # Per statement, why it has its topics; empty for results spooled by an older saidwhat.
+    evidence: tuple[tuple[TopicEvidence, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,11 +133,15 @@ class Store:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(lock_path, "a+", encoding="utf-8") as handle:
             deadline = time.monotonic() + patience
+            announced = False
             while True:
                 try:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if not announced and patience > 0:
+                        announced = True
+                        lock_wait_began(self.path, patience, "run")
                     if time.monotonic() >= deadline:
                         handle.seek(0)
                         holder = handle.read().strip() or "another process"
@@ -364,9 +371,11 @@ class Store:
         ids = [r.article_id for r in results]
         statements = pa.Table.from_pylist(
             [
-                _statement_row(r.article_id, s, topics, extractor_version)
+                _statement_row(r.article_id, s, topics, evidence, extractor_version)
                 for r in results
-                for s, topics in zip(r.analysis.statements, r.topics, strict=True)
+                for s, topics, evidence in zip(
+                    r.analysis.statements, r.topics, r.evidence or [()] * len(r.topics), strict=True
+                )
             ],
             schema=_STATEMENT_SCHEMA,
         )
@@ -394,7 +403,11 @@ class Store:
             con.execute("DELETE FROM statements WHERE article_id IN (SELECT article_id FROM ids)")
             con.execute("DELETE FROM mentions WHERE article_id IN (SELECT article_id FROM ids)")
             con.register("new_statements", statements)
-            con.execute("INSERT INTO statements SELECT *, now() FROM new_statements ON CONFLICT DO NOTHING")
+            # BY NAME: later migrations add columns at the end of the table.
+            con.execute(
+                "INSERT INTO statements BY NAME SELECT *, now() AS created_at FROM new_statements"
+                " ON CONFLICT DO NOTHING"
+            )
             con.register("new_mentions", mentions)
             con.execute("INSERT INTO mentions SELECT * FROM new_mentions ON CONFLICT DO NOTHING")
             con.register("new_aliases", aliases)
@@ -432,7 +445,7 @@ class Store:
         clauses, params = filter_sql(where)
         sql = (
             "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
-            " title, url, statement_id FROM v_statements"
+            " title, url, statement_id, topic_evidence FROM v_statements"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + " ORDER BY published_at NULLS LAST, speaker, quote"
             + (f" LIMIT {int(where.limit)}" if where.limit else "")
@@ -516,6 +529,11 @@ def _article_row(a: Article) -> list[Any]:
     ]  # fmt: skip
 
 
+# statements.topic_evidence (migration 007).
+TOPIC_EVIDENCE_TYPE = pa.list_(
+    pa.struct([("topic", pa.string()), ("rule", pa.string()), ("phrase", pa.string()), ("place", pa.string())])
+)
+
 _STATEMENT_SCHEMA = pa.schema([
     ("statement_id", pa.string()), ("article_id", pa.string()), ("quote", pa.string()),
     ("quote_start", pa.int32()), ("quote_end", pa.int32()), ("quote_spans", pa.list_(pa.list_(pa.int32()))),
@@ -525,7 +543,14 @@ _STATEMENT_SCHEMA = pa.schema([
     ("cue_start", pa.int32()), ("cue_end", pa.int32()), ("sentence", pa.string()),
     ("sentence_start", pa.int32()), ("sentence_end", pa.int32()), ("entities", pa.list_(pa.string())),
     ("topics", pa.list_(pa.string())), ("extractor_version", pa.string()),
+    ("topic_evidence", TOPIC_EVIDENCE_TYPE),
 ])  # fmt: skip
+
+
+def evidence_rows(evidence: Sequence[TopicEvidence]) -> list[dict[str, str]]:
+    """TopicEvidence as the rows of statements.topic_evidence."""
+    return [{"topic": e.topic, "rule": e.rule, "phrase": e.phrase, "place": e.place} for e in evidence]
+
 
 _MENTION_SCHEMA = pa.schema([
     ("article_id", pa.string()), ("start_char", pa.int32()), ("end_char", pa.int32()),
@@ -533,7 +558,9 @@ _MENTION_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_version: str) -> dict[str, Any]:
+def _statement_row(
+    article_id: str, s: Any, topics: Sequence[str], evidence: Sequence[TopicEvidence], extractor_version: str
+) -> dict[str, Any]:
     return {
         "statement_id": statement_id_for(article_id, s.quote_start, s.quote_end, extractor_version),
         "article_id": article_id, "quote": s.quote, "quote_start": s.quote_start, "quote_end": s.quote_end,
@@ -543,6 +570,7 @@ def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_ver
         "cue": s.cue, "cue_lemma": s.cue_lemma, "cue_start": s.cue_start, "cue_end": s.cue_end,
         "sentence": s.sentence, "sentence_start": s.sentence_start, "sentence_end": s.sentence_end,
         "entities": list(s.entities), "topics": list(topics), "extractor_version": extractor_version,
+        "topic_evidence": evidence_rows(evidence),
     }  # fmt: skip
 
 

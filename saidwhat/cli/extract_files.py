@@ -15,6 +15,8 @@ HTML_SUFFIXES = {".html", ".htm"}
 
 def read_text(path: Path) -> str:
     """The text the offsets refer to: .txt as read (UTF-8), HTML through trafilatura."""
+    if path.is_dir():
+        raise InputFileError(f"{path} is a folder: give the .txt or .html files in it, e.g. {path}/*.html")
     if not path.is_file():
         raise InputFileError(f"{path}: no such file: check the path")
     suffix = path.suffix.lower()

@@ -134,3 +134,20 @@ class Analysis:
     statements: tuple[Statement, ...]
     mentions: tuple[EntityMention, ...]
     speaker_aliases: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicEvidence:
+    """Why a statement has (or was refused) a topic: one phrase that matched, and where.
+
+    ``rule`` is the part of the topic definition that matched: ``about``,
+    ``refers_to``, ``all_of``, ``pattern`` or ``not_about`` (an exclusion,
+    recorded only for statements that were refused). ``place`` is ``quote``,
+    ``sentence`` (the quote's sentence outside the quote) or ``context`` (the
+    paragraph around the sentence, the paragraph before it, and the title).
+    """
+
+    topic: str
+    rule: str
+    phrase: str
+    place: str
