@@ -34,8 +34,11 @@ lint: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
-# Files in docs/ made by the tests themselves: the reading room's screenshot (docs/reading-room.png).
+# The outputs shown in README.md and docs/analysts.md, from a fresh demo database
+# (tests/test_docs.py fails when they differ), and the files in docs/ the tests make
+# themselves: the reading room's screenshot (docs/reading-room.png).
 docs: $(DEV_STAMP)
+	$(BIN)/python docs/generate.py
 	SAIDWHAT_WRITE_DOCS=1 $(BIN)/python -m pytest -q tests/analyst/test_reading_room.py
 
 clean:

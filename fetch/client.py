@@ -133,6 +133,8 @@ class Fetcher:
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(settings.read_timeout, connect=settings.connect_timeout),
             follow_redirects=False,  # followed by _get, hop by hop, politely
+            # An HTTP proxy for every request; `saidwhat demo` uses its local server as one.
+            proxy=getattr(settings, "proxy", "") or None,
         )
 
     def __enter__(self) -> Fetcher:

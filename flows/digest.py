@@ -29,6 +29,7 @@ from saidwhat.storage.digest import (
     topic_counts,
     week_speakers,
     week_statements,
+    weeks_with_statements,
 )
 from saidwhat.storage.quotes import QUOTE_COLUMNS, week_quotes
 
@@ -99,9 +100,11 @@ def make_digest(
     files = write(rows, quotes, iso, topic, out, excel)
     speakers = len({r["speaker"] for r in rows if r["speaker"]})
     logger.info("digest %s: %d statements (%d quotes) by %d speakers -> %s", iso, len(rows), len(quotes), speakers, out)
+    # An empty week is usually the wrong week: name the latest ones that have statements.
+    latest = [] if rows else weeks_with_statements(store, topic)
     return {
         "week": str(iso), "topic": topic, "statements": len(rows), "quotes": len(quotes), "speakers": speakers,
-        "files": files,
+        "files": files, "weeks_with_statements": latest,
     }  # fmt: skip
 
 

@@ -333,10 +333,17 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
     }  # fmt: skip
     if nothing_done:
         # The state's data is an exception, as Prefect expects of a failed run; the CLI prints it in one line.
-        reason = f"nothing could be processed: {message} ({tally.errors} errors recorded in fetch_errors)"
+        recorded = f"{tally.errors} error{'' if tally.errors == 1 else 's'}"
+        reason = (
+            f"nothing could be processed: {message} ({recorded} recorded in fetch_errors:"
+            f" saidwhat status --errors --run {run_id})"
+        )
         return Failed(message=reason, data=NothingProcessed(reason))
     if tally.errors:
-        logger.warning("run %s finished with %d recorded errors (see fetch_errors)", run_id, tally.errors)
+        logger.warning(
+            "run %s finished with %d recorded error%s (saidwhat status --errors --run %s lists them)",
+            run_id, tally.errors, "" if tally.errors == 1 else "s", run_id,
+        )  # fmt: skip
     return Completed(message=status, data=result)
 
 

@@ -2,6 +2,12 @@
 
 Every invalid key is reported as one line naming the key and what is expected,
 so a user never has to read a traceback to fix a typo.
+
+Which configuration: ``--config``, else ``$SAIDWHAT_CONFIG``, else
+``./config.toml``, else the built-in default that ships inside the package
+(``saidwhat/default_config.toml``, the same file as the repository's
+``config.toml``; a test holds them equal). Relative paths in a config file are
+relative to that file; in the built-in default, to the current directory.
 """
 
 from __future__ import annotations
@@ -9,6 +15,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +24,9 @@ from saidwhat.core.records import FeedSpec
 from saidwhat.nlp.settings import NlpSettings, TopicSpec
 
 CONFIG_ENV = "SAIDWHAT_CONFIG"
+DEFAULT_CONFIG_FILE = "default_config.toml"
+# What `saidwhat demo` writes when no --db is given; readers fall back to it (see database_to_read).
+DEMO_DB = Path("demo.duckdb")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +59,8 @@ class FetchSettings:
     retry_statuses: tuple[int | str, ...] = (429, "5xx")
     # A host whose last this-many URLs all timed out (no answer in between) is skipped for the rest of the run.
     skip_host_after_timeouts: int = 3
+    # An HTTP proxy for every request ("" = none, or $HTTP_PROXY / $HTTPS_PROXY).
+    proxy: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +84,7 @@ class DigestSettings:
 
 @dataclass(frozen=True, slots=True)
 class Config:
-    source: Path | None
+    source: Path | None  # None: the built-in default configuration
     storage: StorageSettings = field(default_factory=StorageSettings)
     fetch: FetchSettings = field(default_factory=FetchSettings)
     nlp: NlpSettings = field(default_factory=NlpSettings)
@@ -88,17 +100,28 @@ class Config:
             if topic.name == name:
                 return topic
         known = ", ".join(t.name for t in self.topics) or "none configured"
-        raise ConfigError(f"unknown topic '{name}': topics in {self.source or 'the config'} are {known}")
+        raise ConfigError(f"unknown topic '{name}': topics in {self.described} are {known}")
+
+    @property
+    def described(self) -> str:
+        return str(self.source) if self.source else "the built-in configuration"
 
 
-def find_config(explicit: Path | None = None) -> Path:
-    """--config, then $SAIDWHAT_CONFIG, then ./config.toml."""
+def default_config_text() -> str:
+    """The built-in configuration, shipped in the package (the repository's config.toml)."""
+    return resources.files("saidwhat").joinpath(DEFAULT_CONFIG_FILE).read_text(encoding="utf-8")
+
+
+def find_config(explicit: Path | None = None) -> Path | None:
+    """--config, then $SAIDWHAT_CONFIG, then ./config.toml; None means the built-in default."""
     if explicit is not None:
         candidate, how = explicit, "--config"
     elif os.environ.get(CONFIG_ENV):
         candidate, how = Path(os.environ[CONFIG_ENV]), f"${CONFIG_ENV}"
     else:
         candidate, how = Path("config.toml"), "the current directory"
+        if not candidate.exists():
+            return None  # the built-in configuration
     if candidate.is_dir():
         raise ConfigError(
             f"config file {candidate} (from {how}) is a folder:"
@@ -110,22 +133,15 @@ def find_config(explicit: Path | None = None) -> Path:
 
 
 def nlp_settings(path: Path | None = None) -> NlpSettings:
-    """``[nlp]`` of the config file, for the offline commands (`extract`, `eval`).
-
-    With no config file anywhere, the defaults; a config that exists but is
-    broken is an error, not a silent fallback.
-    """
-    if path is None:
-        try:
-            find_config(None)
-        except ConfigError:
-            return NlpSettings()
+    """``[nlp]`` of the config in use, for the offline commands (`extract`, `eval`)."""
     return load_config(path).nlp
 
 
 def load_config(path: Path | None = None) -> Config:
-    """Read and validate the config file found by :func:`find_config`."""
+    """Read and validate the config found by :func:`find_config` (or the built-in default)."""
     source = find_config(path)
+    if source is None:
+        return parse_config(tomllib.loads(default_config_text()), None)
     try:
         raw = tomllib.loads(source.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -136,8 +152,9 @@ def load_config(path: Path | None = None) -> Config:
 
 
 def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
-    where = str(source) if source else "config"
-    base = source.parent if source else Path.cwd()
+    """Validate ``raw``; relative paths are relative to ``source``'s folder (no source: the current one)."""
+    where = str(source) if source else "the built-in configuration"
+    base = source.parent if source else Path()  # the built-in config: relative to the current folder
     known = {"storage", "fetch", "nlp", "runner", "schedule", "digest", "feeds", "topics", "speakers"}
     for key in raw:
         if key not in known:
@@ -337,21 +354,37 @@ def _aliases(raw_speakers: Any, where: str) -> dict[str, str]:
 
 
 def analyst_config(config_path: str | None, db_path: str | None) -> Config:
-    """The config with --db applied; with --db and no config file anywhere, the defaults."""
-    try:
-        config = load_config(Path(config_path) if config_path else None)
-    except SaidwhatError:
-        if config_path or not db_path:
-            raise
-        try:
-            find_config(None)
-        except SaidwhatError:
-            config = Config(source=None)
-        else:
-            raise
-    if db_path:
-        config = replace(config, storage=replace(config.storage, path=Path(db_path)))
-    return config
+    """The config for a command that reads the database, with the database it reads (see database_to_read)."""
+    config = load_config(Path(config_path) if config_path else None)
+    path = database_to_read(config, Path(db_path) if db_path else None)
+    return replace(config, storage=replace(config.storage, path=path))
+
+
+def database_to_read(config: Config, db: Path | None) -> Path:
+    """The one rule for the database a command reads.
+
+    ``--db`` if given; else the config's ``[storage] path``; else, when no config
+    file is in use (the built-in default) and that database does not exist,
+    ``./demo.duckdb`` if `saidwhat demo` wrote it. A missing database is one
+    line naming the ``--db`` to pass.
+    """
+    if db is not None:
+        if not db.exists():
+            raise SaidwhatError(
+                f"database {db} (from --db) does not exist: check the path, or run `saidwhat run` or"
+                " `saidwhat demo` first"
+            )
+        return db
+    path = config.storage.path
+    if path.exists():
+        return path
+    if config.source is None and DEMO_DB.exists():
+        return DEMO_DB
+    hint = f"pass --db {DEMO_DB}" if DEMO_DB.exists() else "pass --db PATH"
+    raise SaidwhatError(
+        f"database {path} ([storage] path in {config.described}) does not exist yet: {hint},"
+        " or run `saidwhat run` or `saidwhat demo` first"
+    )
 
 
 def use_prefect() -> bool:

@@ -118,6 +118,30 @@ class Analyst:
                 )
             )
 
+    def fetch_errors(self, run_id: str | None = None) -> tuple[str | None, list[dict[str, Any]]]:
+        """The run (``run_id``, or the latest run) and its fetch_errors, in the order they happened."""
+        with self.db.connect(read_only=True) as con:
+            if run_id is None:
+                row = con.execute("SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 1").fetchone()
+                run_id = row[0] if row else None
+            else:
+                known = con.execute("SELECT count(*) FROM runs WHERE run_id = ?", [run_id]).fetchone()[0]
+                if not known:
+                    recent = "SELECT run_id FROM runs ORDER BY started_at DESC, run_id DESC LIMIT 3"
+                    latest = [r[0] for r in con.execute(recent).fetchall()]
+                    raise SaidwhatError(
+                        f"no run {run_id!r} in {self.db.path}: the latest runs are {', '.join(latest) or 'none'}"
+                    )
+            if run_id is None:
+                return None, []
+            return run_id, _rows(
+                con.execute(
+                    "SELECT occurred_at, run_id, stage, error_class, message, url, feed_url FROM fetch_errors"
+                    " WHERE run_id = ? ORDER BY occurred_at, stage, url",
+                    [run_id],
+                )
+            )
+
     def counts(self) -> dict[str, int]:
         tables = ("feeds", "articles", "article_sources", "statements", "mentions", "speaker_aliases", "runs",
                   "fetch_errors")  # fmt: skip
@@ -271,18 +295,25 @@ class Analyst:
             con.execute("COMMIT")
         script = out_dir / "snapshot.sql"
         tmp = out_dir / ".snapshot.sql.tmp"
-        tmp.write_text(_snapshot_sql(out_dir, macros), encoding="utf-8")
+        tmp.write_text(_snapshot_sql(macros), encoding="utf-8")
         os.replace(tmp, script)
         written.append(("snapshot.sql", script, len(SNAPSHOT_RELATIONS) + len(macros)))
         return written
 
 
-def _snapshot_sql(out_dir: Path, macros: list[tuple[str, list[str], str]]) -> str:
-    """Views over the Parquet files and the table macros, for `duckdb -cmd ".read snapshot.sql"`."""
-    lines = ["-- saidwhat snapshot: views over the Parquet files next to this script, and the table macros."]
+def _snapshot_sql(macros: list[tuple[str, list[str], str]]) -> str:
+    """Views over the Parquet files and the table macros, for `duckdb -cmd ".read snapshot.sql"`.
+
+    The files are named relative to the script's folder, so the folder can be
+    moved or copied whole; DuckDB resolves them from the current folder, hence
+    "run it from this folder".
+    """
+    lines = [
+        "-- saidwhat snapshot: views over the Parquet files next to this script, and the table macros.",
+        '-- Run it from this folder (file names are relative to it): duckdb -cmd ".read snapshot.sql"',
+    ]
     for name in SNAPSHOT_RELATIONS:
-        path = _sql_path((out_dir / f"{name}.parquet").resolve())
-        lines.append(f"CREATE OR REPLACE VIEW {name} AS FROM '{path}';")
+        lines.append(f"CREATE OR REPLACE VIEW {name} AS FROM '{_sql_path(Path(f'{name}.parquet'))}';")
     for name, params, definition in macros:
         lines.append(f"CREATE OR REPLACE MACRO {name}({', '.join(params)}) AS TABLE {definition};")
     return "\n".join(lines) + "\n"

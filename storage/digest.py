@@ -90,6 +90,16 @@ def week_statements(store: Store, week: IsoWeek, topic: str | None = None) -> li
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
+def weeks_with_statements(store: Store, topic: str | None = None, most: int = 3) -> list[tuple[str, int]]:
+    """The latest ``most`` ISO weeks that have statements (of ``topic``), newest first, with their counts."""
+    sql = (
+        "SELECT week, count(*) FROM v_statements WHERE (CAST(? AS VARCHAR) IS NULL OR list_contains(topics, ?))"
+        " GROUP BY week ORDER BY week DESC LIMIT ?"
+    )
+    with store.db.connect(read_only=True) as con:
+        return [(str(w), int(n)) for w, n in con.execute(sql, [topic, topic, most]).fetchall()]
+
+
 def week_speakers(statements: list[dict[str, Any]], week: IsoWeek) -> list[dict[str, Any]]:
     """Per speaker: counts, publishers, first/last seen and top topics; most statements first."""
     groups: dict[str, list[dict[str, Any]]] = {}

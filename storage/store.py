@@ -98,6 +98,12 @@ class StatementFilter:
     kind: str | None = None
     limit: int | None = None
     text: str | None = None  # words in the quote, the sentence or the headline (case-insensitive)
+    newest_first: bool = False
+
+    def given(self) -> dict[str, Any]:
+        """The filters set, by field name (topic, speaker, since, until, publisher, kind, text)."""
+        names = ("topic", "speaker", "since", "until", "publisher", "kind", "text")
+        return {name: getattr(self, name) for name in names if getattr(self, name) is not None}
 
 
 _ARTICLE_COLUMNS = (
@@ -443,17 +449,43 @@ class Store:
     # --------------------------------------------------------------- queries
     def statements(self, where: StatementFilter) -> list[dict[str, Any]]:
         clauses, params = filter_sql(where)
+        order = (
+            "published_at DESC NULLS LAST, speaker, quote" if where.newest_first
+            else "published_at NULLS LAST, speaker, quote"
+        )  # fmt: skip
         sql = (
             "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
             " title, url, statement_id, topic_evidence FROM v_statements"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
-            + " ORDER BY published_at NULLS LAST, speaker, quote"
+            + f" ORDER BY {order}"
             + (f" LIMIT {int(where.limit)}" if where.limit else "")
         )
         with self.db.connect(read_only=True) as con:
             cursor = con.execute(sql, params)
             names = [d[0] for d in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def count_statements(self, where: StatementFilter) -> int:
+        """How many statements match ``where`` (its limit aside)."""
+        clauses, params = filter_sql(where)
+        sql = "SELECT count(*) FROM v_statements" + (" WHERE " + " AND ".join(clauses) if clauses else "")
+        with self.db.connect(read_only=True) as con:
+            return int(con.execute(sql, params).fetchone()[0])
+
+    def filter_values(self, most: int = 12) -> dict[str, list[str]]:
+        """What the statement filters can match: publishers, kinds, topics, the ``most`` frequent speakers
+        and the first and last publication day."""
+        queries = {
+            "publisher": "SELECT publisher FROM v_statements WHERE publisher IS NOT NULL GROUP BY 1 ORDER BY 1",
+            "kind": "SELECT kind FROM v_statements GROUP BY 1 ORDER BY 1",
+            "topic": "SELECT t FROM (SELECT unnest(topics) AS t FROM v_statements) GROUP BY 1 ORDER BY 1",
+            "speaker": "SELECT speaker FROM v_statements WHERE speaker IS NOT NULL GROUP BY 1"
+            f" ORDER BY count(*) DESC, speaker LIMIT {int(most)}",
+            "published": "SELECT strftime(timezone('UTC', d), '%Y-%m-%d') FROM (SELECT min(published_at) AS d"
+            " FROM v_statements UNION ALL SELECT max(published_at) FROM v_statements) WHERE d IS NOT NULL",
+        }
+        with self.db.connect(read_only=True) as con:
+            return {name: [str(r[0]) for r in con.execute(sql).fetchall()] for name, sql in queries.items()}
 
     def counts(self) -> dict[str, int]:
         with self.db.connect(read_only=True) as con:
@@ -490,12 +522,12 @@ def filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
         clauses.append("list_contains(topics, ?)")
         params.append(where.topic)
     if where.speaker:
-        # Matches the canonical name, any name that resolves to it, or a word of it (as the said_by macro).
+        # The canonical name, any name that resolves to it, or whole words of it ("peskov"), any case.
         clauses.append(
             "(speaker ILIKE ? OR speaker IN (SELECT canonical FROM v_speaker_names WHERE name ILIKE ?)"
-            " OR list_contains(string_split(lower(speaker), ' '), lower(?)))"
+            " OR regexp_matches(speaker, ?))"
         )
-        params += [where.speaker, where.speaker, where.speaker]
+        params += [where.speaker, where.speaker, words_pattern(where.speaker)]
     if where.since:
         clauses.append("published_at >= ?")
         params.append(where.since)
@@ -503,8 +535,9 @@ def filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
         clauses.append("published_at < ?")
         params.append(where.until)
     if where.publisher:
-        clauses.append("publisher ILIKE ?")
-        params.append(where.publisher)
+        # The whole name or whole words of it ("meridian" finds "Meridian Post — World"), any case.
+        clauses.append("(publisher ILIKE ? OR regexp_matches(publisher, ?))")
+        params += [where.publisher, words_pattern(where.publisher)]
     if where.kind:
         clauses.append("kind = ?")
         params.append(where.kind)
@@ -513,6 +546,12 @@ def filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
                        " OR contains(lower(coalesce(title, '')), lower(?)))")  # fmt: skip
         params += [where.text] * 3
     return clauses, params
+
+
+def words_pattern(text: str) -> str:
+    """A case-insensitive RE2 pattern matching ``text`` as whole words ("post" in "Meridian Post — World")."""
+    escaped = "".join("\\" + c if c in "\\.^$|?*+()[]{}" else c for c in " ".join(text.split()))
+    return f"(?i)(^|[^[:alnum:]]){escaped}($|[^[:alnum:]])"
 
 
 def _unique_by_id(articles: Sequence[Article]) -> list[Article]:

@@ -76,7 +76,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-# One port for every demo run of the session: the demo's URLs are its identities.
+# A free port for the demo runs of the session (never the default 8765, which a user's demo may hold);
+# the demo's URLs do not depend on it (saidwhat.demo.server.DEMO_ORIGIN).
 DEMO_TEST_PORT = free_port()
 
 

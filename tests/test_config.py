@@ -58,13 +58,13 @@ def test_cli_reports_a_bad_config_in_one_line(tmp_path: Path) -> None:
     assert len(lines) == 1 and "[fetch] max_redirects must not be negative" in lines[0]
 
 
-def test_missing_config_says_how_to_point_at_one(tmp_path: Path) -> None:
+def test_a_missing_named_config_says_how_to_point_at_one(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "saidwhat", "who"], capture_output=True, text=True, timeout=120, cwd=tmp_path,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "SAIDWHAT_CONFIG": str(tmp_path / "nope.toml")},
     )  # fmt: skip
     assert result.returncode == 2
-    assert "pass --config PATH or set SAIDWHAT_CONFIG" in result.stderr
+    assert "(from $SAIDWHAT_CONFIG) not found: pass --config PATH or set SAIDWHAT_CONFIG" in result.stderr
     assert "Traceback" not in result.stderr
 
 
@@ -74,6 +74,68 @@ def test_cli_usage_errors_are_a_usage_message_not_a_traceback(args: tuple[str, .
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "Usage: saidwhat" in result.stderr
+
+
+def test_the_built_in_config_is_the_repository_config_toml() -> None:
+    packaged = ROOT / "saidwhat" / "default_config.toml"
+    assert packaged.read_bytes() == (ROOT / "config.toml").read_bytes(), (
+        "saidwhat/default_config.toml (the built-in config) differs from config.toml:"
+        " cp config.toml saidwhat/default_config.toml"
+    )
+
+
+def test_every_commented_example_in_the_shipped_config_works(tmp_path: Path) -> None:
+    """Lines '# key = value' in config.toml are examples: enabled all at once, the config loads and tags."""
+    from saidwhat.nlp.topics import TopicTagger
+
+    from saidwhat.config import parse_config
+
+    lines = (ROOT / "config.toml").read_text(encoding="utf-8").splitlines()
+    example = re.compile(r"^# ((?:\"[^\"]+\"|[A-Za-z_][\w-]*) = .+)$")
+    enabled = [example.sub(r"\1", line) for line in lines]
+    examples = [line for line, original in zip(enabled, lines, strict=True) if line != original]
+    assert len(examples) >= 3, examples  # proxy, patterns, an alias
+    # An example sits next to the key it replaces: the later line wins, as a user editing the file would keep one.
+    text = "\n".join(line for i, line in enumerate(enabled) if not _replaced_by_next_example(enabled, lines, i))
+    import tomllib
+
+    config = parse_config(tomllib.loads(text), tmp_path / "config.toml")
+    topic = config.topic("moscow-meeting")
+    assert topic.patterns, "the patterns example must reach the topic"
+    assert config.speaker_aliases["Vova"] == "Vladimir Putin"
+    TopicTagger(config.topics)  # compiles the Matcher patterns: a wrong attribute is a ConfigError here
+
+
+def _replaced_by_next_example(enabled: list[str], original: list[str], i: int) -> bool:
+    """A setting line next to an enabled example of the same key (which replaces it)."""
+    if enabled[i] != original[i] or "=" not in enabled[i]:
+        return False
+    key = enabled[i].split("=", 1)[0].strip()
+    return any(
+        0 <= j < len(enabled) and enabled[j] != original[j] and enabled[j].split("=", 1)[0].strip() == key
+        for j in (i - 1, i + 1)
+    )
+
+
+def test_commands_work_from_a_folder_without_config(tmp_path: Path) -> None:
+    """No config.toml anywhere: the built-in one is used, paths relative to the current folder."""
+    text = tmp_path / "note.txt"
+    text.write_text("“We will see,” Peskov said.\n", encoding="utf-8")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "SAIDWHAT_CONFIG"}
+    result = subprocess.run(
+        [sys.executable, "-m", "saidwhat", "extract", str(tmp_path)], capture_output=True, text=True,
+        timeout=300, cwd=tmp_path, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert '"speaker": "Peskov"' in result.stdout
+    result = subprocess.run(
+        [sys.executable, "-m", "saidwhat", "who"], capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env
+    )
+    assert result.returncode == 2
+    assert "database data/saidwhat.duckdb ([storage] path in the built-in configuration) does not exist yet" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
 
 
 def test_retry_settings_come_from_the_config_with_the_old_values_as_defaults(tmp_path: Path) -> None:

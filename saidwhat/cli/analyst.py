@@ -20,16 +20,21 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
-from saidwhat.cli.output import OutputFormat, write_rows
+from saidwhat.cli.output import OutputFormat, logs_through, plural, timestamp, write_rows
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.paths import output_dir
 
 err = Console(stderr=True)
 
 ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
+    Path | None,
+    typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG, ./config.toml, or the built-in one)"),
 ]
-DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: the storage path in the config)")]
+DbOption = Annotated[
+    Path | None,
+    typer.Option("--db", help="DuckDB file (default: the storage path in the config; without a config file, "
+                 "demo.duckdb when that one is missing)"),
+]  # fmt: skip
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
 SPEAKER_COLUMNS = ["speaker", "speaker_type", "statements", "articles", "publishers", "first_seen", "last_seen",
@@ -40,6 +45,14 @@ RUN_COLUMNS = ["run_id", "started_at", "finished_at", "status", "feeds_polled", 
 FEED_COLUMNS = ["name", "publisher", "healthy", "consecutive_failures", "last_ok_at", "last_polled_at",
                 "next_poll_after", "articles", "latest_article", "last_error", "feed_url"]  # fmt: skip
 FEED_TABLE_COLUMNS = ["name", "publisher", "healthy", "consecutive_failures", "last_ok_at", "articles", "last_error"]
+ERROR_COLUMNS = ["occurred_at", "run_id", "stage", "error_class", "message", "url", "feed_url"]
+ERROR_TABLE_COLUMNS = ["occurred_at", "stage", "error_class", "message", "url"]
+# Left out, first to go first, when the terminal is too narrow for every column.
+# (run_id begins with the start time, so started_at goes early.)
+RUN_OPTIONAL = ["finished_at", "feeds_polled", "new_articles", "message", "started_at", "new_statements"]
+FEED_OPTIONAL = ["consecutive_failures", "articles", "last_ok_at", "publisher"]
+SPEAKER_OPTIONAL = ["first_seen", "last_seen", "articles", "publishers"]
+ERROR_OPTIONAL = ["occurred_at", "error_class", "url"]
 
 
 def _quiet_prefect() -> None:
@@ -65,7 +78,7 @@ def _progress(label: str) -> Iterator[None]:
         def update(stage: str, done: int, total: int) -> None:
             progress.update(bar, completed=done, total=total or 1)
 
-        with listening(update):
+        with listening(update), logs_through(progress.console):
             yield
 
 
@@ -75,10 +88,6 @@ def _pending_spool(store: Any) -> set[Path]:
 
     default = Spool(store.path.parent / "spool", store.path).pending()
     return set(store.pending_spool()) | set(default)
-
-
-def _minutes(value: Any) -> Any:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else value
 
 
 def _s(path: Path | None) -> str | None:
@@ -111,52 +120,64 @@ def speakers(
     rows = analyst.speakers(about=about, limit=limit)
     columns = [c for c in (SPEAKER_COLUMNS if fmt is not OutputFormat.table else SPEAKER_TABLE_COLUMNS)
                if not (about and c in ("aliases", "topics"))]  # fmt: skip
-    title = f"{len(rows)} speakers" + (f" about {about}" if about else "")
-    write_rows(rows, columns, fmt, title=title, wrap=("aliases", "topics"))
+    title = plural(len(rows), "speaker") + (f" about {about}" if about else "")
+    write_rows(rows, columns, fmt, title=title, wrap=("aliases", "topics"), optional=SPEAKER_OPTIONAL)
 
 
 def status(
     section: Annotated[
-        str, typer.Option("--section", help="all, runs, feeds or counts (csv needs one section)")
+        str,
+        typer.Option(
+            "--section", help="all, runs, feeds or counts (csv: one section per file, or all with a section column)"
+        ),
     ] = "all",
     runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs")] = 10,
+    errors: Annotated[bool, typer.Option("--errors", help="List the fetch_errors of a run instead")] = False,
+    run: Annotated[str | None, typer.Option("--run", help="With --errors: this run (default: the latest)")] = None,
     db: DbOption = None,
     config: ConfigOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Last runs, per-feed health, table counts and anything waiting in the spool."""
+    """Last runs, per-feed health, table counts and anything waiting in the spool; --errors: a run's fetch_errors."""
     if section not in ("all", "runs", "feeds", "counts"):
         raise SaidwhatError(f"--section {section!r}: use all, runs, feeds or counts")
-    if fmt is OutputFormat.csv and section == "all":
-        raise SaidwhatError("--format csv prints one kind of row: add --section runs, feeds or counts")
+    if run is not None and not errors:
+        raise SaidwhatError("--run names the run whose errors to list: add --errors")
     analyst, _ = _analyst(config, db)
-    sections: list[tuple[str, list[dict[str, Any]], list[str], str]] = []
+    if errors:
+        run_id, rows = analyst.fetch_errors(run)
+        columns = ERROR_COLUMNS if fmt is not OutputFormat.table else ERROR_TABLE_COLUMNS
+        title = f"{plural(len(rows), 'error')} in run {run_id}" if run_id else "no runs yet"
+        write_rows(rows, columns, fmt, title=title, wrap=("message", "url"), optional=ERROR_OPTIONAL)
+        return
+    sections: list[tuple[str, list[dict[str, Any]], list[str], str, list[str]]] = []
     if section in ("all", "runs"):
-        sections.append(("runs", analyst.recent_runs(runs), RUN_COLUMNS, "Recent runs"))
+        sections.append(("runs", analyst.recent_runs(runs), RUN_COLUMNS, "Recent runs", RUN_OPTIONAL))
     backed_off: list[dict[str, Any]] = []
     if section in ("all", "feeds"):
         columns = FEED_COLUMNS if fmt is not OutputFormat.table else FEED_TABLE_COLUMNS
         feeds = analyst.feed_health()
         now = datetime.now(UTC)
         backed_off = [f for f in feeds if isinstance(f.get("next_poll_after"), datetime) and f["next_poll_after"] > now]
-        sections.append(("feeds", feeds, columns, "Feeds"))
+        sections.append(("feeds", feeds, columns, "Feeds", FEED_OPTIONAL))
     if section in ("all", "counts"):
         counts = analyst.counts()
         counts["spooled_batches"] = len(_pending_spool(analyst.store))
         rows = [{"table": name, "rows": n} for name, n in counts.items()]
-        sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.path}"))
-    for name, rows, columns, title in sections:
-        if fmt is OutputFormat.table:  # runs happen hourly: show the time, not only the day
-            rows = [{k: _minutes(v) for k, v in row.items()} for row in rows]
-        if fmt is OutputFormat.jsonl and section == "all":
-            rows = [{"section": name, **row} for row in rows]
-            columns = ["section", *columns]
-        write_rows(rows, columns, fmt, title=title, wrap=("last_error", "message"))
+        sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.path}", []))
+    if fmt is not OutputFormat.table and section == "all":
+        # One stream for every section: each row names its section; CSV takes the union of the columns.
+        rows = [{"section": name, **row} for name, part, _, _, _ in sections for row in part]
+        columns = ["section", *dict.fromkeys(c for _, _, cols, _, _ in sections for c in cols)]
+        write_rows(rows, columns, fmt)
+        return
+    for name, rows, columns, title, optional in sections:
+        write_rows(rows, columns, fmt, title=title, wrap=("last_error", "message"), optional=optional)
         if name == "feeds" and fmt is OutputFormat.table:
             for feed in backed_off:  # the next run skips these: say so, with when they are tried again
                 print(
-                    f"backed off: {feed['name']} after {feed['consecutive_failures']} failures in a row;"
-                    f" next attempt {_minutes(feed['next_poll_after'])} UTC"
+                    f"backed off: {feed['name']} after {plural(feed['consecutive_failures'], 'failure')} in a row;"
+                    f" next attempt {timestamp(feed['next_poll_after'])}"
                 )
 
 
@@ -224,10 +245,21 @@ def digest(
         rows,
         ["kind", "file"],
         fmt,
-        title=f"Digest {result['week']}: {result['statements']} statements ({result['quotes']} quotes)"
-        f" by {result['speakers']} speakers",
+        title=f"Digest {result['week']}: {plural(result['statements'], 'statement')}"
+        f" ({plural(result['quotes'], 'quote')}) by {plural(result['speakers'], 'speaker')}",
         wrap=("file",),
     )
+    if not result["statements"]:
+        latest = result.get("weeks_with_statements") or []
+        if latest:
+            weeks = ", ".join(f"{week} ({plural(n, 'statement')})" for week, n in latest)
+            err.print(
+                f"no statements in {result['week']}; the latest weeks with statements: {weeks}:"
+                f" pass --week {latest[0][0]}",
+                highlight=False,
+            )
+        else:
+            err.print(f"no statements in {result['week']}, nor in any other week yet", highlight=False)
 
 
 def snapshot(
@@ -243,8 +275,9 @@ def snapshot(
     write_rows(rows, ["name", "rows", "file"], fmt, title=f"Snapshot of {analyst.store.path}", wrap=("file",))
     if fmt is OutputFormat.table:
         err.print(
-            f'views and macros over these files: duckdb -cmd ".read {out / "snapshot.sql"}"'
-            " (then SELECT * FROM said_about('...'))"
+            f'views and macros over these files: cd {out} && duckdb -cmd ".read snapshot.sql"'
+            " (then SELECT * FROM said_about('...'))",
+            highlight=False,
         )
 
 

@@ -112,3 +112,17 @@ def extract_files(
             continue
         for statement in analysis.statements:
             yield statement_json(str(path), text, statement)
+
+
+def expand_folders(paths: Iterable[Path]) -> list[Path]:
+    """Each folder given stands for its .txt/.html/.htm files (not its subfolders), in name order."""
+    expanded: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            expanded.append(path)
+            continue
+        found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in {".txt", *HTML_SUFFIXES})
+        if not found:
+            raise InputFileError(f"{path}: no .txt, .html or .htm files in this folder: give files or another folder")
+        expanded.extend(found)
+    return expanded

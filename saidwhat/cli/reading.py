@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from saidwhat.cli.output import plural, timestamp
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.excerpt import excerpt
 
@@ -38,7 +39,7 @@ def _store(config: Path | None, db: Path | None):
 
 
 def _when(value: Any) -> str:
-    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if isinstance(value, datetime) else "date unknown"
+    return timestamp(value) if isinstance(value, datetime) else "date unknown"
 
 
 def show(
@@ -73,7 +74,8 @@ def show(
         out.print()
     others = [m for m in cluster_members(store, row["cluster_id"]) if m["statement_id"] != row["statement_id"]]
     if others:
-        out.print(Text(f"Also carried ({len(others)} other statements in quote cluster {row['cluster_id']}):", "dim"))
+        also = plural(len(others), "other statement")
+        out.print(Text(f"Also carried ({also} in quote cluster {row['cluster_id']}):", "dim"))
         for member in others:
             out.print(Text(f"  {member['statement_id']}  {_when(member['published_at'])}  {member['publisher']}"))
 

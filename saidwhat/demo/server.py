@@ -63,16 +63,29 @@ class RequestLog:
 
 
 class LocalSite:
-    """Routes by path (query strings are ignored when no exact match exists)."""
+    """Routes by path (query strings are ignored when no exact match exists).
 
-    def __init__(self, routes: dict[str, Route | Dynamic] | None = None) -> None:
+    With an ``origin`` (``http://name``), the site answers as that host: its
+    pages name it in their links, and the server answers requests sent to it as
+    an HTTP proxy (``GET http://name/path``), so a client configured with
+    ``proxy = site.proxy_url`` reaches it whatever port the server got.
+    """
+
+    def __init__(self, routes: dict[str, Route | Dynamic] | None = None, origin: str | None = None) -> None:
         self.routes: dict[str, Route | Dynamic] = dict(routes or {})
+        self.origin = origin.rstrip("/") if origin else None
         self.log = RequestLog()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     @property
     def base_url(self) -> str:
+        """Where the site's pages are: its origin if it has one, else the server's address."""
+        return self.origin or self.proxy_url
+
+    @property
+    def proxy_url(self) -> str:
+        """The server's own address (``http://127.0.0.1:PORT``)."""
         if self._server is None:
             raise RuntimeError("server not started")
         host, port = self._server.server_address[:2]
@@ -121,6 +134,8 @@ class LocalSite:
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         path = handler.path
+        if self.origin and path.startswith(self.origin + "/"):  # a proxy request for the site's own host
+            path = path[len(self.origin) :]
         route = self.routes.get(path) or self.routes.get(urlsplit(path).path)
         if route is None:
             route = Route(b"<html><body><h1>404 Not Found</h1></body></html>", status=404)
@@ -177,17 +192,26 @@ def corpus_routes(root: Path | None = None) -> dict[str, Route | Dynamic]:
     return routes
 
 
-# The demo's URLs are its articles' identities, so the demo uses one fixed
-# port: run twice, it finds the same stories at the same addresses.
 DEMO_PORT = 8765
+# The demo's URLs are its articles' identities, so they must not depend on the
+# port the server got: the corpus is served as this host name (a reserved
+# ".localhost" name, RFC 6761), which the demo's fetches reach through the
+# local server as their proxy. Run twice, on any port, it finds the same
+# stories at the same addresses; real feeds' identities are untouched.
+DEMO_ORIGIN = "http://saidwhat-demo.localhost"
 
 
 @contextmanager
-def serve_corpus(root: Path | None = None, port: int = DEMO_PORT) -> Iterator[LocalSite]:
-    site = LocalSite(corpus_routes(root))
+def serve_corpus(root: Path | None = None, port: int | None = None) -> Iterator[LocalSite]:
+    """The sample corpus on 127.0.0.1: on ``port``, or on DEMO_PORT and any free port when that one is busy."""
+    site = LocalSite(corpus_routes(root), origin=DEMO_ORIGIN)
     try:
-        site.start(port)
+        site.start(DEMO_PORT if port is None else port)
     except OSError as exc:
-        raise SaidwhatError(f"cannot serve the demo on 127.0.0.1:{port} ({exc.strerror}): pass --port N") from None
+        if port is not None:
+            raise SaidwhatError(
+                f"cannot serve the demo on 127.0.0.1:{port} ({exc.strerror}): pass another --port, or none"
+            ) from None
+        site.start(0)
     with site:
         yield site

@@ -44,7 +44,7 @@ def _ids(db: Path) -> tuple[set, set]:
 def test_a_reader_during_ingest_costs_no_data(prefect_harness, tmp_path: Path) -> None:
     from saidwhat.flows.ingest import ingest
 
-    from saidwhat.demo.run import demo_feeds
+    from saidwhat.demo.run import demo_feeds, demo_fetch_settings
     from saidwhat.demo.server import serve_corpus
 
     config = analyst_config(tmp_path)
@@ -56,13 +56,13 @@ def test_a_reader_during_ingest_costs_no_data(prefect_harness, tmp_path: Path) -
     locked = tmp_path / "locked.duckdb"
     Store(locked).migrate()  # the analyst opens an existing database
 
-    with serve_corpus() as site:
+    with serve_corpus(port=0) as site:
         feeds = demo_feeds(site)
 
         def run(db: Path):
             return ingest(
                 config_path=str(config), db_path=str(db), feeds=feeds,
-                fetch_overrides={"per_host_delay_seconds": 0.0}, return_state=True,
+                fetch_overrides=demo_fetch_settings(site), return_state=True,
             )  # fmt: skip
 
         assert run(baseline).is_completed()

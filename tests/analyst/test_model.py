@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import pytest
 from saidwhat.storage import Store
 
 from saidwhat.core.errors import OutputPathError
@@ -95,7 +96,9 @@ def test_status_shows_runs_feed_health_and_counts(analyst_demo_db: Path, cli) ->
     assert "Feeds" in cli("status", "--db", analyst_demo_db).output
 
 
-def test_snapshot_exports_views_to_parquet(analyst_demo_db: Path, tmp_path: Path, cli) -> None:
+def test_snapshot_exports_views_to_parquet(
+    analyst_demo_db: Path, tmp_path: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     out = tmp_path / "snap"
     rows = _jsonl(cli("snapshot", "--db", analyst_demo_db, "--out", out, "--format", "jsonl").output)
     names = {r["name"] for r in rows}
@@ -109,6 +112,7 @@ def test_snapshot_exports_views_to_parquet(analyst_demo_db: Path, tmp_path: Path
     assert putin == _query(analyst_demo_db, "SELECT count(*) FROM said_by('Putin')")[0][0]
     # snapshot.sql recreates the views and macros over the Parquet files, without the database.
     fresh = duckdb.connect()
+    monkeypatch.chdir(out)  # its paths are relative to its folder (the folder can be moved)
     fresh.execute((out / "snapshot.sql").read_text(encoding="utf-8"))
     assert fresh.execute("SELECT count(*) FROM said_by('Putin')").fetchone()[0] == putin
     assert (

@@ -8,6 +8,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import duckdb
@@ -87,18 +88,18 @@ def test_backed_off_feeds_are_named_with_their_next_attempt_by_run_and_status(cl
     db = tmp_path / "ops.duckdb"
     assert cli.run(config).exit_code == 0
     (next_attempt,) = query(db, "SELECT next_poll_after FROM feeds WHERE name = 'down-feed'")[0]
-    stamp = next_attempt.strftime("%Y-%m-%d %H:%M")
+    stamp = next_attempt.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")  # the one timestamp format
 
     second = cli.run(config)
 
     assert second.exit_code == 0, second.output
-    assert f"skipped 1 backed-off feed: down-feed (next attempt {stamp} UTC)" in second.stderr
+    assert f"skipped 1 backed-off feed: down-feed (next attempt {stamp})" in second.stderr
     assert query(db, "SELECT message FROM runs ORDER BY started_at DESC LIMIT 1")[0][0].startswith(
         "skipped 1 feed backed off after failures: down-feed"
     )
     status = invoke("status", "--config", str(config), "--section", "feeds")
     assert status.exit_code == 0, status.output
-    assert f"backed off: down-feed after 1 failures in a row; next attempt {stamp} UTC" in status.stdout
+    assert f"backed off: down-feed after 1 failure in a row; next attempt {stamp}" in status.stdout
     assert "backed off: ok" not in status.stdout
 
 
@@ -210,7 +211,8 @@ def test_run_on_a_file_that_is_not_duckdb_starts_nothing(tmp_path):
     [
         (("run", "--config", "{folder}"), "is a folder: give the file, e.g. --config"),
         (("who", "--config", "{folder}"), "is a folder: give the file, e.g. --config"),
-        (("extract", "{folder}"), "is a folder: give the .txt or .html files in it"),
+        # extract reads a folder's .txt/.html files (issue 16); an empty one is the one-line error
+        (("extract", "{folder}"), "no .txt, .html or .htm files in this folder: give files or another folder"),
     ],
 )
 def test_a_folder_given_for_a_file_is_one_line(tmp_path, args, words):
