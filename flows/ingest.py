@@ -39,7 +39,7 @@ from saidwhat.nlp.errors import ModelNotInstalled
 from saidwhat.storage import DatabaseLocked, Store
 from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary
 
-from saidwhat.config import Config, load_config
+from saidwhat.config import Config, load_config, open_store
 from saidwhat.core.errors import NothingProcessed
 from saidwhat.core.records import FeedItem, FeedSpec
 
@@ -76,7 +76,7 @@ def settings_for(
     """The config with this run's overrides: --db replaces the path, --feed the feed list."""
     config = load_config(Path(config_path) if config_path else None)
     if db_path:
-        config = replace(config, storage=replace(config.storage, path=Path(db_path)))
+        config = replace(config, storage=replace(config.storage, backend="duckdb", path=Path(db_path)))
     if feed_urls:
         config = replace(config, feeds=tuple(_adhoc_feed(url, config.feeds) for url in feed_urls))
     if feeds:
@@ -106,10 +106,10 @@ def ingest(
 ) -> dict[str, Any]:
     """Poll every feed, store new articles once, attribute their statements."""
     config = settings_for(config_path, db_path, feed_urls, feeds, fetch_overrides)
-    store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
+    store = open_store(config.storage)
     with ExitStack() as held:
         try:
-            held.enter_context(one_ingest_at_a_time(store))
+            held.enter_context(one_ingest_at_a_time(store, [feed.url for feed in config.feeds]))
         except DatabaseLocked as exc:  # an expected refusal: the state's message, not a traceback
             return Failed(message=str(exc), data=exc)
         return ingest_once(store, config)
@@ -118,7 +118,7 @@ def ingest(
 def ingest_once(store: Store, config: Config) -> Any:
     logger = get_run_logger()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-    store.start_run(run_id)
+    store.start_run(run_id, [feed.url for feed in config.feeds])
     store.sync_feeds(config.feeds)
     store.set_config_aliases(config.speaker_aliases)
     tally = Tally()
@@ -313,7 +313,7 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
     result = {
         "run_id": run_id, "status": status, "feeds_polled": tally.feeds_polled, "feeds_failed": tally.feeds_failed,
         "new_articles": tally.new_articles, "pages_recovered": tally.pages_recovered,
-        "new_statements": tally.new_statements, "errors": tally.errors, "database": str(config.storage.path),
+        "new_statements": tally.new_statements, "errors": tally.errors, "database": store.describe(),
     }  # fmt: skip
     if nothing_done:
         # The state's data is an exception, as Prefect expects of a failed run; the CLI prints it in one line.
@@ -325,17 +325,22 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
 
 
 @contextmanager
-def one_ingest_at_a_time(store: Store) -> Iterator[None]:
+def one_ingest_at_a_time(store: Store, feed_urls: Sequence[str] = ()) -> Iterator[None]:
     """Overlapping runs queue, then give up in one clear line after the lock patience.
 
     A deployment's run (`saidwhat serve`, or a worker) takes the Prefect
     global concurrency limit ``saidwhat-ingest`` that `serve` creates, so
     runs queue across workers; an exclusive lock file next to the database
     always does so on this machine, with or without Prefect.
+
+    On the DuckLake backend the lock is per feed (PostgreSQL advisory locks,
+    across machines): runs on different feed groups go on together, so the
+    global Prefect limit is not taken there.
     """
     patience = store.db.lock_patience_seconds
     with ExitStack() as stack:
-        if PREFECT_API_URL.value() and prefect_deployment.id:  # a scheduled run of `saidwhat serve`
+        per_feed = not store.db.uses_spool  # the DuckLake backend locks per feed
+        if PREFECT_API_URL.value() and prefect_deployment.id and not per_feed:  # a run of `saidwhat serve`
             from prefect.concurrency.sync import concurrency
 
             try:
@@ -347,7 +352,7 @@ def one_ingest_at_a_time(store: Store) -> Iterator[None]:
                     f"another ingest run holds the Prefect concurrency limit {INGEST_CONCURRENCY_LIMIT!r};"
                     f" waited {patience:g}s: try again when it has finished"
                 ) from None
-        stack.enter_context(store.exclusive_run(patience))
+        stack.enter_context(store.exclusive_run(patience, feed_urls))
         yield
 
 

@@ -55,13 +55,13 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
 
 
 def _store_for(config_path: Path | None, db: Path | None):
-    from saidwhat.config import load_config
+    from saidwhat.config import load_config, open_store
     from saidwhat.storage import Store
 
     if db is not None:
         return Store(db), None
     config = load_config(config_path)
-    return Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir), config
+    return open_store(config.storage), config
 
 
 def run_ingest(

@@ -86,12 +86,11 @@ def _s(path: Path | None) -> str | None:
 
 
 def _analyst(config: Path | None, db: Path | None):
-    from saidwhat.config import analyst_config
-    from saidwhat.storage import Store
+    from saidwhat.config import analyst_config, open_store
     from saidwhat.storage.analyst import Analyst
 
     settings = analyst_config(_s(config), _s(db))
-    store = Store(settings.storage.path, settings.storage.lock_patience_seconds, spool_dir=settings.storage.spool_dir)
+    store = open_store(settings.storage)
     analyst = Analyst(store)
     analyst.ensure_schema()
     return analyst, settings
@@ -140,7 +139,7 @@ def status(
         counts = analyst.counts()
         counts["spooled_batches"] = len(_pending_spool(analyst.store))
         rows = [{"table": name, "rows": n} for name, n in counts.items()]
-        sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.path}"))
+        sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.describe()}"))
     for name, rows, columns, title in sections:
         if fmt is OutputFormat.table:  # runs happen hourly: show the time, not only the day
             rows = [{k: _minutes(v) for k, v in row.items()} for row in rows]
@@ -229,7 +228,7 @@ def snapshot(
     analyst, _ = _analyst(config, db)
     written = analyst.snapshot(output_dir(out))
     rows = [{"name": name, "rows": n, "file": str(path)} for name, path, n in written]
-    write_rows(rows, ["name", "rows", "file"], fmt, title=f"Snapshot of {analyst.store.path}", wrap=("file",))
+    write_rows(rows, ["name", "rows", "file"], fmt, title=f"Snapshot of {analyst.store.describe()}", wrap=("file",))
     if fmt is OutputFormat.table:
         err.print(
             f'views and macros over these files: duckdb -cmd ".read {out / "snapshot.sql"}"'
