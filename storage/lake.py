@@ -134,13 +134,17 @@ def lake_ddl(sql: str) -> str:
 
 
 def lake_views_sql() -> str:
-    """storage/views.sql without comments on view columns (DuckLake stores none; docs/schema.md has them)."""
+    """storage/views.sql without the comments DuckLake cannot store (on view columns and on macros).
+
+    docs/schema.md, generated from the file backend, has them all.
+    """
     text = views_sql()
     views = set(re.findall(r"CREATE OR REPLACE VIEW (\w+)", text))
     kept = []
     for statement in _statements(text):
-        target = re.match(r"\s*(?:--[^\n]*\n\s*)*COMMENT ON COLUMN (\w+)\.", statement)
-        if target and target.group(1) in views:
+        body = re.sub(r"^\s*(?:--[^\n]*\n\s*)*", "", statement)
+        target = re.match(r"COMMENT ON COLUMN (\w+)\.", body)
+        if (target and target.group(1) in views) or body.startswith("COMMENT ON MACRO"):
             continue
         kept.append(statement)
     return ";\n".join(kept) + ";\n"
@@ -174,6 +178,7 @@ class LakeDatabase:
         self._opening = threading.Lock()
         self._writing = threading.Lock()  # one write transaction per process at a time, as across processes
         self._migrated = False
+        self._schema_seen = False
 
     # -------------------------------------------------------------- identity
     @property
@@ -188,11 +193,14 @@ class LakeDatabase:
         """True once a writer has created the schema in this lake."""
         if self.catalog.kind == "file" and not Path(self.catalog.target).exists():
             return False
-        with self.connect(read_only=True) as con:
+        con = self._cursor()
+        try:
             row = con.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND table_name = 'schema_version'",
                 [LAKE_NAME],
             ).fetchone()
+        finally:
+            con.close()
         return bool(row[0])
 
     def missing_message(self) -> str:
@@ -235,6 +243,10 @@ class LakeDatabase:
         """A connection to the lake; reads see the last committed snapshot and wait for no one."""
         if not read_only and not self._migrated:
             self.migrate()
+        if read_only and not self._migrated and not self._schema_seen:
+            if not self.exists():
+                raise StorageError(self.missing_message())
+            self._schema_seen = True
         con = self._cursor()
         try:
             yield con
@@ -358,6 +370,15 @@ class LakeDatabase:
             row = con.execute("SELECT max(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
 
+    def table_macros(self) -> list[tuple[str, list[str], str]]:
+        """(name, parameters, body) of the table macros stored in the lake (said_about, said_by)."""
+        with self.connect(read_only=True) as con:
+            return con.execute(
+                "SELECT function_name, parameters, macro_definition FROM duckdb_functions()"
+                " WHERE function_type = 'table_macro' AND database_name = ? AND NOT internal ORDER BY function_name",
+                [LAKE_NAME],
+            ).fetchall()
+
     def close(self) -> None:
         for con in (self._base, self._locks):
             if con is not None:
@@ -371,3 +392,114 @@ def _sql_string(text: str) -> str:
 
 def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+@dataclass(frozen=True, slots=True)
+class TableCopy:
+    """One table of `saidwhat migrate --to ducklake`: rows in the file, in the lake, and copied this time."""
+
+    table: str
+    file_rows: int
+    lake_rows: int
+    copied: int
+
+
+def copy_file_to_lake(source: Path, lake: LakeDatabase) -> list[TableCopy]:
+    """Copy every table of a DuckDB file into the lake, rows whose key the lake lacks; safe to repeat.
+
+    The file is first brought to the current schema (so both have the same
+    columns), then read through a read-only ATTACH. Keyed tables are copied by
+    key (a row already in the lake, maybe newer, is kept); a table without a
+    key (fetch_errors) by whole rows, as a multiset difference. One
+    transaction: a copy that fails leaves the lake as it was.
+    """
+    from saidwhat.storage.db import Database
+
+    source = Path(source)
+    if not source.is_file():
+        raise StorageError(f"database {source} does not exist: give the DuckDB file to copy with --db")
+    Database(source, lake.lock_patience_seconds).schema_version()  # migrations first: the same columns both sides
+    lake.migrate()
+    con = lake._cursor()
+    try:
+        try:
+            con.execute(f"ATTACH '{_sql_string(str(source))}' AS saidwhat_source (READ_ONLY)")
+        except duckdb.Error as exc:
+            raise StorageError(f"cannot read {source}: {_first_line(exc)} (close other programs using it)") from None
+        try:
+            tables = [
+                row[0]
+                for row in con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = 'saidwhat_source'"
+                    " AND schema_name = 'main' AND table_name <> 'schema_version' ORDER BY table_name"
+                ).fetchall()
+            ]
+            keys = {
+                table: columns
+                for table, columns in con.execute(
+                    "SELECT table_name, constraint_column_names FROM duckdb_constraints()"
+                    " WHERE database_name = 'saidwhat_source' AND constraint_type = 'PRIMARY KEY'"
+                ).fetchall()
+            }
+            copies = []
+            with lake._write_lock():
+                con.execute("BEGIN TRANSACTION")
+                try:
+                    for table in tables:
+                        copies.append(_copy_table(con, table, keys.get(table)))
+                except BaseException:
+                    con.execute("ROLLBACK")
+                    raise
+                con.execute("COMMIT")
+        finally:
+            con.execute(f"USE {LAKE_NAME}")
+            con.execute("DETACH saidwhat_source")
+    finally:
+        con.close()
+    return copies
+
+
+def _copy_table(con: duckdb.DuckDBPyConnection, table: str, key: list[str] | None) -> TableCopy:
+    columns = [
+        row[0]
+        for row in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE database_name = ? AND table_name = ? ORDER BY column_index",
+            [LAKE_NAME, table],
+        ).fetchall()
+    ]
+    listed = ", ".join(f'"{c}"' for c in columns)
+    source = f"saidwhat_source.main.{table}"
+    target = f"{LAKE_NAME}.main.{table}"
+    if key:
+        match = " AND ".join(f'l."{k}" IS NOT DISTINCT FROM s."{k}"' for k in key)
+        picked = ", ".join(f's."{c}"' for c in columns)
+        rows = f"SELECT {picked} FROM {source} s WHERE NOT EXISTS (SELECT 1 FROM {target} l WHERE {match})"
+    else:
+        rows = f"SELECT {listed} FROM {source} EXCEPT ALL SELECT {listed} FROM {target}"
+    copied = int(con.execute(f"INSERT INTO {target} ({listed}) {rows}").fetchone()[0])
+    file_rows = int(con.execute(f"SELECT count(*) FROM {source}").fetchone()[0])
+    lake_rows = int(con.execute(f"SELECT count(*) FROM {target}").fetchone()[0])
+    return TableCopy(table, file_rows, lake_rows, copied)
+
+
+def attach_sql(lake: LakeDatabase, macros: Sequence[tuple[str, list[str], str]]) -> str:
+    """Statements that attach the lake read-only in an analyst's own DuckDB, with the table macros.
+
+    The extensions are loaded from the files this installation uses (the
+    analyst's DuckDB must be the same version, see the first line); on a
+    machine with internet, ``INSTALL ducklake; INSTALL postgres;`` does instead.
+    """
+    lines = [
+        f"-- saidwhat: attach {lake.describe()} read-only.",
+        f"-- Needs DuckDB {duckdb.__version__}, the version of the extension files below.",
+        *(f"LOAD '{_sql_string(str(extension_file(name)))}';" for name in lake.catalog.extensions()),
+        f"ATTACH '{_sql_string(lake.catalog.attach_target)}' AS {LAKE_NAME}"
+        f" (DATA_PATH '{_sql_string(lake.data_path)}', READ_ONLY);",
+        f"USE {LAKE_NAME};",
+        "-- The table macros, also in your session (TEMP), whatever the lake stores:",
+    ]
+    lines += [
+        f"CREATE OR REPLACE TEMP MACRO {name}({', '.join(params)}) AS TABLE {definition};"
+        for name, params, definition in macros
+    ]
+    return "\n".join(lines) + "\n"

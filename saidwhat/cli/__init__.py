@@ -208,12 +208,13 @@ def who(
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
-    from saidwhat.cli import analyst, ops
+    from saidwhat.cli import analyst, lake, ops
     from saidwhat.cli.eval import eval_command
 
     app.command("eval", help="Score the statement extractor against a gold JSONL file.")(eval_command)
     analyst.register(app)
     ops.register(app)
+    lake.register(app)
 
 
 _register_command_modules()
