@@ -36,8 +36,9 @@ def _postgres_bin() -> Path | None:
         if bindir:
             candidates.append(str(Path(bindir) / "initdb"))
     for candidate in candidates:
-        if Path(candidate).is_file() and (Path(candidate).parent / "pg_ctl").is_file():
-            return Path(candidate).parent
+        folder = Path(candidate).resolve().parent
+        if all((folder / tool).is_file() for tool in ("initdb", "pg_ctl", "createdb")):
+            return folder
     return None
 
 
@@ -118,7 +119,8 @@ def lake_config(tmp_path: Path, catalog: str, feeds: list | None = None, name: s
         assert old in text, f"config.toml lost its line {old}"
         text = text.replace(old, new)
     for feed in feeds or []:
-        text += f"\n[[feeds]]\nname = {_toml(feed.name)}\nurl = {_toml(feed.url)}\npublisher = {_toml(feed.publisher)}\n"
+        text += f"\n[[feeds]]\nname = {_toml(feed.name)}\nurl = {_toml(feed.url)}\n"
+        text += f"publisher = {_toml(feed.publisher)}\n"
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     return path
