@@ -192,7 +192,10 @@ def test_two_ingests_on_different_feeds_commit_while_a_reader_queries(
             groups = [feeds[0::2], feeds[1::2]]
             runs = []
             for n, group in enumerate(groups):
-                env = {**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{n}")}  # one Prefect per process
+                # One Prefect home per process; two temporary Prefect servers starting at once on a busy
+                # machine need longer than Prefect's default 20 s.
+                env = {**os.environ, "PREFECT_HOME": str(tmp_path / f"prefect-{n}"),
+                       "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "300"}  # fmt: skip
                 flags = [arg for feed in group for arg in ("--feed", feed.url)]
                 runs.append(subprocess.Popen(
                     [sys.executable, "-m", "saidwhat", "run", "--config", str(config), *flags],
@@ -213,6 +216,8 @@ def test_two_ingests_on_different_feeds_commit_while_a_reader_queries(
     runs_rows = _lake_rows(dsn, data, "SELECT status, len(feeds) FROM runs ORDER BY len(feeds)")
     assert len(runs_rows) == 2 and all(status.startswith("completed") for status, _ in runs_rows), runs_rows
     assert sorted(n for _, n in runs_rows) == sorted(len(group) for group in groups)
+    overlap = "SELECT max(started_at) < min(finished_at) FROM runs"  # both were running at the same time
+    assert _lake_rows(dsn, data, overlap) == [(True,)]
     # Nothing lost or duplicated: the same statements and articles as one run over every feed.
     assert _lake_rows(dsn, data, STATEMENT_KEY) == _file_rows(demo_db[0], STATEMENT_KEY)
     dupes = "SELECT count(*) - count(DISTINCT statement_id) FROM statements"
