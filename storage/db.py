@@ -35,6 +35,17 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
     return "lock" in message and ("conflicting" in message or "could not set" in message)
 
 
+def _newer_file_message(path: Path) -> str:
+    # The [lake] extra pins DuckDB to its extension packages' version, which cannot read files that a
+    # newer DuckDB wrote; that newer DuckDB can write a copy in the older format.
+    quoted = str(path).replace("'", "''")
+    return (
+        f"{path} was written by a newer DuckDB than this one ({duckdb.__version__}): with that newer DuckDB run"
+        f" ATTACH '{quoted}' AS old (READ_ONLY); ATTACH '{quoted}.v14' AS new (STORAGE_VERSION 'v1.4.0');"
+        f" COPY FROM DATABASE old TO new; and use {path}.v14"
+    )
+
+
 def views_sql() -> str:
     """The views, macros and comments (storage/views.sql), re-applied after every migration run."""
     return resources.files("saidwhat.storage").joinpath("views.sql").read_text(encoding="utf-8")
@@ -120,6 +131,8 @@ class Database:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.IOException as exc:
+                if "created with an newer version" in str(exc) or "created with a newer version" in str(exc):
+                    raise StorageError(_newer_file_message(self.path)) from None
                 if not _is_lock_error(exc):
                     raise StorageError(f"cannot open database {self.path}: {exc}") from None
                 if time.monotonic() + delay > deadline:
