@@ -441,6 +441,7 @@ def copy_file_to_lake(source: Path, lake: LakeDatabase) -> list[TableCopy]:
                     " WHERE database_name = 'saidwhat_source' AND constraint_type = 'PRIMARY KEY'"
                 ).fetchall()
             }
+            _check_same_tables(con, tables, source)
             copies = []
             with lake._write_lock():
                 con.execute("BEGIN TRANSACTION")
@@ -457,6 +458,26 @@ def copy_file_to_lake(source: Path, lake: LakeDatabase) -> list[TableCopy]:
     finally:
         con.close()
     return copies
+
+
+def _check_same_tables(con: duckdb.DuckDBPyConnection, tables: list[str], source: Path) -> None:
+    """Every table and column of the file must exist in the lake, or rows would be dropped silently."""
+    columns = con.execute(
+        "SELECT database_name, table_name, list(column_name) FROM duckdb_columns()"
+        " WHERE database_name IN ('saidwhat_source', ?) AND schema_name = 'main' GROUP BY ALL",
+        [LAKE_NAME],
+    ).fetchall()
+    lake_columns = {table: set(names) for db, table, names in columns if db == LAKE_NAME}
+    for db, table, names in columns:
+        if db != "saidwhat_source" or table not in tables:
+            continue
+        missing = sorted(set(names) - lake_columns.get(table, set()))
+        if table not in lake_columns or missing:
+            what = f"table {table}" if table not in lake_columns else f"{table}.{', '.join(missing)}"
+            raise StorageError(
+                f"{source} has {what}, which this saidwhat's schema lacks (written by another version?):"
+                " copy it with the saidwhat version that wrote it"
+            )
 
 
 def _copy_table(con: duckdb.DuckDBPyConnection, table: str, key: list[str] | None) -> TableCopy:
