@@ -73,6 +73,8 @@ def _pending_spool(store: Any) -> set[Path]:
     """Spooled writes for this database, in the configured spool_dir and in the default one next to it."""
     from saidwhat.storage.spool import Spool
 
+    if not store.db.uses_spool:  # the DuckLake backend writes straight through
+        return set()
     default = Spool(store.path.parent / "spool", store.path).pending()
     return set(store.pending_spool()) | set(default)
 
