@@ -210,6 +210,7 @@ def test_two_ingests_on_different_feeds_commit_while_a_reader_queries(
         report_text, reader_err = reader.communicate(timeout=120)
     report = json.loads(report_text.strip().splitlines()[-1]) if report_text.strip() else {}
     assert reader.returncode == 0, reader_err[-3000:]
+    print(f"reader: {report['queries']} queries, slowest {report['slowest']:.2f} s")  # shown by pytest -s
     assert report["errors"] == []
     assert report["queries"] > 10 and report["long_read_stable"] is True
     assert report["counts"] == sorted(report["counts"])  # readers see commits arrive, never go back
