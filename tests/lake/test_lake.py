@@ -318,3 +318,22 @@ def test_a_file_from_a_newer_duckdb_says_how_to_convert_it(tmp_path: Path) -> No
     result = run_cli("who", "--db", str(db))
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "written by a newer DuckDB" in result.stderr and "STORAGE_VERSION" in result.stderr
+
+
+def test_a_run_on_a_feed_another_run_holds_stops_in_one_line(postgres: PostgresServer, tmp_path: Path) -> None:
+    dsn = postgres.dsn(postgres.create_database())
+    held = "http://127.0.0.1:9/held-feed.xml"  # never fetched: the run stops at its lock
+    config = lake_config(tmp_path, dsn)
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("lock_patience_seconds = 60", "lock_patience_seconds = 1"),
+        encoding="utf-8",
+    )
+    other_run = LakeDatabase(dsn, tmp_path / "lake-data")
+    try:
+        with other_run.run_lock([held], patience=1):
+            result = run_cli("run", "--config", str(config), "--feed", held)
+    finally:
+        other_run.close()
+    assert result.returncode != 0
+    assert "another ingest is running on some of these 1 feeds" in result.stderr
+    assert "Traceback" not in result.stderr
