@@ -339,7 +339,7 @@ def one_ingest_at_a_time(store: Store, feed_urls: Sequence[str] = ()) -> Iterato
     """
     patience = store.db.lock_patience_seconds
     with ExitStack() as stack:
-        per_feed = not store.db.uses_spool  # the DuckLake backend locks per feed
+        per_feed = store.db.run_lock_per_feed
         if PREFECT_API_URL.value() and prefect_deployment.id and not per_feed:  # a run of `saidwhat serve`
             from prefect.concurrency.sync import concurrency
 

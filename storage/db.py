@@ -65,6 +65,7 @@ class Database:
     """A DuckDB file and the policy for opening it."""
 
     uses_spool = True  # a reader in another process can hold the file past our patience
+    run_lock_per_feed = False  # one ingest run at a time, whatever its feeds
 
     def __init__(self, path: Path, lock_patience_seconds: float = 60.0) -> None:
         self.path = Path(path)

@@ -168,6 +168,7 @@ class LakeDatabase:
     """A DuckLake attached once per process; each use gets its own connection (a cursor) on it."""
 
     uses_spool = False  # nobody holds a lake the way a reader holds a DuckDB file
+    run_lock_per_feed = True  # runs on different feeds go on together (run_lock)
 
     def __init__(self, catalog: str, data_path: str | Path, lock_patience_seconds: float = 60.0) -> None:
         self.catalog = Catalog.parse(catalog)

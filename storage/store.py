@@ -141,16 +141,18 @@ class Store:
     def start_run(self, run_id: str, feed_urls: Sequence[str] = ()) -> None:
         """Record a new run on these feeds.
 
-        Earlier runs still marked running on any of the same feeds (or on
-        unrecorded feeds) were killed: the caller holds those feeds' run lock.
+        Earlier runs still marked running were killed, as the caller holds the
+        run lock: on a DuckDB file every such run (one run at a time); on a
+        DuckLake those on any of the same feeds, or on unrecorded feeds.
         """
         feeds = sorted(set(feed_urls))
+        every_run = not self.db.run_lock_per_feed or not feeds
         with self.db.transaction() as con:
             con.execute(
                 "UPDATE runs SET status = 'interrupted', message = 'the process stopped before the run finished'"
-                " WHERE status = 'running' AND (feeds IS NULL OR len(feeds) = 0 OR len(?::VARCHAR[]) = 0"
+                " WHERE status = 'running' AND (? OR feeds IS NULL OR len(feeds) = 0"
                 " OR len(list_intersect(feeds, ?::VARCHAR[])) > 0)",
-                [feeds, feeds],
+                [every_run, feeds],
             )
             con.execute(
                 "INSERT INTO runs (run_id, started_at, status, feeds) VALUES (?, now(), 'running', ?)", [run_id, feeds]

@@ -337,3 +337,28 @@ def test_a_run_on_a_feed_another_run_holds_stops_in_one_line(postgres: PostgresS
     assert result.returncode != 0
     assert "another ingest is running on some of these 1 feeds" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_new_run_interrupts_dead_runs_on_its_own_feeds_only_on_the_lake(
+    postgres: PostgresServer, tmp_path: Path
+) -> None:
+    from saidwhat.storage import Store
+
+    def statuses(store: Store) -> dict[str, str]:
+        with store.db.connect(read_only=True) as con:
+            return dict(con.execute("SELECT run_id, status FROM runs").fetchall())
+
+    lake = Store(LakeDatabase(postgres.dsn(postgres.create_database()), tmp_path / "lake-data"))
+    file = Store(tmp_path / "file.duckdb")
+    try:
+        for store in (lake, file):
+            store.start_run("a", ["http://a/feed"])
+            store.start_run("b", ["http://b/feed"])
+        # On the lake "a" may still be running in another process: only a run on its feed can know it died.
+        assert statuses(lake) == {"a": "running", "b": "running"}
+        lake.start_run("c", ["http://a/feed", "http://c/feed"])
+        assert statuses(lake) == {"a": "interrupted", "b": "running", "c": "running"}
+        # On the file one run at a time holds the lock, so every earlier running run is dead.
+        assert statuses(file) == {"a": "interrupted", "b": "running"}
+    finally:
+        lake.db.close()
