@@ -126,9 +126,9 @@ class Catalog:
 
 
 def lake_ddl(sql: str) -> str:
-    """A migration with what DuckLake cannot store removed: key constraints and list defaults."""
+    """A migration with what DuckLake cannot store removed: key constraints (keeping NOT NULL), list defaults."""
     sql = re.sub(r",\s*\n\s*PRIMARY KEY\s*\([^)]*\)", "", sql)  # table-level PRIMARY KEY (a, b)
-    sql = re.sub(r"\s+PRIMARY KEY(?=[\s,)])", "", sql)
+    sql = re.sub(r"\s+PRIMARY KEY(?=[\s,)])", " NOT NULL", sql)  # a key column still may not be NULL
     sql = re.sub(r"\s+UNIQUE(?=[\s,)])", "", sql)
     return re.sub(r"\s+DEFAULT\s+\[\]", "", sql)
 

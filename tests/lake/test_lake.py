@@ -271,6 +271,15 @@ def test_a_local_metadata_file_lake_holds_the_schema(tmp_path: Path) -> None:
         with lake.connect(read_only=True) as con:
             views = {r[0] for r in con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
         assert {"v_statements", "v_speakers", "v_speaker_names"} <= views
+        with lake.connect(read_only=True) as con:
+            nullable = con.execute(
+                "SELECT table_name || '.' || column_name, is_nullable FROM duckdb_columns()"
+                " WHERE database_name = 'lake' AND column_name IN ('feed_url', 'statement_id', 'alias')"
+                " AND table_name IN ('feeds', 'statements', 'speaker_aliases')"
+            ).fetchall()
+        # The keys lost their constraint on the lake but not their NOT NULL.
+        assert dict(nullable) == {"feeds.feed_url": False, "statements.statement_id": False,
+                                  "speaker_aliases.alias": False}  # fmt: skip
     finally:
         lake.close()
 
