@@ -18,8 +18,8 @@ from saidwhat.core.errors import SaidwhatError
 
 # What `saidwhat snapshot` exports: the analysts' views and the tables behind them.
 SNAPSHOT_RELATIONS = (
-    "v_statements", "v_speakers", "v_speaker_names", "articles", "statements", "mentions",
-    "speaker_aliases", "article_sources", "feeds", "runs", "fetch_errors",
+    "v_statements", "v_speakers", "v_speaker_names", "v_quotes", "articles", "statements", "mentions",
+    "speaker_aliases", "quote_clusters", "article_sources", "feeds", "runs", "fetch_errors",
 )  # fmt: skip
 
 
@@ -193,6 +193,13 @@ class Analyst:
         return int(row[0])
 
     # ------------------------------------------------------------ reprocess
+    def rebuild_clusters(self) -> int:
+        """Cluster every statement again (speaker aliases decide who can share a cluster); one transaction."""
+        from saidwhat.storage.clusters import rebuild_clusters
+
+        with self.db.transaction() as con:
+            return rebuild_clusters(con)
+
     def articles_for_reprocess(
         self, extractor_version: str, everything: bool, after: str | None, limit: int
     ) -> list[tuple[str, str, str | None]]:

@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from saidwhat.storage.clusters import assign_clusters
 from saidwhat.storage.db import Database
 from saidwhat.storage.lake import LakeDatabase
 
@@ -91,6 +92,7 @@ class StatementFilter:
     publisher: str | None = None
     kind: str | None = None
     limit: int | None = None
+    text: str | None = None  # words in the quote, the sentence or the headline (case-insensitive)
 
 
 _ARTICLE_COLUMNS = (
@@ -410,6 +412,7 @@ class Store:
                 " WHERE article_id IN (SELECT article_id FROM ids)",
                 [extractor_version],
             )
+            assign_clusters(con)  # same transaction: no statement is ever visible without its cluster
         return statements.num_rows
 
     def set_config_aliases(self, aliases: dict[str, str]) -> None:
@@ -433,10 +436,10 @@ class Store:
 
     # --------------------------------------------------------------- queries
     def statements(self, where: StatementFilter) -> list[dict[str, Any]]:
-        clauses, params = _filter_sql(where)
+        clauses, params = filter_sql(where)
         sql = (
             "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
-            " title, url FROM v_statements"
+            " title, url, statement_id FROM v_statements"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + " ORDER BY published_at NULLS LAST, speaker, quote"
             + (f" LIMIT {int(where.limit)}" if where.limit else "")
@@ -474,7 +477,7 @@ def _mark_feeds_polled(con: duckdb.DuckDBPyConnection, checks: Sequence[FeedChec
     )
 
 
-def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
+def filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if where.topic:
@@ -499,6 +502,10 @@ def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
     if where.kind:
         clauses.append("kind = ?")
         params.append(where.kind)
+    if where.text:
+        clauses.append("(contains(lower(quote), lower(?)) OR contains(lower(sentence), lower(?))"
+                       " OR contains(lower(coalesce(title, '')), lower(?)))")  # fmt: skip
+        params += [where.text] * 3
     return clauses, params
 
 
