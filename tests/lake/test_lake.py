@@ -5,11 +5,16 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import textwrap
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from html import escape as html_escape
 from pathlib import Path
 
 import duckdb
@@ -23,7 +28,8 @@ from tests.conftest import DEMO_TEST_PORT, ROOT, run_cli
 from tests.lake.conftest import PostgresServer, lake_config
 
 STATEMENT_KEY = "SELECT quote, speaker, kind, sentence FROM statements ORDER BY ALL"
-TABLES = ("feeds", "runs", "articles", "article_sources", "mentions", "statements", "speaker_aliases", "fetch_errors")
+TABLES = ("feeds", "runs", "articles", "article_sources", "mentions", "statements", "speaker_aliases", "fetch_errors",
+          "quote_clusters")  # fmt: skip
 
 
 def _file_rows(db: Path, sql: str) -> list[tuple]:
@@ -72,6 +78,7 @@ def test_the_lake_finds_exactly_the_statements_of_the_duckdb_file(lake_demo, dem
     [
         ["who", "--about", "moscow-meeting", "--format", "jsonl"],
         ["who", "--speaker", "Putin", "--format", "jsonl"],
+        ["who", "--about", "moscow-meeting", "--clusters", "--format", "jsonl"],
         ["speakers", "--format", "jsonl"],
         ["status", "--section", "counts", "--format", "csv"],
     ],
@@ -84,6 +91,36 @@ def test_analyst_commands_answer_the_same_on_both_backends(lake_demo, demo_db, c
     assert on_file.returncode == 0, on_file.stderr[-2000:]
     assert on_lake.stdout == on_file.stdout
     assert on_lake.stdout.strip()
+
+
+def test_show_and_the_reading_room_work_on_the_lake(lake_demo, demo_db) -> None:
+    config, _, _ = lake_demo
+    statement_id, quote = _file_rows(demo_db[0], "SELECT statement_id, quote FROM v_statements ORDER BY ALL LIMIT 1")[0]
+    on_lake = run_cli("show", statement_id, "--config", str(config))
+    assert on_lake.returncode == 0, on_lake.stderr[-2000:]
+    assert on_lake.stdout == run_cli("show", statement_id, "--db", str(demo_db[0])).stdout
+    room = subprocess.Popen(
+        [sys.executable, "-m", "saidwhat", "web", "--config", str(config), "--port", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        line = room.stderr.readline()
+        match = re.search(r"http://127\.0\.0\.1:\d+/", line)
+        assert match, f"no URL in {line!r}"
+        url = match.group(0) + "?q=" + urllib.parse.quote(quote[:40])
+        deadline = time.monotonic() + 60
+        while True:  # the address is printed before the server listens
+            try:
+                with urllib.request.urlopen(url, timeout=60) as page:
+                    status, html = page.status, page.read().decode("utf-8")
+                break
+            except urllib.error.URLError:
+                assert time.monotonic() < deadline and room.poll() is None, "the reading room never answered"
+                time.sleep(0.2)
+        assert status == 200 and html_escape(quote[:40]) in html
+    finally:
+        room.terminate()
+        room.wait(timeout=20)
 
 
 def test_digest_and_snapshot_work_on_the_lake(lake_demo, demo_db, tmp_path: Path) -> None:
