@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from itertools import islice
 from pathlib import Path
@@ -30,13 +30,14 @@ from saidwhat.flows.tasks import (
     PageRetry,
     analyze_articles,
     fetch_articles,
+    network_timeout,
     poll_failed,
     poll_feed,
     refetch_pages,
 )
 from saidwhat.nlp import EXTRACTOR_VERSION
 from saidwhat.nlp.errors import ModelNotInstalled
-from saidwhat.storage import DatabaseLocked, Store
+from saidwhat.storage import DatabaseLocked, StorageError, Store
 from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary
 
 from saidwhat.config import Config, load_config, open_store
@@ -60,6 +61,8 @@ class Tally:
     new_statements: int = 0
     articles_analysed: int = 0
     errors: int = 0
+    # (feed name, next attempt) of the feeds this run skipped because they are backed off after failures
+    backed_off: list[tuple[str, datetime]] = field(default_factory=list)
 
     @property
     def anything_done(self) -> bool:
@@ -110,9 +113,9 @@ def ingest(
     with ExitStack() as held:
         try:
             held.enter_context(one_ingest_at_a_time(store, [feed.url for feed in config.feeds]))
-        except DatabaseLocked as exc:  # an expected refusal: the state's message, not a traceback
+            return ingest_once(store, config)
+        except StorageError as exc:  # locked, not a database, newer schema: the state's message, not a traceback
             return Failed(message=str(exc), data=exc)
-        return ingest_once(store, config)
 
 
 def ingest_once(store: Store, config: Config) -> Any:
@@ -132,7 +135,8 @@ def ingest_once(store: Store, config: Config) -> Any:
         added: set[str] = set()
         for batch_number, batch in enumerate(batched(new_items, FETCH_BATCH)):
             report("fetch", batch_number * FETCH_BATCH, len(new_items))
-            fetched = fetch_articles(batch, fetcher, config.fetch)
+            timeout = network_timeout(config.fetch, len(batch))
+            fetched = fetch_articles.with_options(timeout_seconds=timeout)(batch, fetcher, config.fetch)
             new_ids = set(store.add_articles(fetched.articles))
             added.update(new_ids)
             stream.add([(a.article_id, a.text, a.title) for a in fetched.articles if a.article_id in new_ids])
@@ -156,10 +160,12 @@ def poll_all_feeds(store: Store, config: Config, fetcher: Fetcher, tally: Tally,
     for spec in config.feeds:
         if spec not in due:
             state = states[spec.url]
+            tally.backed_off.append((spec.name, state.next_poll_after))
             logger.info("feed %s: backed off until %s after %d failures", spec.name, state.next_poll_after,
                         state.consecutive_failures)  # fmt: skip
     max_items = config.fetch.max_items_per_feed
-    futures = [(spec, poll_feed.submit(spec, states.get(spec.url), fetcher, max_items)) for spec in due]
+    poll_task = poll_feed.with_options(timeout_seconds=network_timeout(config.fetch))
+    futures = [(spec, poll_task.submit(spec, states.get(spec.url), fetcher, max_items)) for spec in due]
     polls = []
     for spec, future in futures:
         try:
@@ -231,7 +237,8 @@ def retry_summary_pages(
     ]
     if not retries:
         return
-    outcome = refetch_pages(retries, fetcher, config.fetch)
+    timeout = network_timeout(config.fetch, len(retries))
+    outcome = refetch_pages.with_options(timeout_seconds=timeout)(retries, fetcher, config.fetch)
     for article_id, article in outcome.articles:
         store.record_page_retry(article_id, article)
     for article_id in outcome.failed:
@@ -306,6 +313,8 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
     nothing_done = tally.feeds_failed > 0 and not tally.anything_done
     status = "failed" if nothing_done else ("completed_with_errors" if tally.errors else "completed")
     message = f"every feed polled failed ({tally.feeds_failed})" if nothing_done else ""
+    if tally.backed_off:
+        message = "; ".join(filter(None, [message, backed_off_note(tally.backed_off)]))
     summary = RunSummary(
         run_id, tally.feeds_polled, tally.new_articles, tally.new_statements, tally.errors, status, message
     )
@@ -314,6 +323,7 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
         "run_id": run_id, "status": status, "feeds_polled": tally.feeds_polled, "feeds_failed": tally.feeds_failed,
         "new_articles": tally.new_articles, "pages_recovered": tally.pages_recovered,
         "new_statements": tally.new_statements, "errors": tally.errors, "database": store.describe(),
+        "feeds_backed_off": [{"name": name, "next_attempt": when.isoformat()} for name, when in tally.backed_off],
     }  # fmt: skip
     if nothing_done:
         # The state's data is an exception, as Prefect expects of a failed run; the CLI prints it in one line.
@@ -322,6 +332,12 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
     if tally.errors:
         logger.warning("run %s finished with %d recorded errors (see fetch_errors)", run_id, tally.errors)
     return Completed(message=status, data=result)
+
+
+def backed_off_note(feeds: Sequence[tuple[str, datetime]]) -> str:
+    """One line naming the skipped feeds and when each is tried again."""
+    named = ", ".join(f"{name} (next attempt {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC)" for name, when in feeds)
+    return f"skipped {len(feeds)} feed{'s' if len(feeds) != 1 else ''} backed off after failures: {named}"
 
 
 @contextmanager

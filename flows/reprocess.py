@@ -31,6 +31,7 @@ from saidwhat.storage.analyst import Analyst, StoredArticle
 from saidwhat import nlp
 from saidwhat.config import Config, analyst_config, open_store
 from saidwhat.core.errors import SaidwhatError
+from saidwhat.core.records import TopicEvidence
 
 RETAG_BATCH = 200
 REPROCESS_BATCH = 32
@@ -44,15 +45,17 @@ def _store(config: Config) -> Store:
     return store
 
 
-def topics_for(articles: list[StoredArticle], tagger: TopicTagger) -> list[tuple[str, tuple[str, ...]]]:
-    """(statement_id, topics) of every statement, evaluated as at ingest (see flows.tasks.analyze_articles)."""
+def topics_for(
+    articles: list[StoredArticle], tagger: TopicTagger
+) -> list[tuple[str, tuple[str, ...], tuple[TopicEvidence, ...]]]:
+    """(statement_id, topics, evidence) of every statement, evaluated as at ingest (nlp.worker.analyze_rows)."""
     out = []
     for article in articles:
         for s in article.statements:
             context = StatementContext(
                 s.quote, s.sentence, paragraph_around(article.text, s.sentence_start, s.sentence_end), article.title
             )
-            out.append((s.statement_id, tagger.tags(context)))
+            out.append((s.statement_id, *tagger.evidence(context)))
     return out
 
 

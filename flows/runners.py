@@ -91,7 +91,7 @@ def _analyze_here(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[T
 
 
 def analyze_in_pool(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list:
-    """(article_id, analysis, topics) of ``rows``, computed on the worker pool, split over its processes."""
+    """(article_id, analysis, topics, topic evidence) of ``rows``, computed on the worker pool's processes."""
     pool = _pool_for(settings)
     size = max(1, -(-len(rows) // settings.n_process))
     chunks = [list(rows[i : i + size]) for i in range(0, len(rows), size)]

@@ -7,8 +7,9 @@ inputs or single storage calls.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -19,7 +20,7 @@ from prefect.tasks import exponential_backoff
 from saidwhat.extract import ExtractionFailed, extract_page, summary_text
 from saidwhat.feeds import FeedParseError, canonical_url, parse_feed
 from saidwhat.feeds.googlenews import NotDecoded, decode_google_news_link, is_google_news_link
-from saidwhat.fetch import Fetcher, FetchError, Response
+from saidwhat.fetch import Fetcher, FetchError, Response, TimedOut
 from saidwhat.nlp import EXTRACTOR_VERSION
 from saidwhat.storage.store import AnalysedArticle, FeedState, FetchErrorRecord, article_id_for
 
@@ -46,15 +47,59 @@ class FetchedArticles:
     errors: tuple[FetchErrorRecord, ...] = field(default=())
 
 
+def _worth_another_round(exc: FetchError) -> bool:
+    """A feed briefly down may answer a little later; one that timed out on every attempt is slow,
+    and another round would double the time a run can spend on it (README "Time limits")."""
+    return exc.retryable and not isinstance(exc, TimedOut)
+
+
 def _retry_only_transient(task, task_run, state) -> bool:
-    """Retry connection errors, timeouts, 429 and 5xx; never other 4xx or bad content."""
+    """Retry connection errors, 429 and 5xx; never timeouts, other 4xx or bad content."""
     try:
         state.result()
     except FetchError as exc:
-        return exc.retryable
+        return _worth_another_round(exc)
     except Exception:
         return False
     return False
+
+
+# Backstops against a hang the fetch deadlines do not cover (a bug, a stuck library call).
+# The network tasks get a budget from the [fetch] settings at the call (see ``network_timeout``).
+NETWORK_TASK_TIMEOUT = 3600.0
+# One NLP chunk that takes an hour is stuck, not slow.
+NLP_TASK_TIMEOUT = 3600.0
+
+
+class _QuietTimeoutCaveat(logging.Filter):
+    """Drop Prefect's warning that a timeout cannot interrupt a blocking call in a worker thread.
+
+    It is logged for every task run with a timeout. The fetch layer's own
+    deadlines bound every blocking network call; these timeouts are backstops.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Timeouts in worker threads cannot interrupt" not in record.getMessage()
+
+
+logging.getLogger("prefect.task_runs").addFilter(_QuietTimeoutCaveat())
+
+
+def network_timeout(settings: FetchSettings, requests: int = 1) -> float:
+    """Seconds a network task may take for ``requests`` pages (or one feed), everything slow but in time.
+
+    One request: every attempt's total deadline, the backoff between attempts
+    and the host's politeness delay. Requests to one host run
+    ``per_host_concurrency`` at a time, so in the worst case the pages of a
+    batch queue behind each other. Twice that (robots.txt, redirect hops, a
+    Retry-After), plus two minutes: a backstop that only a hang reaches.
+    With the defaults: 7 minutes for a feed, about 2 hours for a batch of 50 pages.
+    """
+    attempts = max(1, settings.attempts)
+    one = attempts * settings.total_timeout_seconds + (attempts - 1) * settings.backoff_cap_seconds
+    one += settings.per_host_delay_seconds
+    waves = -(-max(1, requests) // max(1, settings.per_host_concurrency))
+    return 2 * waves * one + 120.0
 
 
 def _task_has_retries_left() -> bool:
@@ -71,6 +116,7 @@ def _task_has_retries_left() -> bool:
     retry_condition_fn=_retry_only_transient,
     cache_policy=NO_CACHE,
     task_run_name="poll {spec.name}",
+    timeout_seconds=NETWORK_TASK_TIMEOUT,
 )
 def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher, max_items: int | None = None) -> FeedPoll:
     """Conditional GET of a feed; parse it unless it is unchanged.
@@ -84,7 +130,7 @@ def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher, max_ite
             spec.url, etag=state.etag if state else None, last_modified=state.last_modified if state else None
         )
     except FetchError as exc:
-        if exc.retryable and _task_has_retries_left():
+        if _worth_another_round(exc) and _task_has_retries_left():
             raise
         return poll_failed(spec, exc)
     if response.not_modified:
@@ -104,7 +150,7 @@ def poll_failed(spec: FeedSpec, exc: BaseException) -> FeedPoll:
     return FeedPoll(spec, error=FetchErrorRecord("feed", type(exc).__name__, str(exc), feed_url=spec.url))
 
 
-@task(retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE, timeout_seconds=NETWORK_TASK_TIMEOUT)
 def fetch_articles(
     items: Sequence[tuple[FeedItem, FeedSpec]], fetcher: Fetcher, settings: FetchSettings
 ) -> FetchedArticles:
@@ -133,7 +179,7 @@ class RetriedPages:
     errors: tuple[FetchErrorRecord, ...]
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, timeout_seconds=NETWORK_TASK_TIMEOUT)
 def refetch_pages(retries: Sequence[PageRetry], fetcher: Fetcher, settings: FetchSettings) -> RetriedPages:
     """Fetch the pages of summary-only articles again; each attempt is counted by the caller."""
     items = [
@@ -168,13 +214,18 @@ def _articles_for(
     """Each item's article (page text, else feed summary) and the error that made it fall back.
 
     Pages are downloaded in threads (waiting on the network) and extracted
-    one after another in this thread: extraction is CPU work under the GIL,
-    and running it in many threads only spreads its allocations over more
-    malloc arenas, which grow the process for no speed.
+    one after another in this thread, each as soon as its download completes,
+    so a slow page never holds up the others: extraction is CPU work under
+    the GIL, and running it in many threads only spreads its allocations over
+    more malloc arenas, which grow the process for no speed. The results keep
+    the order of ``items``.
     """
+    outcomes: list[tuple[Article | None, FetchErrorRecord | None]] = [(None, None)] * len(items)
     with ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4)) as pool:
-        downloads = list(pool.map(lambda pair: _download(pair[0], pair[1], fetcher, settings), items))
-    return [_extract(download) for download in downloads]
+        futures = {pool.submit(_download, item, spec, fetcher, settings): i for i, (item, spec) in enumerate(items)}
+        for future in as_completed(futures):
+            outcomes[futures[future]] = _extract(future.result())
+    return outcomes
 
 
 def _download(item: FeedItem, spec: FeedSpec, fetcher: Fetcher, settings: FetchSettings) -> _Download:
@@ -183,9 +234,10 @@ def _download(item: FeedItem, spec: FeedSpec, fetcher: Fetcher, settings: FetchS
         return _Download(item, spec, None, error=FetchErrorRecord("page", "NoLink", "feed item has no link", spec.url))
     if settings.resolve_google_news and is_google_news_link(url):
         try:
-            url = decode_google_news_link(url, timeout=settings.read_timeout)
-        except NotDecoded as exc:
-            error = FetchErrorRecord("resolve", "NotDecoded", f"Google News link not decoded: {exc}", spec.url, url)
+            url = decode_google_news_link(url, fetcher)
+        except (NotDecoded, FetchError) as exc:
+            message = f"Google News link not decoded: {exc}"
+            error = FetchErrorRecord("resolve", type(exc).__name__, message, spec.url, url)
             return _Download(item, spec, item.url, error=error)
     try:
         return _Download(item, spec, url, response=fetcher.get_page(url))
@@ -234,7 +286,7 @@ def build_article(item, spec, url, page, error) -> Article | None:
     )
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, timeout_seconds=NLP_TASK_TIMEOUT)
 def analyze_articles(
     rows: Sequence[tuple[str, str, str | None]], settings: NlpSettings, topics: Sequence[TopicSpec]
 ) -> list[AnalysedArticle]:
@@ -251,7 +303,7 @@ def analyze_articles(
         from saidwhat.nlp.worker import analyze_rows
 
         analysed = analyze_rows(rows, settings.model, settings.parse, settings.batch_size, topics)
-    return [AnalysedArticle(article_id, analysis, tags) for article_id, analysis, tags in analysed]
+    return [AnalysedArticle(article_id, analysis, tags, evidence) for article_id, analysis, tags, evidence in analysed]
 
 
 __all__ = [
@@ -262,6 +314,7 @@ __all__ = [
     "RetriedPages",
     "analyze_articles",
     "fetch_articles",
+    "network_timeout",
     "poll_feed",
     "refetch_pages",
 ]

@@ -12,14 +12,15 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from saidwhat.storage.store import Store
+from saidwhat.storage.store import TOPIC_EVIDENCE_TYPE, Store, evidence_rows
 
 from saidwhat.core.errors import SaidwhatError
+from saidwhat.core.records import TopicEvidence
 
 # What `saidwhat snapshot` exports: the analysts' views and the tables behind them.
 SNAPSHOT_RELATIONS = (
     "v_statements", "v_speakers", "v_speaker_names", "v_quotes", "articles", "statements", "mentions",
-    "speaker_aliases", "quote_clusters", "article_sources", "feeds", "runs", "fetch_errors",
+    "speaker_aliases", "quote_clusters", "article_sources", "feeds", "runs", "fetch_errors", "topic_labels",
 )  # fmt: skip
 
 
@@ -171,14 +172,23 @@ class Analyst:
             )
         return [StoredArticle(a, text, title, tuple(by_article.get(a, ()))) for a, text, title in articles]
 
-    def replace_topics(self, topics: Sequence[tuple[str, Sequence[str]]]) -> int:
-        """Set statements' topics in one transaction; returns how many changed."""
-        changed = [(sid, list(t)) for sid, t in topics]
-        if not changed:
+    def replace_topics(self, decided: Sequence[tuple[str, Sequence[str], Sequence[TopicEvidence]]]) -> int:
+        """Set statements' topics and topic evidence in one transaction; returns how many changed topics."""
+        if not decided:
             return 0
         table = pa.table(
-            {"statement_id": [c[0] for c in changed], "topics": [c[1] for c in changed]},
-            schema=pa.schema([("statement_id", pa.string()), ("topics", pa.list_(pa.string()))]),
+            {
+                "statement_id": [sid for sid, _, _ in decided],
+                "topics": [list(topics) for _, topics, _ in decided],
+                "topic_evidence": [evidence_rows(evidence) for _, _, evidence in decided],
+            },
+            schema=pa.schema(
+                [
+                    ("statement_id", pa.string()),
+                    ("topics", pa.list_(pa.string())),
+                    ("topic_evidence", TOPIC_EVIDENCE_TYPE),
+                ]
+            ),
         )
         with self.db.transaction() as con:
             con.register("new_topics", table)
@@ -187,8 +197,9 @@ class Analyst:
                 " WHERE s.topics IS DISTINCT FROM n.topics"
             ).fetchone()
             con.execute(
-                "UPDATE statements SET topics = n.topics FROM new_topics n"
-                " WHERE statements.statement_id = n.statement_id AND statements.topics IS DISTINCT FROM n.topics"
+                "UPDATE statements SET topics = n.topics, topic_evidence = n.topic_evidence FROM new_topics n"
+                " WHERE statements.statement_id = n.statement_id AND (statements.topics IS DISTINCT FROM n.topics"
+                " OR statements.topic_evidence IS DISTINCT FROM n.topic_evidence)"
             )
         return int(row[0])
 

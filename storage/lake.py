@@ -49,6 +49,8 @@ from pathlib import Path
 import duckdb
 from saidwhat.storage.db import DatabaseLocked, StorageError, apply_migrations, file_run_lock, views_sql
 
+from saidwhat.core.notices import lock_wait_began
+
 LAKE_NAME = "lake"
 # The packages the `lake` extra installs; the pins in pyproject.toml match these.
 EXTENSION_PACKAGES = {
@@ -320,12 +322,14 @@ class LakeDatabase:
     def run_lock(self, feed_urls: Sequence[str], patience: float) -> Iterator[None]:
         """Hold one lock per feed for a whole ingest run: runs on other feeds go on, runs on these queue."""
         if self.catalog.kind != "postgres":
-            with file_run_lock(Path(self.catalog.target + ".lock"), self.describe(), patience):
+            catalog = Path(self.catalog.target)
+            with file_run_lock(catalog.with_name(catalog.name + ".lock"), catalog, patience, self.describe()):
                 yield
             return
         keys = sorted({advisory_key("saidwhat-run", url) for url in feed_urls} or {advisory_key("saidwhat-run", "")})
         locks = self._lock_connection().cursor()
         deadline = time.monotonic() + patience
+        announced = False
         try:
             while True:
                 locks.execute("BEGIN TRANSACTION")
@@ -337,6 +341,9 @@ class LakeDatabase:
                 if held:
                     break
                 locks.execute("ROLLBACK")  # give back the feeds we did get, so two runs cannot deadlock
+                if not announced and patience > 0:
+                    announced = True
+                    lock_wait_began(self.path, patience, "run")
                 if time.monotonic() >= deadline:
                     raise DatabaseLocked(
                         f"another ingest is running on some of these {len(feed_urls)} feeds against"

@@ -21,7 +21,7 @@ from saidwhat.storage.clusters import assign_clusters
 from saidwhat.storage.db import Database
 from saidwhat.storage.lake import LakeDatabase
 
-from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource
+from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource, TopicEvidence
 
 
 def article_id_for(canonical_url: str) -> str:
@@ -76,11 +76,13 @@ class RunSummary:
 
 @dataclass(frozen=True, slots=True)
 class AnalysedArticle:
-    """An article's NLP result with the topics of each statement (same order)."""
+    """An article's NLP result with the topics of each statement and their evidence (same order)."""
 
     article_id: str
     analysis: Analysis
     topics: tuple[tuple[str, ...], ...]
+    # Per statement, why it has its topics; empty for results spooled by an older saidwhat.
+    evidence: tuple[tuple[TopicEvidence, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,9 +361,11 @@ class Store:
         statements = pa.Table.from_pylist(
             _first_per_key(
                 (
-                    _statement_row(r.article_id, s, topics, extractor_version)
+                    _statement_row(r.article_id, s, topics, evidence, extractor_version, r.analysis.statements)
                     for r in results
-                    for s, topics in zip(r.analysis.statements, r.topics, strict=True)
+                    for s, topics, evidence in zip(
+                        r.analysis.statements, r.topics, r.evidence or [()] * len(r.topics), strict=True
+                    )
                 ),
                 ("statement_id",),
             ),
@@ -397,8 +401,9 @@ class Store:
             con.execute("DELETE FROM statements WHERE article_id IN (SELECT article_id FROM ids)")
             con.execute("DELETE FROM mentions WHERE article_id IN (SELECT article_id FROM ids)")
             con.register("new_statements", statements)
-            # Statement ids contain the article id, and these articles' rows were just deleted.
-            con.execute("INSERT INTO statements SELECT *, now() FROM new_statements")
+            # BY NAME: later migrations add columns at the end of the table. No ON CONFLICT: statement ids
+            # contain the article id, and these articles' rows were just deleted.
+            con.execute("INSERT INTO statements BY NAME SELECT *, now() AS created_at FROM new_statements")
             con.register("new_mentions", mentions)
             con.execute("INSERT INTO mentions SELECT * FROM new_mentions")
             con.register("new_aliases", aliases)
@@ -439,7 +444,7 @@ class Store:
         clauses, params = filter_sql(where)
         sql = (
             "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
-            " title, url, statement_id FROM v_statements"
+            " title, url, statement_id, topic_evidence FROM v_statements"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + " ORDER BY published_at NULLS LAST, speaker, quote"
             + (f" LIMIT {int(where.limit)}" if where.limit else "")
@@ -530,6 +535,11 @@ def _article_row(a: Article) -> list[Any]:
     ]  # fmt: skip
 
 
+# statements.topic_evidence (migration 007).
+TOPIC_EVIDENCE_TYPE = pa.list_(
+    pa.struct([("topic", pa.string()), ("rule", pa.string()), ("phrase", pa.string()), ("place", pa.string())])
+)
+
 _STATEMENT_SCHEMA = pa.schema([
     ("statement_id", pa.string()), ("article_id", pa.string()), ("quote", pa.string()),
     ("quote_start", pa.int32()), ("quote_end", pa.int32()), ("quote_spans", pa.list_(pa.list_(pa.int32()))),
@@ -539,7 +549,14 @@ _STATEMENT_SCHEMA = pa.schema([
     ("cue_start", pa.int32()), ("cue_end", pa.int32()), ("sentence", pa.string()),
     ("sentence_start", pa.int32()), ("sentence_end", pa.int32()), ("entities", pa.list_(pa.string())),
     ("topics", pa.list_(pa.string())), ("extractor_version", pa.string()),
+    ("topic_evidence", TOPIC_EVIDENCE_TYPE), ("rule", pa.string()), ("nested_in", pa.string()),
 ])  # fmt: skip
+
+
+def evidence_rows(evidence: Sequence[TopicEvidence]) -> list[dict[str, str]]:
+    """TopicEvidence as the rows of statements.topic_evidence."""
+    return [{"topic": e.topic, "rule": e.rule, "phrase": e.phrase, "place": e.place} for e in evidence]
+
 
 _MENTION_SCHEMA = pa.schema([
     ("article_id", pa.string()), ("start_char", pa.int32()), ("end_char", pa.int32()),
@@ -547,7 +564,16 @@ _MENTION_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_version: str) -> dict[str, Any]:
+def _statement_row(
+    article_id: str,
+    s: Any,
+    topics: Sequence[str],
+    evidence: Sequence[TopicEvidence],
+    extractor_version: str,
+    siblings: Sequence[Any],
+) -> dict[str, Any]:
+    """One statements row; ``siblings`` are the article's statements (``s.nested_in`` indexes them)."""
+    outer = siblings[s.nested_in] if s.nested_in is not None else None
     return {
         "statement_id": statement_id_for(article_id, s.quote_start, s.quote_end, extractor_version),
         "article_id": article_id, "quote": s.quote, "quote_start": s.quote_start, "quote_end": s.quote_end,
@@ -557,6 +583,9 @@ def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_ver
         "cue": s.cue, "cue_lemma": s.cue_lemma, "cue_start": s.cue_start, "cue_end": s.cue_end,
         "sentence": s.sentence, "sentence_start": s.sentence_start, "sentence_end": s.sentence_end,
         "entities": list(s.entities), "topics": list(topics), "extractor_version": extractor_version,
+        "topic_evidence": evidence_rows(evidence), "rule": s.rule,
+        "nested_in": statement_id_for(article_id, outer.quote_start, outer.quote_end, extractor_version)
+        if outer is not None else None,
     }  # fmt: skip
 
 

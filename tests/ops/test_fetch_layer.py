@@ -273,3 +273,20 @@ def test_every_redirect_hop_is_checked_against_robots_and_schemes(site):
         response = f.get_page(site.url("/a/hop1"))
     assert response.final_url == site.url("/a/hop2") and response.url == site.url("/a/hop1")
     assert site.requests_to("/private/secret") == []
+
+
+def test_retried_statuses_and_attempts_follow_the_fetch_settings(site):
+    from saidwhat.config import FetchSettings
+
+    site.routes["/500"] = Route(b"oops", status=500)
+    site.routes["/503"] = Route(b"busy", status=503)
+    settings = FetchSettings(
+        per_host_delay_seconds=0.0, attempts=4, backoff_base_seconds=0.01, backoff_cap_seconds=0.02,
+        retry_statuses=(503,),
+    )  # fmt: skip
+    with Fetcher(settings) as f:
+        for path in ("/500", "/503"):
+            with pytest.raises(HttpStatusError):
+                f.get_page(site.url(path))
+    assert len(site.requests_to("/500")) == 1  # not in retry_statuses: given up at once
+    assert len(site.requests_to("/503")) == 4  # attempts = 4
