@@ -221,10 +221,15 @@ def _articles_for(
     the order of ``items``.
     """
     outcomes: list[tuple[Article | None, FetchErrorRecord | None]] = [(None, None)] * len(items)
-    with ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4))
+    try:
         futures = {pool.submit(_download, item, spec, fetcher, settings): i for i, (item, spec) in enumerate(items)}
         for future in as_completed(futures):
             outcomes[futures[future]] = _extract(future.result())
+    finally:
+        # Every download has finished unless the run is being stopped: then the
+        # queued ones are dropped and the ones in flight are not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
     return outcomes
 
 
