@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
+# The lake extra pins DuckDB to the version of its extension packages, so the whole suite (not only
+# tests/lake) runs on the DuckDB that a DuckLake deployment uses.
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev,dask]"
+	$(BIN)/pip install --quiet -e ".[dev,dask,lake]"
 	touch $@ $(STAMP)
 
 demo: $(STAMP)

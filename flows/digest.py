@@ -33,7 +33,7 @@ from saidwhat.storage.digest import (
 )
 from saidwhat.storage.quotes import QUOTE_COLUMNS, week_quotes
 
-from saidwhat.config import analyst_config
+from saidwhat.config import analyst_config, open_store
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.paths import output_dir
 from saidwhat.reports import chart_png, csv_bytes, write_atomic
@@ -87,9 +87,9 @@ def make_digest(
     config = analyst_config(config_path, db_path)
     iso = IsoWeek.parse(week) if week else IsoWeek.last_complete()
     out = Path(out_dir) if out_dir else config.digest.out_dir / (topic or "")
-    store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
-    if not store.path.exists():
-        raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
+    store = open_store(config.storage)
+    if not store.exists():
+        raise SaidwhatError(store.db.missing_message())
     output_dir(out, "give another --out or set [digest] out_dir in config.toml")
     analyst = Analyst(store)
     analyst.ensure_schema()

@@ -41,7 +41,7 @@ from saidwhat.nlp.errors import ModelNotInstalled
 from saidwhat.storage import DatabaseLocked, StorageError, Store
 from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary
 
-from saidwhat.config import Config, load_config
+from saidwhat.config import Config, load_config, open_store
 from saidwhat.core.errors import NothingProcessed
 from saidwhat.core.lifetime import exit_with_parent, signal_name, stop_signal_of
 from saidwhat.core.records import FeedItem, FeedSpec
@@ -81,7 +81,7 @@ def settings_for(
     """The config with this run's overrides: --db replaces the path, --feed the feed list."""
     config = load_config(Path(config_path) if config_path else None)
     if db_path:
-        config = replace(config, storage=replace(config.storage, path=Path(db_path)))
+        config = replace(config, storage=replace(config.storage, backend="duckdb", path=Path(db_path)))
     if feed_urls:
         config = replace(config, feeds=tuple(_adhoc_feed(url, config.feeds) for url in feed_urls))
     if feeds:
@@ -115,10 +115,10 @@ def ingest(
         # if that process is killed, this run ends too instead of running on without it.
         exit_with_parent(os.getppid())
     config = settings_for(config_path, db_path, feed_urls, feeds, fetch_overrides)
-    store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
+    store = open_store(config.storage)
     with ExitStack() as held:
         try:
-            held.enter_context(one_ingest_at_a_time(store))
+            held.enter_context(one_ingest_at_a_time(store, [feed.url for feed in config.feeds]))
             return ingest_once(store, config)
         except StorageError as exc:  # locked, not a database, newer schema: the state's message, not a traceback
             return Failed(message=str(exc), data=exc)
@@ -127,7 +127,7 @@ def ingest(
 def ingest_once(store: Store, config: Config) -> Any:
     logger = get_run_logger()
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-    store.start_run(run_id)
+    store.start_run(run_id, [feed.url for feed in config.feeds])
     store.sync_feeds(config.feeds)
     store.set_config_aliases(config.speaker_aliases)
     tally = Tally()
@@ -328,7 +328,7 @@ def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
     result = {
         "run_id": run_id, "status": status, "feeds_polled": tally.feeds_polled, "feeds_failed": tally.feeds_failed,
         "new_articles": tally.new_articles, "pages_recovered": tally.pages_recovered,
-        "new_statements": tally.new_statements, "errors": tally.errors, "database": str(config.storage.path),
+        "new_statements": tally.new_statements, "errors": tally.errors, "database": store.describe(),
         "feeds_backed_off": [{"name": name, "next_attempt": when.isoformat()} for name, when in tally.backed_off],
     }  # fmt: skip
     if nothing_done:
@@ -374,17 +374,22 @@ def cancelled_on_stop(store: Store, run_id: str) -> Iterator[None]:
 
 
 @contextmanager
-def one_ingest_at_a_time(store: Store) -> Iterator[None]:
+def one_ingest_at_a_time(store: Store, feed_urls: Sequence[str] = ()) -> Iterator[None]:
     """Overlapping runs queue, then give up in one clear line after the lock patience.
 
     A deployment's run (`saidwhat serve`, or a worker) takes the Prefect
     global concurrency limit ``saidwhat-ingest`` that `serve` creates, so
     runs queue across workers; an exclusive lock file next to the database
     always does so on this machine, with or without Prefect.
+
+    On the DuckLake backend the lock is per feed (PostgreSQL advisory locks,
+    across machines): runs on different feed groups go on together, so the
+    global Prefect limit is not taken there.
     """
     patience = store.db.lock_patience_seconds
     with ExitStack() as stack:
-        if PREFECT_API_URL.value() and prefect_deployment.id:  # a scheduled run of `saidwhat serve`
+        per_feed = store.db.run_lock_per_feed
+        if PREFECT_API_URL.value() and prefect_deployment.id and not per_feed:  # a run of `saidwhat serve`
             from prefect.concurrency.sync import concurrency
 
             try:
@@ -396,7 +401,7 @@ def one_ingest_at_a_time(store: Store) -> Iterator[None]:
                     f"another ingest run holds the Prefect concurrency limit {INGEST_CONCURRENCY_LIMIT!r};"
                     f" waited {patience:g}s: try again when it has finished"
                 ) from None
-        stack.enter_context(store.exclusive_run(patience))
+        stack.enter_context(store.exclusive_run(patience, feed_urls))
         yield
 
 

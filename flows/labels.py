@@ -20,7 +20,7 @@ from saidwhat.storage import Store
 from saidwhat.storage.analyst import Analyst
 from saidwhat.storage.labels import LabelledStatement, Labels, StatementRef, TopicLabel, url_path
 
-from saidwhat.config import Config, analyst_config
+from saidwhat.config import Config, analyst_config, open_store
 from saidwhat.core.errors import SaidwhatError
 
 YES = frozenset({"yes", "y", "true", "t", "1"})
@@ -40,9 +40,9 @@ def parse_answer(value: str, where: str) -> bool:
 
 
 def _store(config: Config) -> Store:
-    store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
-    if not store.path.exists():
-        raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
+    store = open_store(config.storage)  # a DuckDB file or a DuckLake ([storage] backend)
+    if not store.exists():
+        raise SaidwhatError(store.db.missing_message())
     Analyst(store).ensure_schema()
     return store
 

@@ -29,7 +29,7 @@ from saidwhat.storage import Store
 from saidwhat.storage.analyst import Analyst, StoredArticle
 
 from saidwhat import nlp
-from saidwhat.config import Config, analyst_config
+from saidwhat.config import Config, analyst_config, open_store
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.records import TopicEvidence
 
@@ -38,9 +38,9 @@ REPROCESS_BATCH = 32
 
 
 def _store(config: Config) -> Store:
-    store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
-    if not store.path.exists():
-        raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
+    store = open_store(config.storage)
+    if not store.exists():
+        raise SaidwhatError(store.db.missing_message())
     Analyst(store).ensure_schema()
     return store
 

@@ -31,9 +31,13 @@ DEMO_DB = Path("demo.duckdb")
 
 @dataclass(frozen=True, slots=True)
 class StorageSettings:
+    # "duckdb": one file at `path`; "ducklake": the catalog (PostgreSQL or a local .ducklake file) and a data folder.
+    backend: str = "duckdb"
     path: Path = Path("data/saidwhat.duckdb")
     spool_dir: Path = Path("data/spool")
     lock_patience_seconds: float = 60.0
+    catalog: str = ""
+    data_path: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,11 +164,7 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         if key not in known:
             raise ConfigError(f"{where}: unknown section [{key}]; expected one of {', '.join(sorted(known))}")
     storage = _section(raw, "storage", StorageSettings, where)
-    storage = StorageSettings(
-        path=_resolve(base, storage.path),
-        spool_dir=_resolve(base, storage.spool_dir),
-        lock_patience_seconds=storage.lock_patience_seconds,
-    )
+    storage = _storage_settings(storage, base, where)
     digest = _section(raw, "digest", DigestSettings, where)
     runner = _section(raw, "runner", RunnerSettings, where)
     if runner.kind not in {"threads", "dask"}:
@@ -186,6 +186,47 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         topics=_topics(raw.get("topics", {}), where),
         speaker_aliases=_aliases(raw.get("speakers", {}), where),
     )
+
+
+def _storage_settings(storage: StorageSettings, base: Path, where: str) -> StorageSettings:
+    if storage.backend not in ("duckdb", "ducklake"):
+        raise ConfigError(f'{where}: [storage] backend must be "duckdb" or "ducklake", got {storage.backend!r}')
+    catalog, data_path = storage.catalog.strip(), storage.data_path.strip()
+    if storage.backend == "ducklake":
+        if not catalog or not data_path:
+            raise ConfigError(
+                f'{where}: [storage] backend = "ducklake" needs catalog (a PostgreSQL connection string such as'
+                ' "postgresql://saidwhat@db-host/saidwhat", or a local .ducklake file) and data_path (a folder)'
+            )
+        from saidwhat.storage.lake import Catalog
+
+        if Catalog.parse(catalog).kind == "file":  # a local metadata file is relative to the config, as `path`
+            catalog = str(_resolve(base, Path(catalog)))
+        if "://" not in data_path:  # object storage (s3://, gs://) is passed through as is
+            data_path = str(_resolve(base, Path(data_path)))
+    return StorageSettings(
+        backend=storage.backend,
+        path=_resolve(base, storage.path),
+        spool_dir=_resolve(base, storage.spool_dir),
+        lock_patience_seconds=storage.lock_patience_seconds,
+        catalog=catalog,
+        data_path=data_path,
+    )
+
+
+def open_store(settings: StorageSettings) -> Any:
+    """The Store of the configured backend (a saidwhat.storage.Store)."""
+    from saidwhat.storage import Store
+    from saidwhat.storage.backend import open_database
+
+    database = open_database(
+        settings.backend,
+        settings.path,
+        settings.catalog,
+        settings.data_path,
+        settings.lock_patience_seconds,
+    )
+    return Store(database, spool_dir=settings.spool_dir)
 
 
 def _check_fetch(fetch: FetchSettings, where: str) -> None:
@@ -356,8 +397,12 @@ def _aliases(raw_speakers: Any, where: str) -> dict[str, str]:
 def analyst_config(config_path: str | None, db_path: str | None) -> Config:
     """The config for a command that reads the database, with the database it reads (see database_to_read)."""
     config = load_config(Path(config_path) if config_path else None)
-    path = database_to_read(config, Path(db_path) if db_path else None)
-    return replace(config, storage=replace(config.storage, path=path))
+    db = Path(db_path) if db_path else None
+    if db is None and config.storage.backend == "ducklake":
+        return config
+    # --db always names a DuckDB file, whatever backend the config chooses.
+    path = database_to_read(config, db)
+    return replace(config, storage=replace(config.storage, backend="duckdb", path=path))
 
 
 def database_to_read(config: Config, db: Path | None) -> Path:

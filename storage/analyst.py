@@ -61,6 +61,8 @@ class Analyst:
         from saidwhat.storage.db import DatabaseLocked, migrations
 
         latest = max(version for version, _, _ in migrations())
+        if not self.db.exists():
+            raise SaidwhatError(self.db.missing_message())
         with self.db.connect(read_only=True) as con:
             row = con.execute("SELECT max(version) FROM schema_version").fetchone()
         if int(row[0] or 0) >= latest:
@@ -69,7 +71,7 @@ class Analyst:
             self.store.migrate()
         except DatabaseLocked:
             raise SaidwhatError(
-                f"{self.db.path} needs schema version {latest} (it has {row[0]}) and another process holds it:"
+                f"{self.db.describe()} needs schema version {latest} (it has {row[0]}) and another process holds it:"
                 " run the command again when the ingest has finished"
             ) from None
 

@@ -190,8 +190,9 @@ def assign_clusters(con: duckdb.DuckDBPyConnection) -> int:
             "match_score": pa.array([a[2] for a in assigned], pa.float64()),
         }))  # fmt: skip
         con.execute(
-            "INSERT INTO quote_clusters SELECT statement_id, cluster_id, match_score, now() FROM new_clusters"
-            " ON CONFLICT (statement_id) DO NOTHING"
+            # NOT EXISTS, not ON CONFLICT: the DuckLake backend has no key constraints (storage/lake.py).
+            "INSERT INTO quote_clusters SELECT statement_id, cluster_id, match_score, now() FROM new_clusters n"
+            " WHERE NOT EXISTS (SELECT 1 FROM quote_clusters q WHERE q.statement_id = n.statement_id)"
         )
         con.unregister("new_clusters")
     return len(assigned)

@@ -7,10 +7,13 @@ transaction at a time, and waits with backoff when someone else holds it.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
@@ -36,6 +39,17 @@ def _is_lock_error(exc: duckdb.Error) -> bool:
     return "lock" in message and ("conflicting" in message or "could not set" in message)
 
 
+def _newer_file_message(path: Path) -> str:
+    # The [lake] extra pins DuckDB to its extension packages' version, which cannot read files that a
+    # newer DuckDB wrote; that newer DuckDB can write a copy in the older format.
+    quoted = str(path).replace("'", "''")
+    return (
+        f"{path} was written by a newer DuckDB than this one ({duckdb.__version__}): with that newer DuckDB run"
+        f" ATTACH '{quoted}' AS old (READ_ONLY); ATTACH '{quoted}.v14' AS new (STORAGE_VERSION 'v1.4.0');"
+        f" COPY FROM DATABASE old TO new; and use {path}.v14"
+    )
+
+
 def views_sql() -> str:
     """The views, macros and comments (storage/views.sql), re-applied after every migration run."""
     return resources.files("saidwhat.storage").joinpath("views.sql").read_text(encoding="utf-8")
@@ -53,6 +67,9 @@ def migrations() -> list[tuple[int, str, str]]:
 
 class Database:
     """A DuckDB file and the policy for opening it."""
+
+    uses_spool = True  # a reader in another process can hold the file past our patience
+    run_lock_per_feed = False  # one ingest run at a time, whatever its feeds
 
     def __init__(self, path: Path, lock_patience_seconds: float = 60.0) -> None:
         self.path = Path(path)
@@ -179,6 +196,8 @@ class Database:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.IOException as exc:
+                if "created with an newer version" in str(exc) or "created with a newer version" in str(exc):
+                    raise StorageError(_newer_file_message(self.path)) from None
                 if not _is_lock_error(exc):
                     raise StorageError(f"cannot open database {self.path}: {exc}") from None
                 if not announced and patience > 0:
@@ -196,34 +215,107 @@ class Database:
                 raise StorageError(f"cannot open database {self.path}: {exc}") from None
 
     def _migrate(self, con: duckdb.DuckDBPyConnection) -> None:
-        con.execute(
-            "CREATE TABLE IF NOT EXISTS schema_version ("
-            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
-        )
-        applied = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
-        for version, name, sql in migrations():
-            if version in applied:
-                continue
-            con.execute("BEGIN TRANSACTION")
-            try:
-                con.execute(sql)
-                con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
-        # Views and comments are definitions, not history: one file, applied whole each time, so a
-        # view is never defined in two places and an upgraded database gets exactly today's views.
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(views_sql())
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+        apply_migrations(con)
         self._migrated = True
+
+    @contextmanager
+    def run_lock(self, feed_urls: Sequence[str], patience: float) -> Iterator[None]:
+        """Hold ``<db>.lock`` for a whole ingest run: one writer pipeline at a time, whatever its feeds.
+
+        A second run waits up to ``patience`` seconds and then raises
+        DatabaseLocked naming the holder. The kernel releases the lock when its
+        holder dies, even by SIGKILL.
+        """
+        with file_run_lock(self.path.with_name(self.path.name + ".lock"), self.path, patience):
+            yield
 
     def schema_version(self) -> int:
         with self.write_connection() as con:
             row = con.execute("SELECT max(version) FROM schema_version").fetchone()
         return int(row[0] or 0)
+
+    def describe(self) -> str:
+        return str(self.path)
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    def missing_message(self) -> str:
+        return f"database {self.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first"
+
+    def close(self) -> None:
+        """Nothing stays open between uses of a DuckDB file."""
+
+
+def apply_migrations(
+    con: duckdb.DuckDBPyConnection, adapt: Callable[[str], str] = lambda sql: sql, views: str | None = None
+) -> None:
+    """Apply pending migrations, then (re-)apply the views, macros and comments.
+
+    ``adapt`` rewrites each migration for a backend that lacks a feature (storage/lake.py drops key
+    constraints); ``views`` replaces storage/views.sql for such a backend.
+    """
+    con.execute(
+        adapt(
+            "CREATE TABLE IF NOT EXISTS schema_version ("
+            " version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        )
+    )
+    applied = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    for version, name, sql in migrations():
+        if version in applied:
+            continue
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(adapt(sql))
+            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+    # Views and comments are definitions, not history: one file, applied whole each time, so a
+    # view is never defined in two places and an upgraded database gets exactly today's views.
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(views_sql() if views is None else views)
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")
+
+
+@contextmanager
+def file_run_lock(lock_path: Path, database: Path, patience: float, what: str | None = None) -> Iterator[None]:
+    """An exclusive lock file held for a whole run; the kernel releases it when the holder dies."""
+    what = what or str(database)
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+", encoding="utf-8") as handle:
+        deadline = time.monotonic() + patience
+        announced = False
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not announced and patience > 0:
+                    announced = True
+                    lock_wait_began(database, patience, "run")
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise DatabaseLocked(
+                        f"another ingest is writing to {what} ({holder}); waited {patience:g}s for"
+                        f" {lock_path.name}: try again when it has finished"
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
+        handle.flush()
+        try:
+            yield
+        finally:
+            handle.seek(0)
+            handle.truncate()
+            handle.flush()
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

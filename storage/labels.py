@@ -107,8 +107,15 @@ class Labels:
         )
         with self.db.transaction() as con:
             con.register("new_labels", table)
+            # Replace by key with DELETE + INSERT, not INSERT OR REPLACE: the DuckLake backend has no key
+            # constraints (storage/lake.py).
             con.execute(
-                "INSERT OR REPLACE INTO topic_labels"
+                "DELETE FROM topic_labels WHERE EXISTS (SELECT 1 FROM new_labels n"
+                " JOIN statements s USING (statement_id)"
+                " WHERE n.statement_id = topic_labels.statement_id AND n.topic = topic_labels.topic)"
+            )
+            con.execute(
+                "INSERT INTO topic_labels"
                 " (statement_id, topic, label, article_id, quote, source, labelled_at)"
                 " SELECT n.statement_id, n.topic, n.label, s.article_id, s.quote, n.source, now()"
                 " FROM new_labels n JOIN statements s USING (statement_id)"

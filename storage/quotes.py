@@ -93,7 +93,7 @@ def provenance(store: Store, statement_id: str) -> dict[str, Any]:
     if rows:
         raise StatementNotFound(f"statement id {statement_id!r} is the start of several ids: give more of it")
     raise StatementNotFound(
-        f"no statement {statement_id!r} in {store.path}: statement ids are in the statement_id column of"
+        f"no statement {statement_id!r} in {store.describe()}: statement ids are in the statement_id column of"
         " `saidwhat who --format csv` (and of v_statements)"
     )
 

@@ -303,7 +303,7 @@ def _spooled(name: str, method: Callable[..., Any], placeholder: Callable[..., A
     @functools.wraps(method)
     def write(self: Any, *args: Any, **kwargs: Any) -> Any:
         state = _state(self)
-        if state.draining:
+        if state.draining or not self.db.uses_spool:  # a DuckLake has no lock a reader could hold
             return method(self, *args, **kwargs)
         args = tuple(_materialize(a) for a in args)
         kwargs = {k: _materialize(v) for k, v in kwargs.items()}
@@ -352,7 +352,7 @@ def install(store_class: type) -> None:
 
     def drain_spool(self: Any) -> int:
         """Write what earlier runs spooled while the database was locked; returns the number of batches."""
-        return drain(self)
+        return drain(self) if self.db.uses_spool else 0
 
     def pending_spool(self: Any) -> list[Path]:
         """Spool files waiting to be written to this database."""

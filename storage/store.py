@@ -7,10 +7,7 @@ loses at most the batch in flight, which the next run then redoes.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
-import os
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -21,9 +18,9 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 from saidwhat.storage.clusters import assign_clusters
-from saidwhat.storage.db import Database, DatabaseLocked
+from saidwhat.storage.db import Database
+from saidwhat.storage.lake import LakeDatabase
 
-from saidwhat.core.notices import lock_wait_began
 from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource, TopicEvidence
 
 
@@ -113,69 +110,63 @@ _ARTICLE_COLUMNS = (
 
 
 class Store:
-    """The pipeline's view of one DuckDB file."""
+    """The pipeline's view of one database: a DuckDB file or a DuckLake (storage/backend.py).
 
-    def __init__(self, path: Path, lock_patience_seconds: float = 60.0) -> None:
-        self.db = Database(path, lock_patience_seconds)
+    Every statement here runs on both backends, so none relies on a key
+    constraint (DuckLake has none): upserts are MERGE, inserts skip rows whose
+    key is already stored.
+    """
+
+    def __init__(self, path: Path | Database | LakeDatabase, lock_patience_seconds: float = 60.0) -> None:
+        self.db = path if isinstance(path, Database | LakeDatabase) else Database(path, lock_patience_seconds)
 
     @property
     def path(self) -> Path:
         return self.db.path
+
+    def describe(self) -> str:
+        """The database for messages: the file, or the lake's catalog and data folder."""
+        return self.db.describe()
+
+    def exists(self) -> bool:
+        return self.db.exists()
 
     def migrate(self) -> int:
         return self.db.schema_version()
 
     # ------------------------------------------------------------------ runs
     @contextmanager
-    def exclusive_run(self, patience_seconds: float | None = None) -> Iterator[None]:
-        """Hold ``<db>.lock`` for a whole ingest run: one writer pipeline at a time.
+    def exclusive_run(self, patience_seconds: float | None = None, feed_urls: Sequence[str] = ()) -> Iterator[None]:
+        """Hold the run lock for a whole ingest run.
 
-        A second run waits up to ``patience_seconds`` (default: the database's
-        lock patience) and then raises DatabaseLocked naming the holder. The
-        lock is released by the kernel when its holder dies, even by SIGKILL.
+        On a DuckDB file one run at a time, whatever its feeds (a lock file next
+        to the database); on a DuckLake one run per feed, so runs on different
+        feed groups go on together. A run that cannot get the lock within
+        ``patience_seconds`` (default: the lock patience) raises DatabaseLocked.
         """
         patience = self.db.lock_patience_seconds if patience_seconds is None else patience_seconds
-        lock_path = self.path.with_name(self.path.name + ".lock")
-        lock_path.parent.mkdir(parents=True, exist_ok=True)
-        with open(lock_path, "a+", encoding="utf-8") as handle:
-            deadline = time.monotonic() + patience
-            announced = False
-            while True:
-                try:
-                    fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except BlockingIOError:
-                    if not announced and patience > 0:
-                        announced = True
-                        lock_wait_began(self.path, patience, "run")
-                    if time.monotonic() >= deadline:
-                        handle.seek(0)
-                        holder = handle.read().strip() or "another process"
-                        raise DatabaseLocked(
-                            f"another ingest is writing to {self.path} ({holder}); waited {patience:g}s for"
-                            f" {lock_path.name}: try again when it has finished"
-                        ) from None
-                    time.sleep(0.2)
-            handle.seek(0)
-            handle.truncate()
-            handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC")
-            handle.flush()
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                handle.truncate()
-                handle.flush()
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        with self.db.run_lock(feed_urls, patience):
+            yield
 
-    def start_run(self, run_id: str) -> None:
-        """Record a new run; runs still marked running were killed (the caller holds the run lock)."""
+    def start_run(self, run_id: str, feed_urls: Sequence[str] = ()) -> None:
+        """Record a new run on these feeds.
+
+        Earlier runs still marked running were killed, as the caller holds the
+        run lock: on a DuckDB file every such run (one run at a time); on a
+        DuckLake those on any of the same feeds, or on unrecorded feeds.
+        """
+        feeds = sorted(set(feed_urls))
+        every_run = not self.db.run_lock_per_feed or not feeds
         with self.db.transaction() as con:
             con.execute(
                 "UPDATE runs SET status = 'interrupted', message = 'the process stopped before the run finished'"
-                " WHERE status = 'running'"
+                " WHERE status = 'running' AND (? OR feeds IS NULL OR len(feeds) = 0"
+                " OR len(list_intersect(feeds, ?::VARCHAR[])) > 0)",
+                [every_run, feeds],
             )
-            con.execute("INSERT INTO runs (run_id, started_at, status) VALUES (?, now(), 'running')", [run_id])
+            con.execute(
+                "INSERT INTO runs (run_id, started_at, status, feeds) VALUES (?, now(), 'running', ?)", [run_id, feeds]
+            )
 
     def finish_run(self, summary: RunSummary) -> None:
         with self.db.transaction() as con:
@@ -216,8 +207,10 @@ class Store:
         with self.db.transaction() as con:
             con.register("configured_feeds", table)
             con.execute(
-                "INSERT INTO feeds (feed_url, name, publisher) SELECT feed_url, name, publisher FROM configured_feeds"
-                " ON CONFLICT (feed_url) DO UPDATE SET name = excluded.name, publisher = excluded.publisher"
+                "MERGE INTO feeds USING configured_feeds c ON feeds.feed_url = c.feed_url"
+                " WHEN MATCHED AND (feeds.name IS DISTINCT FROM c.name OR feeds.publisher IS DISTINCT FROM c.publisher)"
+                " THEN UPDATE SET name = c.name, publisher = c.publisher"
+                " WHEN NOT MATCHED THEN INSERT (feed_url, name, publisher) VALUES (c.feed_url, c.name, c.publisher)"
             )
 
     def feed_states(self) -> dict[str, FeedState]:
@@ -288,9 +281,12 @@ class Store:
         with self.db.transaction() as con:
             con.register("known_items", table)
             con.execute(
-                "INSERT INTO article_sources SELECT k.feed_url, k.guid, k.url, a.article_id, now()"
-                " FROM known_items k JOIN articles a ON a.canonical_url = k.canonical_url"
-                " ON CONFLICT DO NOTHING"
+                "INSERT INTO article_sources"
+                " SELECT k.feed_url, k.guid, arg_min(k.url, k.row), arg_min(a.article_id, k.row), now()"
+                " FROM (SELECT *, row_number() OVER () AS row FROM known_items) k"
+                " JOIN articles a ON a.canonical_url = k.canonical_url"
+                " WHERE NOT EXISTS (SELECT 1 FROM article_sources s WHERE s.feed_url = k.feed_url AND s.guid = k.guid)"
+                " GROUP BY k.feed_url, k.guid"
             )
 
     def add_articles(self, articles: Sequence[Article]) -> list[str]:
@@ -314,8 +310,9 @@ class Store:
                     added.append(article.article_id)
                     existing = article.article_id
                 con.execute(
-                    "INSERT INTO article_sources VALUES (?, ?, ?, ?, now()) ON CONFLICT DO NOTHING",
-                    [article.feed_url, article.guid, article.url, existing],
+                    "INSERT INTO article_sources SELECT ?, ?, ?, ?, now() WHERE NOT EXISTS"
+                    " (SELECT 1 FROM article_sources WHERE feed_url = ? AND guid = ?)",
+                    [article.feed_url, article.guid, article.url, existing, article.feed_url, article.guid],
                 )
         return added
 
@@ -375,33 +372,43 @@ class Store:
         if not results:
             return 0
         ids = [r.article_id for r in results]
+        # The first row of each key wins, as a key constraint would have it, on every backend.
         statements = pa.Table.from_pylist(
-            [
-                _statement_row(r.article_id, s, topics, evidence, extractor_version, r.analysis.statements)
-                for r in results
-                for s, topics, evidence in zip(
-                    r.analysis.statements, r.topics, r.evidence or [()] * len(r.topics), strict=True
-                )
-            ],
+            _first_per_key(
+                (
+                    _statement_row(r.article_id, s, topics, evidence, extractor_version, r.analysis.statements)
+                    for r in results
+                    for s, topics, evidence in zip(
+                        r.analysis.statements, r.topics, r.evidence or [()] * len(r.topics), strict=True
+                    )
+                ),
+                ("statement_id",),
+            ),
             schema=_STATEMENT_SCHEMA,
         )
         mentions = pa.Table.from_pylist(
-            [
-                {"article_id": r.article_id, "start_char": m.start, "end_char": m.end,
-                 "text": m.text, "label": m.label, "canonical": m.canonical}
-                for r in results
-                for m in r.analysis.mentions
-            ],
+            _first_per_key(
+                (
+                    {"article_id": r.article_id, "start_char": m.start, "end_char": m.end,
+                     "text": m.text, "label": m.label, "canonical": m.canonical}
+                    for r in results
+                    for m in r.analysis.mentions
+                ),
+                ("article_id", "start_char", "end_char", "label"),
+            ),
             schema=_MENTION_SCHEMA,
         )  # fmt: skip
         aliases = pa.Table.from_pylist(
-            [
-                {"alias": alias, "canonical": canonical}
-                for r in results
-                for canonical, surface_forms in r.analysis.speaker_aliases.items()
-                for alias in surface_forms
-                if alias != canonical
-            ],
+            _first_per_key(
+                (
+                    {"alias": alias, "canonical": canonical}
+                    for r in results
+                    for canonical, surface_forms in r.analysis.speaker_aliases.items()
+                    for alias in surface_forms
+                    if alias != canonical
+                ),
+                ("alias",),
+            ),
             schema=pa.schema([("alias", pa.string()), ("canonical", pa.string())]),
         )
         with self.db.transaction() as con:
@@ -409,18 +416,16 @@ class Store:
             con.execute("DELETE FROM statements WHERE article_id IN (SELECT article_id FROM ids)")
             con.execute("DELETE FROM mentions WHERE article_id IN (SELECT article_id FROM ids)")
             con.register("new_statements", statements)
-            # BY NAME: later migrations add columns at the end of the table.
-            con.execute(
-                "INSERT INTO statements BY NAME SELECT *, now() AS created_at FROM new_statements"
-                " ON CONFLICT DO NOTHING"
-            )
+            # BY NAME: later migrations add columns at the end of the table. No ON CONFLICT: statement ids
+            # contain the article id, and these articles' rows were just deleted.
+            con.execute("INSERT INTO statements BY NAME SELECT *, now() AS created_at FROM new_statements")
             con.register("new_mentions", mentions)
-            con.execute("INSERT INTO mentions SELECT * FROM new_mentions ON CONFLICT DO NOTHING")
+            con.execute("INSERT INTO mentions SELECT * FROM new_mentions")
             con.register("new_aliases", aliases)
             # First sighting wins; a config alias is never overwritten by the NLP.
             con.execute(
-                "INSERT INTO speaker_aliases SELECT alias, any_value(canonical), 'nlp' FROM new_aliases"
-                " GROUP BY alias ON CONFLICT DO NOTHING"
+                "INSERT INTO speaker_aliases SELECT alias, canonical, 'nlp' FROM new_aliases n"
+                " WHERE NOT EXISTS (SELECT 1 FROM speaker_aliases s WHERE s.alias = n.alias)"
             )
             con.execute(
                 "UPDATE articles SET extractor_version = ?, processed_at = now()"
@@ -442,8 +447,11 @@ class Store:
                 " AND alias NOT IN (SELECT alias FROM config_aliases)"
             )
             con.execute(
-                "INSERT INTO speaker_aliases SELECT alias, canonical, 'config' FROM config_aliases"
-                " ON CONFLICT (alias) DO UPDATE SET canonical = excluded.canonical, source = 'config'"
+                "MERGE INTO speaker_aliases USING config_aliases c ON speaker_aliases.alias = c.alias"
+                " WHEN MATCHED AND (speaker_aliases.canonical IS DISTINCT FROM c.canonical"
+                "                   OR speaker_aliases.source <> 'config')"
+                " THEN UPDATE SET canonical = c.canonical, source = 'config'"
+                " WHEN NOT MATCHED THEN INSERT (alias, canonical, source) VALUES (c.alias, c.canonical, 'config')"
             )
 
     # --------------------------------------------------------------- queries
@@ -552,6 +560,13 @@ def words_pattern(text: str) -> str:
     """A case-insensitive RE2 pattern matching ``text`` as whole words ("post" in "Meridian Post — World")."""
     escaped = "".join("\\" + c if c in "\\.^$|?*+()[]{}" else c for c in " ".join(text.split()))
     return f"(?i)(^|[^[:alnum:]]){escaped}($|[^[:alnum:]])"
+
+
+def _first_per_key(rows: Iterable[dict[str, Any]], key: tuple[str, ...]) -> list[dict[str, Any]]:
+    first: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        first.setdefault(tuple(row[k] for k in key), row)
+    return list(first.values())
 
 
 def _unique_by_id(articles: Sequence[Article]) -> list[Article]:

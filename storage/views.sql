@@ -406,6 +406,7 @@ COMMENT ON COLUMN runs.new_articles IS 'Articles added.';
 COMMENT ON COLUMN runs.new_statements IS 'Statements written by this run.';
 COMMENT ON COLUMN runs.errors IS 'Rows this run added to fetch_errors.';
 COMMENT ON COLUMN runs.message IS 'Why a run failed, was interrupted or was cancelled (the signal that stopped it, e.g. "stopped by SIGTERM").';
+COMMENT ON COLUMN runs.feeds IS 'Feed URLs the run polled (its run lock: on the ducklake backend, runs on other feeds go on at the same time).';
 
 COMMENT ON TABLE articles IS 'One row per article (deduplicated by canonical URL and page text), with its text.';
 COMMENT ON COLUMN articles.article_id IS 'First 16 hex digits of SHA-1 of canonical_url (key).';

@@ -108,13 +108,11 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
 
 
 def _store_for(config_path: Path | None, db: Path | None):
-    """The Store a reading command uses, by the one rule of saidwhat.config.database_to_read."""
-    from saidwhat.config import database_to_read, load_config
-    from saidwhat.storage import Store
+    """The Store a reading command uses: the lake, or the file chosen by saidwhat.config.database_to_read."""
+    from saidwhat.config import analyst_config, open_store
 
-    config = load_config(config_path)
-    path = database_to_read(config, db)
-    return Store(path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir), config
+    config = analyst_config(str(config_path) if config_path else None, str(db) if db else None)
+    return open_store(config.storage), config
 
 
 def run_ingest(
@@ -419,7 +417,7 @@ def _explain_empty(store: Store, where: StatementFilter) -> None:
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
-    from saidwhat.cli import analyst, ops, reading, topics
+    from saidwhat.cli import analyst, lake, ops, reading, topics
     from saidwhat.cli.eval import eval_command
 
     app.command(
@@ -427,6 +425,7 @@ def _register_command_modules() -> None:
     )(eval_command)
     analyst.register(app)
     ops.register(app)
+    lake.register(app)
     reading.register(app)
     topics.register(app)
 

@@ -86,6 +86,8 @@ def _pending_spool(store: Any) -> set[Path]:
     """Spooled writes for this database, in the configured spool_dir and in the default one next to it."""
     from saidwhat.storage.spool import Spool
 
+    if not store.db.uses_spool:  # the DuckLake backend writes straight through
+        return set()
     default = Spool(store.path.parent / "spool", store.path).pending()
     return set(store.pending_spool()) | set(default)
 
@@ -95,12 +97,11 @@ def _s(path: Path | None) -> str | None:
 
 
 def _analyst(config: Path | None, db: Path | None):
-    from saidwhat.config import analyst_config
-    from saidwhat.storage import Store
+    from saidwhat.config import analyst_config, open_store
     from saidwhat.storage.analyst import Analyst
 
     settings = analyst_config(_s(config), _s(db))
-    store = Store(settings.storage.path, settings.storage.lock_patience_seconds, spool_dir=settings.storage.spool_dir)
+    store = open_store(settings.storage)
     analyst = Analyst(store)
     analyst.ensure_schema()
     return analyst, settings
@@ -164,7 +165,7 @@ def status(
         counts = analyst.counts()
         counts["spooled_batches"] = len(_pending_spool(analyst.store))
         rows = [{"table": name, "rows": n} for name, n in counts.items()]
-        sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.path}", []))
+        sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.describe()}", []))
     if fmt is not OutputFormat.table and section == "all":
         # One stream for every section: each row names its section; CSV takes the union of the columns.
         rows = [{"section": name, **row} for name, part, _, _, _ in sections for row in part]
@@ -272,7 +273,7 @@ def snapshot(
     analyst, _ = _analyst(config, db)
     written = analyst.snapshot(output_dir(out))
     rows = [{"name": name, "rows": n, "file": str(path)} for name, path, n in written]
-    write_rows(rows, ["name", "rows", "file"], fmt, title=f"Snapshot of {analyst.store.path}", wrap=("file",))
+    write_rows(rows, ["name", "rows", "file"], fmt, title=f"Snapshot of {analyst.store.describe()}", wrap=("file",))
     if fmt is OutputFormat.table:
         err.print(
             f'views and macros over these files: cd {out} && duckdb -cmd ".read snapshot.sql"'

@@ -26,14 +26,13 @@ STYLES = {"quote": "bold black on yellow", "speaker": "bold underline cyan"}
 
 
 def _store(config: Path | None, db: Path | None):
-    from saidwhat.config import analyst_config
-    from saidwhat.storage import Store
+    from saidwhat.config import analyst_config, open_store
     from saidwhat.storage.analyst import Analyst
 
     settings = analyst_config(str(config) if config else None, str(db) if db else None)
-    store = Store(settings.storage.path, settings.storage.lock_patience_seconds, spool_dir=settings.storage.spool_dir)
-    if not store.path.exists():
-        raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
+    store = open_store(settings.storage)  # a DuckDB file or a DuckLake ([storage] backend)
+    if not store.exists():
+        raise SaidwhatError(store.db.missing_message())
     Analyst(store).ensure_schema()
     return store
 
@@ -94,7 +93,7 @@ def web(
     from saidwhat.web import create_app
 
     store = _store(config, db)
-    app = create_app(store.path)
+    app = create_app(store)
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
@@ -103,7 +102,8 @@ def web(
         raise SaidwhatError(f"cannot listen on {host}:{port} ({exc.strerror}): choose another --port") from None
     # The bound address is printed before serving, so a script (or a test) can start it on port 0 and read the URL.
     bound_host, bound_port = sock.getsockname()[:2]
-    err.print(f"Reading room for {store.path} at http://{bound_host}:{bound_port}/ (Ctrl+C to stop)", soft_wrap=True)
+    where = f"http://{bound_host}:{bound_port}/"
+    err.print(f"Reading room for {store.describe()} at {where} (Ctrl+C to stop)", soft_wrap=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
     server.run(sockets=[sock])
 

@@ -75,9 +75,9 @@ def statement_filter(values: dict[str, str], limit: int | None) -> StatementFilt
     )
 
 
-def create_app(db_path: Path) -> Starlette:
-    """The reading room for the database at ``db_path``."""
-    store = Store(Path(db_path))
+def create_app(db: Path | Store) -> Starlette:
+    """The reading room for the DuckDB file at ``db``, or for a Store of either backend."""
+    store = db if isinstance(db, Store) else Store(Path(db))
     env = Environment(loader=PackageLoader("saidwhat.web", "templates"), autoescape=True)
     env.filters["when"] = lambda v: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else ""
     # A link from a feed could be javascript:...; only http(s) URLs become links.
