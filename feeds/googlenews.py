@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 
@@ -25,3 +26,17 @@ def decode_google_news_link(url: str, timeout: float = 10.0) -> str:
         message = result.get("message", "no URL returned") if isinstance(result, dict) else "no URL returned"
         raise NotDecoded(str(message))
     return str(result["decoded_url"])
+
+
+def google_news_resolver(timeout: float) -> Callable[[str], str]:
+    """A resolver for fetch.download_pages: Google News links become the publisher's URL, others stay."""
+
+    def resolve(url: str) -> str:
+        if not is_google_news_link(url):
+            return url
+        try:
+            return decode_google_news_link(url, timeout=timeout)
+        except NotDecoded as exc:
+            raise NotDecoded(f"Google News link not decoded: {exc}") from None
+
+    return resolve

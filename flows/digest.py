@@ -29,7 +29,7 @@ from saidwhat.storage.digest import (
     week_statements,
 )
 
-from saidwhat.config import analyst_config
+from saidwhat.config import config_for
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.paths import output_dir
 from saidwhat.reports import chart_png, csv_bytes, write_atomic
@@ -71,10 +71,10 @@ def make_digest(
 ) -> dict[str, Any]:
     """Write one ISO week's digest (default: the last complete week, UTC); the flow's body."""
     logger = logger or logging.getLogger("saidwhat.digest")
-    config = analyst_config(config_path, db_path)
+    config = config_for(config_path, db_path, file_optional=True)
     iso = IsoWeek.parse(week) if week else IsoWeek.last_complete()
     out = Path(out_dir) if out_dir else config.digest.out_dir / (topic or "")
-    store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
+    store = Store(config.storage.path, config.storage.lock_patience_seconds)
     if not store.path.exists():
         raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
     output_dir(out, "give another --out or set [digest] out_dir in config.toml")

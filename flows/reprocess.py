@@ -12,6 +12,12 @@
 Each flow's body is a plain function (``retag_statements``,
 ``reprocess_articles``) that the CLI calls directly when no Prefect API is
 configured.
+
+Both write through a plain ``Writer``, never the spool: when another process
+holds the database they refuse in one line before anything is written (a
+user waiting at the terminal can run them again; a spool full of re-analyses
+would only be written by the next ingest). They first write what the spool
+holds, so that an older spooled analysis can never overwrite their work.
 """
 
 from __future__ import annotations
@@ -24,23 +30,29 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from saidwhat.flows.progress import report
 from saidwhat.nlp.topics import StatementContext, TopicTagger, paragraph_around
-from saidwhat.storage import Store
+from saidwhat.storage import Spool, Store, Writer
 from saidwhat.storage.analyst import Analyst, StoredArticle
+from saidwhat.storage.commands import ReplaceTopics, SaveAnalyses, SetConfigAliases
 
 from saidwhat import nlp
-from saidwhat.config import Config, analyst_config
+from saidwhat.config import Config, config_for
 from saidwhat.core.errors import SaidwhatError
 
 RETAG_BATCH = 200
 REPROCESS_BATCH = 32
 
 
-def _store(config: Config) -> Store:
-    store = Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir)
+def _writer(config: Config, command: str) -> Writer:
+    """A direct writer on the configured database, after the spool is written; refuses when the file is held."""
+    store = Store(config.storage.path, config.storage.lock_patience_seconds)
     if not store.path.exists():
         raise SaidwhatError(f"database {store.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
     Analyst(store).ensure_schema()
-    return store
+    writer = Writer(store)
+    writer.check_free(command)
+    Spool(config.storage.spool_dir, store.path).drain(writer.write)
+    writer.write(SetConfigAliases(config.speaker_aliases))  # [speakers.aliases] edits apply now too
+    return writer
 
 
 def topics_for(articles: list[StoredArticle], tagger: TopicTagger) -> list[tuple[str, tuple[str, ...]]]:
@@ -58,20 +70,19 @@ def topics_for(articles: list[StoredArticle], tagger: TopicTagger) -> list[tuple
 def retag_statements(config_path: str | None = None, db_path: str | None = None, logger: Any = None) -> dict[str, Any]:
     """Evaluate the configured topics again for every stored statement; the retag flow's body."""
     logger = logger or logging.getLogger("saidwhat.retag")
-    config = analyst_config(config_path, db_path)
+    config = config_for(config_path, db_path, file_optional=True)
     if not config.topics:
         raise SaidwhatError(
             f"no topics in {config.source or 'the config'}: add [topics.NAME] tables (retag would clear every tag)"
         )
     tagger = TopicTagger(config.topics)
-    store = _store(config)
-    store.set_config_aliases(config.speaker_aliases)  # [speakers.aliases] edits apply now too
-    analyst = Analyst(store)
+    writer = _writer(config, "retag")
+    analyst = Analyst(writer.store)
     seen = changed = 0
     after: str | None = None
     while batch := analyst.articles_with_statements(after, RETAG_BATCH):
         pairs = topics_for(batch, tagger)
-        changed += analyst.replace_topics(pairs)
+        changed += writer.write(ReplaceTopics(tuple(pairs))).result
         seen += len(pairs)
         after = batch[-1].article_id
     logger.info("retag: %d statements, %d changed, topics %s", seen, changed, ", ".join(tagger.names))
@@ -102,18 +113,17 @@ def reprocess_articles(
 ) -> dict[str, Any]:
     """Run the NLP again on stored texts whose statements are stale; the reprocess flow's body."""
     logger = logger or logging.getLogger("saidwhat.reprocess")
-    config = analyst_config(config_path, db_path)
+    config = config_for(config_path, db_path, file_optional=True)
     version = extractor_version or nlp.EXTRACTOR_VERSION
-    store = _store(config)
-    store.set_config_aliases(config.speaker_aliases)
-    analyst = Analyst(store)
+    writer = _writer(config, "reprocess")
+    analyst = Analyst(writer.store)
     total = analyst.count_for_reprocess(version, everything)
     articles = statements = 0
     after: str | None = None
     while rows := analyst.articles_for_reprocess(version, everything, after, REPROCESS_BATCH):
         report("nlp", articles, total)
         results = analyze_batch(rows, config)
-        statements += store.save_analyses(results, version)
+        statements += writer.write(SaveAnalyses(tuple(results), version)).result
         articles += len(rows)
         after = rows[-1][0]
     report("nlp", total, total)

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from saidwhat.core.errors import ConfigError, SaidwhatError
 from saidwhat.core.records import FeedSpec
@@ -283,12 +285,27 @@ def _aliases(raw_speakers: Any, where: str) -> dict[str, str]:
     return dict(aliases)
 
 
-def analyst_config(config_path: str | None, db_path: str | None) -> Config:
-    """The config with --db applied; with --db and no config file anywhere, the defaults."""
+def config_for(
+    config_path: str | Path | None,
+    db_path: str | Path | None = None,
+    *,
+    feed_urls: Sequence[str] | None = None,
+    feeds: Sequence[FeedSpec] | None = None,
+    fetch_overrides: dict[str, Any] | None = None,
+    file_optional: bool = False,
+) -> Config:
+    """The config of one command: the file found by :func:`find_config` with the command's overrides.
+
+    ``db_path`` (--db) replaces ``[storage] path``; ``feed_urls`` (--feed) the feed
+    list (a configured feed keeps its name and publisher); ``feeds`` the feeds
+    themselves (the demo); ``fetch_overrides`` fields of ``[fetch]``. With
+    ``file_optional`` (the analysts' commands, which only read), --db and no
+    config file anywhere mean the defaults instead of an error.
+    """
     try:
         config = load_config(Path(config_path) if config_path else None)
     except SaidwhatError:
-        if config_path or not db_path:
+        if not (file_optional and db_path) or config_path:
             raise
         try:
             find_config(None)
@@ -298,7 +315,22 @@ def analyst_config(config_path: str | None, db_path: str | None) -> Config:
             raise
     if db_path:
         config = replace(config, storage=replace(config.storage, path=Path(db_path)))
+    if feed_urls:
+        config = replace(config, feeds=tuple(_adhoc_feed(url, config.feeds) for url in feed_urls))
+    if feeds:
+        config = replace(config, feeds=tuple(feeds))
+    if fetch_overrides:
+        config = replace(config, fetch=replace(config.fetch, **fetch_overrides))
     return config
+
+
+def _adhoc_feed(url: str, configured: Sequence[FeedSpec]) -> FeedSpec:
+    """A --feed URL: the configured feed with that URL, else one named after its host."""
+    for spec in configured:
+        if spec.url == url:
+            return spec
+    host = urlsplit(url).netloc or url
+    return FeedSpec(name=host, url=url, publisher=host)
 
 
 def use_prefect() -> bool:

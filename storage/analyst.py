@@ -6,7 +6,6 @@ every SQL statement is here, the callers get rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,27 +168,6 @@ class Analyst:
             )
         return [StoredArticle(a, text, title, tuple(by_article.get(a, ()))) for a, text, title in articles]
 
-    def replace_topics(self, topics: Sequence[tuple[str, Sequence[str]]]) -> int:
-        """Set statements' topics in one transaction; returns how many changed."""
-        changed = [(sid, list(t)) for sid, t in topics]
-        if not changed:
-            return 0
-        table = pa.table(
-            {"statement_id": [c[0] for c in changed], "topics": [c[1] for c in changed]},
-            schema=pa.schema([("statement_id", pa.string()), ("topics", pa.list_(pa.string()))]),
-        )
-        with self.db.transaction() as con:
-            con.register("new_topics", table)
-            row = con.execute(
-                "SELECT count(*) FROM statements s JOIN new_topics n USING (statement_id)"
-                " WHERE s.topics IS DISTINCT FROM n.topics"
-            ).fetchone()
-            con.execute(
-                "UPDATE statements SET topics = n.topics FROM new_topics n"
-                " WHERE statements.statement_id = n.statement_id AND statements.topics IS DISTINCT FROM n.topics"
-            )
-        return int(row[0])
-
     # ------------------------------------------------------------ reprocess
     def articles_for_reprocess(
         self, extractor_version: str, everything: bool, after: str | None, limit: int
@@ -214,12 +192,6 @@ class Analyst:
                 [everything, extractor_version, extractor_version],
             ).fetchone()
         return int(row[0])
-
-    def extractor_versions(self) -> dict[str, int]:
-        """Statements per extractor version."""
-        with self.db.connect(read_only=True) as con:
-            rows = con.execute("SELECT extractor_version, count(*) FROM statements GROUP BY 1 ORDER BY 1").fetchall()
-        return {r[0]: int(r[1]) for r in rows}
 
     # ------------------------------------------------------------- snapshot
     def snapshot(self, out_dir: Path) -> list[tuple[str, Path, int]]:

@@ -140,7 +140,9 @@ class Database:
             con.execute("BEGIN TRANSACTION")
             try:
                 con.execute(sql)
-                con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+                con.execute(
+                    "INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, now())", [version, name]
+                )
             except BaseException:
                 con.execute("ROLLBACK")
                 raise

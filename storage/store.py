@@ -2,7 +2,10 @@
 
 Writes happen in short transactions (one per batch) so that an analyst's
 connection is blocked for as little time as possible, and so that a crash
-loses at most the batch in flight, which the next run then redoes.
+loses at most the batch in flight, which the next run then redoes. The
+pipeline does not call the write methods itself: it sends write commands
+(storage/commands.py) through a writer (storage/writer.py), which may keep
+them in the spool while another process holds the file.
 """
 
 from __future__ import annotations
@@ -22,11 +25,7 @@ import duckdb
 import pyarrow as pa
 from saidwhat.storage.db import Database, DatabaseLocked
 
-from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource
-
-
-def article_id_for(canonical_url: str) -> str:
-    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
+from saidwhat.core.records import Analysis, Article, FeedSpec, FetchErrorRecord, TextSource
 
 
 def statement_id_for(article_id: str, quote_start: int, quote_end: int, extractor_version: str) -> str:
@@ -53,15 +52,6 @@ class FeedCheck:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FetchErrorRecord:
-    stage: str
-    error_class: str
-    message: str
-    feed_url: str | None = None
-    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,7 +166,8 @@ class Store:
             return
         with self.db.transaction() as con:
             con.executemany(
-                "INSERT INTO fetch_errors VALUES (?, now(), ?, ?, ?, ?, ?)",
+                "INSERT INTO fetch_errors (run_id, occurred_at, feed_url, url, stage, error_class, message)"
+                " VALUES (?, now(), ?, ?, ?, ?, ?)",
                 [[run_id, e.feed_url, e.url, e.stage, e.error_class, e.message[:2000]] for e in errors],
             )
 
@@ -203,13 +194,6 @@ class Store:
                 " FROM feeds"
             ).fetchall()
         return {row[0]: FeedState(*row) for row in rows}
-
-    def record_feed_success(
-        self, feed_url: str, etag: str | None, last_modified: str | None, body_hash: str | None
-    ) -> None:
-        # Kept for spool files written before record_feed_successes existed.
-        with self.db.transaction() as con:
-            _mark_feeds_polled(con, [FeedCheck(feed_url, etag, last_modified, body_hash)])
 
     def record_feed_successes(self, checks: Sequence[FeedCheck]) -> None:
         """Mark feeds healthy and keep their validators, all in one transaction.
@@ -264,7 +248,7 @@ class Store:
         with self.db.transaction() as con:
             con.register("known_items", table)
             con.execute(
-                "INSERT INTO article_sources SELECT k.feed_url, k.guid, k.url, a.article_id, now()"
+                "INSERT INTO article_sources BY NAME SELECT k.feed_url, k.guid, k.url, a.article_id, now() AS seen_at"
                 " FROM known_items k JOIN articles a ON a.canonical_url = k.canonical_url"
                 " ON CONFLICT DO NOTHING"
             )
@@ -290,7 +274,8 @@ class Store:
                     added.append(article.article_id)
                     existing = article.article_id
                 con.execute(
-                    "INSERT INTO article_sources VALUES (?, ?, ?, ?, now()) ON CONFLICT DO NOTHING",
+                    "INSERT INTO article_sources (feed_url, guid, url, article_id, seen_at)"
+                    " VALUES (?, ?, ?, ?, now()) ON CONFLICT DO NOTHING",
                     [article.feed_url, article.guid, article.url, existing],
                 )
         return added
@@ -314,13 +299,6 @@ class Store:
                 [extractor_version, limit],
             ).fetchall()
 
-    def count_articles_to_process(self, extractor_version: str) -> int:
-        with self.db.connect() as con:
-            row = con.execute(
-                "SELECT count(*) FROM articles WHERE extractor_version IS DISTINCT FROM ?", [extractor_version]
-            ).fetchone()
-        return int(row[0])
-
     def articles_for_page_retry(self, max_attempts: int) -> list[tuple[str, str, str]]:
         """(article_id, url, feed_url) of summary-only articles whose page may still be fetched."""
         with self.db.connect() as con:
@@ -330,20 +308,26 @@ class Store:
                 [max_attempts],
             ).fetchall()
 
-    def record_page_retry(self, article_id: str, article: Article | None) -> None:
-        """Count a page retry; with ``article``, replace the summary with the page text."""
+    def record_page_retries(self, recovered: Sequence[Article], failed: Sequence[str]) -> None:
+        """Count a page retry of each article; the ``recovered`` ones get their page text instead of the summary."""
+        if not recovered and not failed:
+            return
         with self.db.transaction() as con:
-            if article is None:
-                con.execute("UPDATE articles SET page_attempts = page_attempts + 1 WHERE article_id = ?", [article_id])
-                return
-            con.execute(
-                "UPDATE articles SET page_attempts = page_attempts + 1, text = ?, text_source = ?, text_hash = ?,"
-                " title = coalesce(?, title), authors = ?, published_at = coalesce(published_at, ?),"
-                " fallback_reason = NULL, fetched_at = now(), extractor_version = NULL, processed_at = NULL"
-                " WHERE article_id = ?",
-                [article.text, str(article.text_source), article.text_hash, article.title,
-                 list(article.authors), article.published_at, article_id],
-            )  # fmt: skip
+            if failed:
+                con.register("failed_retries", pa.table({"article_id": pa.array(list(failed), pa.string())}))
+                con.execute(
+                    "UPDATE articles SET page_attempts = page_attempts + 1"
+                    " WHERE article_id IN (SELECT article_id FROM failed_retries)"
+                )
+            for article in recovered:
+                con.execute(
+                    "UPDATE articles SET page_attempts = page_attempts + 1, text = ?, text_source = ?, text_hash = ?,"
+                    " title = coalesce(?, title), authors = ?, published_at = coalesce(published_at, ?),"
+                    " fallback_reason = NULL, fetched_at = now(), extractor_version = NULL, processed_at = NULL"
+                    " WHERE article_id = ?",
+                    [article.text, str(article.text_source), article.text_hash, article.title,
+                     list(article.authors), article.published_at, article.article_id],
+                )  # fmt: skip
 
     # -------------------------------------------------------------- analyses
     def save_analyses(self, results: Sequence[AnalysedArticle], extractor_version: str) -> int:
@@ -383,13 +367,17 @@ class Store:
             con.execute("DELETE FROM statements WHERE article_id IN (SELECT article_id FROM ids)")
             con.execute("DELETE FROM mentions WHERE article_id IN (SELECT article_id FROM ids)")
             con.register("new_statements", statements)
-            con.execute("INSERT INTO statements SELECT *, now() FROM new_statements ON CONFLICT DO NOTHING")
+            con.execute(
+                "INSERT INTO statements BY NAME SELECT *, now() AS created_at FROM new_statements"
+                " ON CONFLICT DO NOTHING"
+            )
             con.register("new_mentions", mentions)
-            con.execute("INSERT INTO mentions SELECT * FROM new_mentions ON CONFLICT DO NOTHING")
+            con.execute("INSERT INTO mentions BY NAME SELECT * FROM new_mentions ON CONFLICT DO NOTHING")
             con.register("new_aliases", aliases)
             # First sighting wins; a config alias is never overwritten by the NLP.
             con.execute(
-                "INSERT INTO speaker_aliases SELECT alias, any_value(canonical), 'nlp' FROM new_aliases"
+                "INSERT INTO speaker_aliases BY NAME SELECT alias, any_value(canonical) AS canonical, 'nlp' AS source"
+                " FROM new_aliases"
                 " GROUP BY alias ON CONFLICT DO NOTHING"
             )
             con.execute(
@@ -398,6 +386,27 @@ class Store:
                 [extractor_version],
             )
         return statements.num_rows
+
+    def replace_topics(self, topics: Sequence[tuple[str, Sequence[str]]]) -> int:
+        """Set statements' topics in one transaction; returns how many changed."""
+        changed = [(sid, list(t)) for sid, t in topics]
+        if not changed:
+            return 0
+        table = pa.table(
+            {"statement_id": [c[0] for c in changed], "topics": [c[1] for c in changed]},
+            schema=pa.schema([("statement_id", pa.string()), ("topics", pa.list_(pa.string()))]),
+        )
+        with self.db.transaction() as con:
+            con.register("new_topics", table)
+            row = con.execute(
+                "SELECT count(*) FROM statements s JOIN new_topics n USING (statement_id)"
+                " WHERE s.topics IS DISTINCT FROM n.topics"
+            ).fetchone()
+            con.execute(
+                "UPDATE statements SET topics = n.topics FROM new_topics n"
+                " WHERE statements.statement_id = n.statement_id AND statements.topics IS DISTINCT FROM n.topics"
+            )
+        return int(row[0])
 
     def set_config_aliases(self, aliases: dict[str, str]) -> None:
         """Make the 'config' rows of speaker_aliases exactly ``aliases`` ([speakers.aliases] in config.toml)."""
@@ -411,16 +420,19 @@ class Store:
                 " AND alias NOT IN (SELECT alias FROM config_aliases)"
             )
             con.execute(
-                "INSERT INTO speaker_aliases SELECT alias, canonical, 'config' FROM config_aliases"
+                "INSERT INTO speaker_aliases BY NAME SELECT alias, canonical, 'config' AS source FROM config_aliases"
                 " ON CONFLICT (alias) DO UPDATE SET canonical = excluded.canonical, source = 'config'"
             )
 
     # --------------------------------------------------------------- queries
     def statements(self, where: StatementFilter) -> list[dict[str, Any]]:
         clauses, params = _filter_sql(where)
+        # --speaker is the said_by macro's rule (storage/views.sql), so `who` and SQL users agree on who is who.
+        source = "said_by(?)" if where.speaker else "v_statements"
+        params = [where.speaker, *params] if where.speaker else params
         sql = (
             "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
-            " title, url FROM v_statements"
+            f" title, url FROM {source}"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + " ORDER BY published_at NULLS LAST, speaker, quote"
             + (f" LIMIT {int(where.limit)}" if where.limit else "")
@@ -464,13 +476,6 @@ def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
     if where.topic:
         clauses.append("list_contains(topics, ?)")
         params.append(where.topic)
-    if where.speaker:
-        # Matches the canonical name, any name that resolves to it, or a word of it (as the said_by macro).
-        clauses.append(
-            "(speaker ILIKE ? OR speaker IN (SELECT canonical FROM v_speaker_names WHERE name ILIKE ?)"
-            " OR list_contains(string_split(lower(speaker), ' '), lower(?)))"
-        )
-        params += [where.speaker, where.speaker, where.speaker]
     if where.since:
         clauses.append("published_at >= ?")
         params.append(where.since)
@@ -529,6 +534,3 @@ def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_ver
         "entities": list(s.entities), "topics": list(topics), "extractor_version": extractor_version,
     }  # fmt: skip
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

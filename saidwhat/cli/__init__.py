@@ -61,7 +61,7 @@ def _store_for(config_path: Path | None, db: Path | None):
     if db is not None:
         return Store(db), None
     config = load_config(config_path)
-    return Store(config.storage.path, config.storage.lock_patience_seconds, spool_dir=config.storage.spool_dir), config
+    return Store(config.storage.path, config.storage.lock_patience_seconds), config
 
 
 def run_ingest(
@@ -71,11 +71,12 @@ def run_ingest(
     """Run the ingest flow with a progress bar; return its summary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from saidwhat.flows.ingest import ingest, settings_for
+    from saidwhat.config import config_for
+    from saidwhat.flows.ingest import ingest
     from saidwhat.flows.progress import listening
 
     # Validate before the flow starts, so a bad config is one line, not a crashed flow run.
-    settings_for(str(config) if config else None, str(db) if db else None, feed_urls, feeds, fetch_overrides)
+    config_for(config, db, feed_urls=feed_urls, feeds=feeds, fetch_overrides=fetch_overrides)
 
     labels = {"fetch": "Fetching articles", "nlp": "Attributing statements"}
     with Progress(
@@ -123,6 +124,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
         f" ({summary['feeds_failed']} failed), {summary['new_articles']} new articles,"
         f" {summary['new_statements']} new statements, {summary['errors']} errors → {summary['database']}"
     )
+    if summary.get("spooled"):
+        err.print(
+            f"[yellow]the database was held by another process: {summary['spooled']} writes wait in the spool[/]"
+            " and are written first by the next run (saidwhat status counts them)"
+        )
 
 
 @app.command()

@@ -69,12 +69,12 @@ def _progress(label: str) -> Iterator[None]:
             yield
 
 
-def _pending_spool(store: Any) -> set[Path]:
+def _pending_spool(store: Any, spool_dir: Path) -> set[Path]:
     """Spooled writes for this database, in the configured spool_dir and in the default one next to it."""
-    from saidwhat.storage.spool import Spool
+    from saidwhat.storage import Spool
 
     default = Spool(store.path.parent / "spool", store.path).pending()
-    return set(store.pending_spool()) | set(default)
+    return set(Spool(spool_dir, store.path).pending()) | set(default)
 
 
 def _minutes(value: Any) -> Any:
@@ -86,12 +86,12 @@ def _s(path: Path | None) -> str | None:
 
 
 def _analyst(config: Path | None, db: Path | None):
-    from saidwhat.config import analyst_config
+    from saidwhat.config import config_for
     from saidwhat.storage import Store
     from saidwhat.storage.analyst import Analyst
 
-    settings = analyst_config(_s(config), _s(db))
-    store = Store(settings.storage.path, settings.storage.lock_patience_seconds, spool_dir=settings.storage.spool_dir)
+    settings = config_for(_s(config), _s(db), file_optional=True)
+    store = Store(settings.storage.path, settings.storage.lock_patience_seconds)
     analyst = Analyst(store)
     analyst.ensure_schema()
     return analyst, settings
@@ -129,7 +129,7 @@ def status(
         raise SaidwhatError(f"--section {section!r}: use all, runs, feeds or counts")
     if fmt is OutputFormat.csv and section == "all":
         raise SaidwhatError("--format csv prints one kind of row: add --section runs, feeds or counts")
-    analyst, _ = _analyst(config, db)
+    analyst, settings = _analyst(config, db)
     sections: list[tuple[str, list[dict[str, Any]], list[str], str]] = []
     if section in ("all", "runs"):
         sections.append(("runs", analyst.recent_runs(runs), RUN_COLUMNS, "Recent runs"))
@@ -138,7 +138,7 @@ def status(
         sections.append(("feeds", analyst.feed_health(), columns, "Feeds"))
     if section in ("all", "counts"):
         counts = analyst.counts()
-        counts["spooled_batches"] = len(_pending_spool(analyst.store))
+        counts["spooled_batches"] = len(_pending_spool(analyst.store, settings.storage.spool_dir))
         rows = [{"table": name, "rows": n} for name, n in counts.items()]
         sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.path}"))
     for name, rows, columns, title in sections:
