@@ -39,8 +39,7 @@ def download_pages(
     """
     with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
         futures = [
-            pool.submit(download_page, index, item, spec, fetcher, resolve)
-            for index, (item, spec) in enumerate(items)
+            pool.submit(download_page, index, item, spec, fetcher, resolve) for index, (item, spec) in enumerate(items)
         ]
         for future in as_completed(futures):
             yield future.result()

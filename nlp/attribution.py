@@ -719,9 +719,6 @@ class DocRules:
                 best, best_dist = cue, dist
         return best
 
-    def _colon_between(self, start: int, end: int) -> bool:
-        return self.text[start:end].rstrip().endswith(":")
-
     def _quote_between(self, cue: Cue, quote: Quote) -> bool:
         lo, hi = (cue.end, quote.start) if cue.end <= quote.start else (quote.end, cue.start)
         i = bisect_right(self._piece_starts, lo)

@@ -533,4 +533,3 @@ def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_ver
         "sentence": s.sentence, "sentence_start": s.sentence_start, "sentence_end": s.sentence_end,
         "entities": list(s.entities), "topics": list(topics), "extractor_version": extractor_version,
     }  # fmt: skip
-

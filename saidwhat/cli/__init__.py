@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from saidwhat.cli.options import ConfigOption, DbOption, FormatOption, VerboseOption
 from saidwhat.cli.output import OutputFormat, write_rows
 from saidwhat.core.errors import NothingProcessed, SaidwhatError
 
@@ -24,12 +25,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
-]
-DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: \\[storage] path in the config)")]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
 WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics"]
 TABLE_COLUMNS = ["published_at", "speaker", "quote", "kind", "publisher"]
@@ -138,7 +133,7 @@ def run(
     feed: Annotated[
         list[str] | None, typer.Option("--feed", help="Feed URL to poll instead of the configured feeds (repeatable)")
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run one ingest now: poll feeds, store new articles, attribute statements."""
     _quiet_prefect(verbose)
@@ -151,7 +146,7 @@ def demo(
     db: Annotated[Path, typer.Option("--db", help="DuckDB file to write")] = Path("demo.duckdb"),
     config: ConfigOption = None,
     port: Annotated[int, typer.Option("--port", help="Port for the local server on 127.0.0.1")] = 8765,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Serve the sample corpus on 127.0.0.1, ingest it, and show who said what about the Moscow meeting."""
     _quiet_prefect(verbose)

@@ -20,17 +20,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from saidwhat.cli.options import ConfigOption, DbOption, FormatOption
 from saidwhat.cli.output import OutputFormat, write_rows
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.paths import output_dir
 
 err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
-]
-DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: the storage path in the config)")]
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
 SPEAKER_COLUMNS = ["speaker", "speaker_type", "statements", "articles", "publishers", "first_seen", "last_seen",
                    "aliases", "roles", "topics"]  # fmt: skip

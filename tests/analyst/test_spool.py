@@ -94,9 +94,7 @@ def test_file_format_is_pinned(tmp_path: Path) -> None:
 
 def test_every_store_write_has_a_command() -> None:
     writes = {
-        name
-        for name, fn in inspect.getmembers(Store, inspect.isfunction)
-        if "db.transaction" in inspect.getsource(fn)
+        name for name, fn in inspect.getmembers(Store, inspect.isfunction) if "db.transaction" in inspect.getsource(fn)
     }
     assert writes, "no Store writes found"
     applied = inspect.getsource(commands_module)
@@ -124,9 +122,7 @@ def test_a_held_database_spools_in_order_and_the_next_run_drains_first(tmp_path:
     following = _spooling(db)  # the next run: its first step
     report = following.drain()
     assert report.written == 2 and report.waiting == 0
-    assert sorted(p.name for p in report.set_aside) == [
-        "00000000000000000001-0000000-000000-add_articles.jsonl.failed"
-    ]
+    assert sorted(p.name for p in report.set_aside) == ["00000000000000000001-0000000-000000-add_articles.jsonl.failed"]
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT speaker, quote, topics FROM v_statements").fetchall() == [
             ("Dmitry Peskov", "no date", ["moscow-meeting"])
