@@ -71,7 +71,7 @@ def make_digest(
 ) -> dict[str, Any]:
     """Write one ISO week's digest (default: the last complete week, UTC); the flow's body."""
     logger = logger or logging.getLogger("saidwhat.digest")
-    config = config_for(config_path, db_path, file_optional=True)
+    config = config_for(config_path, db_path, file_optional=db_path is not None)
     iso = IsoWeek.parse(week) if week else IsoWeek.last_complete()
     out = Path(out_dir) if out_dir else config.digest.out_dir / (topic or "")
     store = Store(config.storage.path, config.storage.lock_patience_seconds)

@@ -70,7 +70,7 @@ def topics_for(articles: list[StoredArticle], tagger: TopicTagger) -> list[tuple
 def retag_statements(config_path: str | None = None, db_path: str | None = None, logger: Any = None) -> dict[str, Any]:
     """Evaluate the configured topics again for every stored statement; the retag flow's body."""
     logger = logger or logging.getLogger("saidwhat.retag")
-    config = config_for(config_path, db_path, file_optional=True)
+    config = config_for(config_path, db_path, file_optional=db_path is not None)
     if not config.topics:
         raise SaidwhatError(
             f"no topics in {config.source or 'the config'}: add [topics.NAME] tables (retag would clear every tag)"
@@ -113,7 +113,7 @@ def reprocess_articles(
 ) -> dict[str, Any]:
     """Run the NLP again on stored texts whose statements are stale; the reprocess flow's body."""
     logger = logger or logging.getLogger("saidwhat.reprocess")
-    config = config_for(config_path, db_path, file_optional=True)
+    config = config_for(config_path, db_path, file_optional=db_path is not None)
     version = extractor_version or nlp.EXTRACTOR_VERSION
     writer = _writer(config, "reprocess")
     analyst = Analyst(writer.store)

@@ -103,12 +103,7 @@ def nlp_settings(path: Path | None = None) -> NlpSettings:
     With no config file anywhere, the defaults; a config that exists but is
     broken is an error, not a silent fallback.
     """
-    if path is None:
-        try:
-            find_config(None)
-        except ConfigError:
-            return NlpSettings()
-    return load_config(path).nlp
+    return config_for(path, file_optional=True).nlp
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -299,13 +294,13 @@ def config_for(
     ``db_path`` (--db) replaces ``[storage] path``; ``feed_urls`` (--feed) the feed
     list (a configured feed keeps its name and publisher); ``feeds`` the feeds
     themselves (the demo); ``fetch_overrides`` fields of ``[fetch]``. With
-    ``file_optional`` (the analysts' commands, which only read), --db and no
-    config file anywhere mean the defaults instead of an error.
+    ``file_optional``, no --config and no config file anywhere mean the defaults
+    instead of an error (the offline commands; the analysts' commands given --db).
     """
     try:
         config = load_config(Path(config_path) if config_path else None)
     except SaidwhatError:
-        if not (file_optional and db_path) or config_path:
+        if config_path or not file_optional:
             raise
         try:
             find_config(None)

@@ -85,7 +85,7 @@ def _analyst(config: Path | None, db: Path | None):
     from saidwhat.storage import Store
     from saidwhat.storage.analyst import Analyst
 
-    settings = config_for(_s(config), _s(db), file_optional=True)
+    settings = config_for(_s(config), _s(db), file_optional=db is not None)
     store = Store(settings.storage.path, settings.storage.lock_patience_seconds)
     analyst = Analyst(store)
     analyst.ensure_schema()

@@ -46,6 +46,14 @@ def _held(db: Path) -> Iterator[None]:
         reader.wait(timeout=30)
 
 
+@pytest.fixture()
+def db(tmp_path: Path) -> Path:
+    """An empty saidwhat database, its spool directory beside it."""
+    path = tmp_path / "s.duckdb"
+    Store(path).migrate()
+    return path
+
+
 def _spooling(db: Path, patience: float = 0.2) -> SpoolingWriter:
     return SpoolingWriter.for_store(Store(db, lock_patience_seconds=patience), db.parent / "spool")
 
@@ -102,9 +110,7 @@ def test_every_store_write_has_a_command() -> None:
     assert not missing, f"Store writes without a write command: {sorted(missing)}"
 
 
-def test_a_held_database_spools_in_order_and_the_next_run_drains_first(tmp_path: Path) -> None:
-    db = tmp_path / "s.duckdb"
-    Store(db).migrate()
+def test_a_held_database_spools_in_order_and_the_next_run_drains_first(db: Path, tmp_path: Path) -> None:
     art, result = _items()
     writer = _spooling(db)
     with _held(db):
@@ -136,9 +142,7 @@ def test_a_held_database_spools_in_order_and_the_next_run_drains_first(tmp_path:
     assert following.write(AddArticles((art,))) == Applied(AddArticles((art,)), [])
 
 
-def test_a_later_write_never_overtakes_a_spooled_one(tmp_path: Path) -> None:
-    db = tmp_path / "s.duckdb"
-    Store(db).migrate()
+def test_a_later_write_never_overtakes_a_spooled_one(db: Path, tmp_path: Path) -> None:
     art, result = _items()
     writer = _spooling(db)
     with _held(db):
@@ -150,9 +154,7 @@ def test_a_later_write_never_overtakes_a_spooled_one(tmp_path: Path) -> None:
         assert con.execute("SELECT extractor_version FROM articles").fetchall() == [("1",)]
 
 
-def test_a_newer_format_waits_and_keeps_everything_after_it(tmp_path: Path) -> None:
-    db = tmp_path / "s.duckdb"
-    Store(db).migrate()
+def test_a_newer_format_waits_and_keeps_everything_after_it(db: Path, tmp_path: Path) -> None:
     spool = Spool(tmp_path / "spool", db)
     newer = {"format": FORMAT_VERSION + 1, "database": str(db.resolve()), "kind": "start_run", "fields": {}}
     (tmp_path / "spool").mkdir()
@@ -164,9 +166,7 @@ def test_a_newer_format_waits_and_keeps_everything_after_it(tmp_path: Path) -> N
     assert len(spool.pending()) == 2
 
 
-def test_a_direct_writer_refuses_in_one_line_before_writing(tmp_path: Path) -> None:
-    db = tmp_path / "s.duckdb"
-    Store(db).migrate()
+def test_a_direct_writer_refuses_in_one_line_before_writing(db: Path, tmp_path: Path) -> None:
     writer = Writer(Store(db, lock_patience_seconds=0.2))
     with _held(db), pytest.raises(DatabaseLocked, match=r"^retag wrote nothing: database .* is locked"):
         writer.check_free("retag")
