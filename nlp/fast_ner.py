@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from itertools import islice
 
 import numpy
+from saidwhat.nlp.speed_paths import SpeedPath, check_text, guarded, same_entities
 from spacy.attrs import ENT_IOB, IS_SPACE, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
@@ -250,16 +251,26 @@ class FastEntityRecognizer:
 
 
 @Language.factory("saidwhat_ner", default_config={"batch_size": 16}, requires=["doc.sents"], assigns=["doc.ents"])
-def make_fast_ner(nlp: Language, name: str, batch_size: int):
+def make_fast_ner(nlp: Language, name: str, batch_size: int) -> FastNerComponent:
     """The model's ``ner`` with :class:`FastEntityRecognizer`'s decoding (the model's own where unsupported)."""
-    return FastNerComponent(nlp.get_pipe("ner"), batch_size)
+    return FastNerComponent(nlp, nlp.get_pipe("ner"), batch_size)
 
 
 class FastNerComponent:
-    def __init__(self, ner, batch_size: int) -> None:
+    """Runs the batch decoder when it gives spaCy's entities on the self-check text, else the model's ``ner``."""
+
+    def __init__(self, nlp: Language, ner, batch_size: int) -> None:
         self.ner = ner
         self.batch_size = batch_size
-        self.fast = fast_entity_recognizer(ner)
+        fast = fast_entity_recognizer(ner)
+        if fast is None:
+            problem = "the model's ner is not the plain greedy architecture this decoder knows"
+        else:
+            problem = guarded(lambda: same_entities(ner, fast, check_text(nlp)))
+        self.fast = fast if problem is None else None
+        self.path = SpeedPath(
+            "ner", self.fast is not None, "batch decoder" if self.fast is not None else f"spaCy's ner ({problem})"
+        )
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))

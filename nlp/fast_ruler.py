@@ -9,8 +9,8 @@ once per distinct (tag, lower, is_space, dep, pos, morph, lemma) combination
 and cached (then written with one ``Doc.from_array``), the few
 multi-token patterns still go through a ``Matcher``, and each token gets the
 attributes of its matching patterns in pattern order (later patterns win),
-exactly as ``AttributeRuler.set_annotations`` applies them.  The ruler's own
-normalised attribute dicts are applied with spaCy's own ``set_token_attrs``.
+exactly as ``AttributeRuler.set_annotations`` applies them: the attributes are
+written by the ruler's own public ``set_annotations``, given the matches.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from spacy.attrs import DEP, IS_SPACE, LEMMA, LOWER, MORPH, ORTH, POS, TAG
 from spacy.matcher import Matcher
 from spacy.pipeline import AttributeRuler
 from spacy.tokens import Doc, Token
-from spacy.tokens._retokenize import set_token_attrs
 
 _FIELDS = ("TAG", "LOWER", "IS_SPACE", "DEP")
 # A token's result depends only on these (the pattern fields, and the attributes the patterns may leave as they are).
@@ -61,7 +60,6 @@ class FastAttributeRuler:
 
     def __init__(self, ruler: AttributeRuler) -> None:
         self.ruler = ruler
-        self.attrs = ruler.attrs
         self.single: list[tuple[int, list[dict[str, Any]]]] = []
         self.indices: dict[int, int] = {}
         self.matcher = Matcher(ruler.vocab, validate=False)
@@ -104,15 +102,16 @@ class FastAttributeRuler:
 
     def _final(self, token: Token) -> tuple[str, int, str, str, str]:
         """Apply the single-token patterns to ``token`` as the ruler would; its (tag, pos, morph, lemma, dep)."""
-        for k in self._single_matches(token):
-            set_token_attrs(token, self.attrs[k])
+        i = token.i
+        self.ruler.set_annotations(token.doc, [(k, 0, i, i + 1) for k in self._single_matches(token)])
         strings = token.vocab.strings
         return strings[token.tag], token.pos, strings[token.morph.key], strings[token.lemma], strings[token.dep]
 
     def __call__(self, doc: Doc) -> Doc:
         if not len(doc):
             return doc
-        extra: dict[int, list[int]] = {}
+        # Tokens that a multi-token pattern writes to: the ruler's matches (k, 0, start, end) for each.
+        extra: dict[int, list[tuple[int, int, int, int]]] = {}
         if self.has_multi:
             strings = doc.vocab.strings
             for match_id, start, end in self.matcher(doc, allow_missing=True):
@@ -121,7 +120,7 @@ class FastAttributeRuler:
                 i = start + index if index >= 0 else end + index
                 if not start <= i < end:
                     raise ValueError(f"attribute ruler pattern {k}: index {index} outside the match")
-                extra.setdefault(i, []).append(k)
+                extra.setdefault(i, []).append((k, 0, start, end))
         before = doc.to_array(_KEY)
         after = before[:, _OUT_COLUMNS].copy()
         cache = self._cache
@@ -147,9 +146,9 @@ class FastAttributeRuler:
         for i, dep in deps:
             doc[i].dep = dep
         for i, more in extra.items():
-            token = doc[i]
-            for k in sorted((*self._single_matches(token), *more)):
-                set_token_attrs(token, self.attrs[k])
+            singles = [(k, 0, i, i + 1) for k in self._single_matches(doc[i])]
+            # Pattern order (later patterns win), as the ruler sorts its matches.
+            self.ruler.set_annotations(doc, sorted([*singles, *more]))
         return doc
 
     def pipe(self, docs: Iterable[Doc], batch_size: int = 128) -> Iterator[Doc]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import spacy
 from saidwhat.nlp.errors import ModelNotInstalled
+from saidwhat.nlp.speed_paths import speed_paths
 from spacy.language import Language
 
 from saidwhat.core.records import Analysis
@@ -15,7 +16,7 @@ from saidwhat.core.records import Analysis
 PARSE_ENV = "SAIDWHAT_NLP_PARSE"
 NER_BATCH = 8
 
-__all__ = ["PARSE_ENV", "ModelNotInstalled", "analyze", "load_pipeline"]
+__all__ = ["PARSE_ENV", "ModelNotInstalled", "analyze", "load_pipeline", "speed_paths"]
 
 
 def load_pipeline(model: str, statements_config: dict[str, Any] | None = None, parse: str | None = None) -> Language:
@@ -35,8 +36,9 @@ def load_pipeline(model: str, statements_config: dict[str, Any] | None = None, p
         raise ModelNotInstalled(model) from exc
     # Sentences never cross a line break (news paragraphs); the parser and senter keep preset starts.
     nlp.add_pipe("saidwhat_paragraphs", first=True)
-    selective.configure(nlp, parse or os.environ.get(PARSE_ENV) or None)
     nlp.add_pipe("saidwhat_statements", last=True, config=statements_config or {})
+    # Last, so that candidates mode can check that it finds the full pipeline's statements.
+    selective.configure(nlp, parse or os.environ.get(PARSE_ENV) or None)
     return nlp
 
 

@@ -43,6 +43,14 @@ from pathlib import Path
 import numpy
 from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
 from saidwhat.nlp.quotes import find_quotes
+from saidwhat.nlp.speed_paths import (
+    SELF_CHECK_TEXT,
+    SpeedPath,
+    check_text,
+    guarded,
+    record,
+    same_annotations,
+)
 from spacy.attrs import DEP, ENT_TYPE, HEAD, LEMMA, LOWER, MORPH, ORTH, POS, SPACY, TAG
 from spacy.language import Language
 from spacy.strings import get_string_id
@@ -64,12 +72,16 @@ class CueForms:
 
     def __init__(self, nlp: Language, cue_lemmas: frozenset[str]) -> None:
         self.cues = cue_lemmas | {"according"}
-        lookups = nlp.get_pipe("lemmatizer").lookups
-        self.rules = {pos: lookups.get_table("lemma_rules", {}).get(pos, []) for pos in ("verb", "noun")}
-        self.exc = {pos: lookups.get_table("lemma_exc", {}).get(pos, {}) for pos in ("verb", "noun")}
+        # A model without a rule lemmatizer or an attribute ruler matches cue lemmas as written.
+        lookups = nlp.get_pipe("lemmatizer").lookups if "lemmatizer" in nlp.component_names else None
+        rules = lookups.get_table("lemma_rules", {}) if lookups is not None and lookups.has_table("lemma_rules") else {}
+        exc = lookups.get_table("lemma_exc", {}) if lookups is not None and lookups.has_table("lemma_exc") else {}
+        self.rules = {pos: rules.get(pos, []) for pos in ("verb", "noun")}
+        self.exc = {pos: exc.get(pos, {}) for pos in ("verb", "noun")}
         # Lemmas the attribute ruler sets directly for a word (e.g. contractions).
         self.ruler_lemmas: dict[str, set[str]] = {}
-        for pattern in nlp.get_pipe("attribute_ruler").patterns:
+        ruler_patterns = nlp.get_pipe("attribute_ruler").patterns if "attribute_ruler" in nlp.component_names else []
+        for pattern in ruler_patterns:
             lemma = pattern["attrs"].get("LEMMA")
             if not lemma:
                 continue
@@ -100,18 +112,30 @@ class CueForms:
 
 @Language.factory(
     "saidwhat_selective",
-    default_config={"cues_path": None, "context": 4, "batch_size": 8},
+    default_config={"cues_path": None, "context": 4, "batch_size": 8, "components": list(SUB_COMPONENTS)},
     requires=["doc.sents", "doc.ents"],
     assigns=["token.tag", "token.pos", "token.lemma", "token.dep", "token.head"],
 )
-def make_selective(nlp: Language, name: str, cues_path: str | None, context: int, batch_size: int) -> SelectiveParse:
-    return SelectiveParse(nlp, name, Path(cues_path) if cues_path else DEFAULT_CUES_PATH, context, batch_size)
+def make_selective(
+    nlp: Language, name: str, cues_path: str | None, context: int, batch_size: int, components: list[str]
+) -> SelectiveParse:
+    return SelectiveParse(
+        nlp, name, Path(cues_path) if cues_path else DEFAULT_CUES_PATH, context, batch_size, tuple(components)
+    )
 
 
 class SelectiveParse:
-    """Runs the model's tagging and parsing components on candidate sentences only."""
+    """Runs the model's tagging and parsing components (``components``, in order) on candidate sentences only."""
 
-    def __init__(self, nlp: Language, name: str, cues_path: Path, context: int, batch_size: int) -> None:
+    def __init__(
+        self,
+        nlp: Language,
+        name: str,
+        cues_path: Path,
+        context: int,
+        batch_size: int,
+        components: tuple[str, ...] = SUB_COMPONENTS,
+    ) -> None:
         self.nlp = nlp
         self.name = name
         self.context = context
@@ -120,19 +144,34 @@ class SelectiveParse:
         self.forms = CueForms(nlp, lex.speech_verbs | lex.quote_only_verbs | lex.speech_nouns)
         self.root_label = nlp.vocab.strings.add("ROOT")
         self.dep_label = nlp.vocab.strings.add("dep")
-        self._subs: list | None = None
+        self.subs, self.paths = self._stand_ins(components)
         self.stats = {"sentences": 0, "parsed_sentences": 0, "tokens": 0, "parsed_tokens": 0}
 
-    def _components(self) -> list:
-        if self._subs is None:
-            from saidwhat.nlp.fast_ruler import FastAttributeRuler, FastLemmatizer
+    def _stand_ins(self, names: tuple[str, ...]) -> tuple[list, tuple[SpeedPath, ...]]:
+        """The components to run, each fast stand-in kept only where it matches spaCy's on the self-check text."""
+        from saidwhat.nlp.fast_ruler import FastAttributeRuler, FastLemmatizer
 
-            fast = {"attribute_ruler": FastAttributeRuler, "lemmatizer": FastLemmatizer}
-            self._subs = [
-                fast[name](self.nlp.get_pipe(name)) if name in fast else self.nlp.get_pipe(name)
-                for name in SUB_COMPONENTS
-            ]
-        return self._subs
+        stand_ins = {"attribute_ruler": FastAttributeRuler, "lemmatizer": FastLemmatizer}
+        doc = check_text(self.nlp)
+        chosen, paths = [], []
+        for name in names:
+            component = self.nlp.get_pipe(name)
+            make_fast = stand_ins.get(name)
+            if make_fast is not None:
+                fast = None
+
+                def check(make_fast=make_fast, component=component, doc=doc) -> str | None:
+                    nonlocal fast
+                    fast = make_fast(component)
+                    return same_annotations(component, fast, doc)
+
+                problem = guarded(check)
+                chosen.append(fast if problem is None else component)
+                paths.append(SpeedPath(name, problem is None, "cached" if problem is None else f"spaCy's ({problem})"))
+            else:
+                chosen.append(component)
+            doc = component(doc)
+        return chosen, tuple(paths)
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
@@ -205,7 +244,7 @@ class SelectiveParse:
                 subs.append(sub)
             plans.append((doc, sents, flags, index, sub))
         if subs:
-            for component in self._components():
+            for component in self.subs:
                 subs = list(component.pipe(subs, batch_size=len(subs)))
         done = iter(subs)
         for doc, sents, flags, index, sub in plans:
@@ -239,25 +278,89 @@ class SelectiveParse:
 
 
 def configure(nlp: Language, parse: str | None, selective_config: dict | None = None) -> Language:
-    """Turn a loaded full pipeline into the ``parse`` mode: "all" (unchanged) or "candidates"."""
+    """Turn a loaded full pipeline into the ``parse`` mode: "all" (unchanged) or "candidates".
+
+    Candidates mode is used only where it holds for the model (see :func:`unsupported`) and, when the
+    statements component is in the pipeline, gives the full parse's statements on the self-check text;
+    otherwise the pipeline stays as packaged. :func:`saidwhat.nlp.speed_paths.speed_paths` says which.
+    """
     if parse is None:
         from saidwhat.nlp.settings import NlpSettings
 
         parse = NlpSettings().parse
-    if parse == "all":
-        return nlp
-    if parse != "candidates":
+    if parse not in PARSE_MODES:
         raise ValueError(f"[nlp] parse must be one of {', '.join(PARSE_MODES)}, got {parse!r}")
+    if parse == "all":
+        record(nlp, (SpeedPath("parse", False, 'all ([nlp] parse = "all")'),))
+        return nlp
+    problem = unsupported(nlp)
+    if problem:
+        record(nlp, (SpeedPath("parse", False, f"all, spaCy's pipeline as packaged ({problem})"),))
+        return nlp
+    reference = _statements_of(nlp)
+    parts = [name for name in nlp.pipe_names if name not in _WHOLE_DOCUMENT and not name.startswith("saidwhat_")]
+    senter_was_disabled = "senter" in nlp.disabled
+
+    def switch_and_compare() -> str | None:
+        _switch_to_candidates(nlp, parts, senter_was_disabled, selective_config)
+        return None if _statements_of(nlp) == reference else "statements differ from the full parse"
+
+    problem = guarded(switch_and_compare)
+    if problem:
+        _switch_back(nlp, parts, senter_was_disabled)
+        record(nlp, (SpeedPath("parse", False, f"all, spaCy's pipeline as packaged ({problem})"),))
+        return nlp
+    selective = nlp.get_pipe("saidwhat_selective")
+    detail = "candidates (tags, lemmas and the parse only where a statement can be)"
+    record(nlp, (SpeedPath("parse", True, detail), nlp.get_pipe("saidwhat_ner").path, *selective.paths))
+    return nlp
+
+
+# Components that candidates mode runs on every sentence: sentence splitting and entities.
+_WHOLE_DOCUMENT = frozenset({"senter", "ner"})
+
+
+def unsupported(nlp: Language) -> str | None:
+    """Why candidates mode does not fit this model, or None when it does."""
+    if "ner" not in nlp.pipe_names:
+        return "the model has no enabled ner"
+    if "senter" not in nlp.component_names:
+        return "the model has no senter to split sentences before parsing"
+    if "parser" not in nlp.pipe_names:
+        return "the model has no parser"
+    for name in _WHOLE_DOCUMENT:
+        model = nlp.get_pipe(name).model
+        if any("listener" in node.name.lower() for node in model.walk()):
+            return f"its {name} shares an embedding layer with the parser, so that layer runs on every sentence anyway"
+    return None
+
+
+def _statements_of(nlp: Language) -> list[tuple] | None:
+    if "saidwhat_statements" not in nlp.pipe_names:
+        return None
+    doc = nlp(SELF_CHECK_TEXT)
+    return [(s.quote, s.speaker, s.kind) for s in doc._.statements]
+
+
+def _switch_to_candidates(nlp: Language, parts: list[str], senter_was_disabled: bool, config: dict | None) -> None:
     from saidwhat.nlp import fast_ner  # noqa: F401  (registers the factory)
 
-    if "senter" in nlp.disabled:
+    if senter_was_disabled:
         nlp.enable_pipe("senter")
-    for name in SUB_COMPONENTS:
-        if name in nlp.pipe_names:
-            nlp.disable_pipe(name)
+    for name in parts:
+        nlp.disable_pipe(name)
     # senter must run before ner, and the selective step after both. The model's
-    # ner runs through the batch decoder of nlp.fast_ner (same entities).
+    # ner runs through the batch decoder of nlp.fast_ner where it gives the same entities.
     nlp.add_pipe("saidwhat_ner", after="ner")
     nlp.disable_pipe("ner")
-    nlp.add_pipe("saidwhat_selective", after="saidwhat_ner", config=selective_config or {})
-    return nlp
+    nlp.add_pipe("saidwhat_selective", after="saidwhat_ner", config={**(config or {}), "components": parts})
+
+
+def _switch_back(nlp: Language, parts: list[str], senter_was_disabled: bool) -> None:
+    for name in ("saidwhat_selective", "saidwhat_ner"):
+        if name in nlp.component_names:
+            nlp.remove_pipe(name)
+    for name in [*parts, "ner"]:
+        nlp.enable_pipe(name)
+    if senter_was_disabled:
+        nlp.disable_pipe("senter")

@@ -15,6 +15,8 @@ CORPUS = SHARED / "corpus"
 # Keep Prefect quiet and local for every test process.
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# A loaded 2-core machine can take longer than the default 20 s to start the temporary API server.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def shared_path(*parts: str) -> Path:

@@ -54,8 +54,10 @@ def predict(
 ) -> list[dict[str, Any]]:
     """Run ``load_pipeline`` + ``nlp.pipe`` over the gold texts; prediction objects, in doc order."""
     from saidwhat.nlp.pipeline import analyze, load_pipeline
+    from saidwhat.nlp.speed_paths import describe
 
     nlp = load_pipeline(model, parse=parse)
+    console.print(f"NLP speed paths: {describe(nlp)}", markup=False, soft_wrap=True)
     objects: list[dict[str, Any]] = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
