@@ -11,8 +11,10 @@ from saidwhat.feeds import feed_backoff, is_due, item_identity
 from saidwhat.core.records import ExtractedPage, FeedItem, FeedSpec, FetchErrorRecord, TextSource
 
 SPEC = FeedSpec("Wire", "https://wire.example/feed.xml", "Wire One")
-ITEM = FeedItem(SPEC.url, "g1", "https://www.wire.example/story/?utm_source=rss", "Feed title",
-                "Feed title. The summary of the story.", datetime(2026, 1, 3, tzinfo=UTC), ("Feed Author",))  # fmt: skip
+ITEM = FeedItem(
+    SPEC.url, "g1", "https://www.wire.example/story/?utm_source=rss", "Feed title",
+    "Feed title. The summary of the story.", datetime(2026, 1, 3, tzinfo=UTC), ("Feed Author",),
+)  # fmt: skip
 
 
 def test_a_story_is_its_canonical_url_or_its_feed_and_guid() -> None:
