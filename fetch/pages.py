@@ -37,12 +37,17 @@ def download_pages(
     (extracts) each one in its own thread as soon as it is there, so a slow page
     never holds up the others. Failures are downloads with an ``error``.
     """
-    with ThreadPoolExecutor(max_workers=max(1, threads)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, threads))
+    try:
         futures = [
             pool.submit(download_page, index, item, spec, fetcher, resolve) for index, (item, spec) in enumerate(items)
         ]
         for future in as_completed(futures):
             yield future.result()
+    finally:
+        # Every download has finished unless the caller stopped early (the run is being stopped):
+        # then the queued ones are dropped and the ones in flight are not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def download_page(
