@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ lint: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# Files in docs/ made by the tests themselves: the reading room's screenshot (docs/reading-room.png).
+docs: $(DEV_STAMP)
+	SAIDWHAT_WRITE_DOCS=1 $(BIN)/python -m pytest -q tests/analyst/test_reading_room.py
 
 clean:
 	rm -rf $(VENV) demo.duckdb .pytest_cache

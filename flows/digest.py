@@ -4,7 +4,9 @@ Files, in ``--out`` (default ``[digest] out_dir``, or ``out_dir/TOPIC`` with a t
 
 - ``statements-YYYY-Www.csv``: one row per statement, by published_at then speaker;
 - ``speakers-YYYY-Www.csv``: one row per speaker, most statements first;
-- ``speakers-YYYY-Www.png``: the week's top speakers by statements, split by topic.
+- ``speakers-YYYY-Www.png``: the week's top speakers by statements, split by topic;
+- ``quotes-YYYY-Www.csv``: one row per quote cluster first seen that week (v_quotes), so an utterance
+  carried by ten outlets is one row; by first_seen then speaker.
 
 Re-running for the same week on the same database writes byte-identical files.
 """
@@ -28,6 +30,7 @@ from saidwhat.storage.digest import (
     week_speakers,
     week_statements,
 )
+from saidwhat.storage.quotes import QUOTE_COLUMNS, week_quotes
 
 from saidwhat.config import config_for
 from saidwhat.core.errors import SaidwhatError
@@ -40,6 +43,7 @@ def digest_paths(out: Path, week: IsoWeek) -> dict[str, Path]:
         "statements": out / f"statements-{week}.csv",
         "speakers": out / f"speakers-{week}.csv",
         "chart": out / f"speakers-{week}.png",
+        "quotes": out / f"quotes-{week}.csv",
     }
 
 
@@ -47,10 +51,17 @@ def query_week(store: Store, week: IsoWeek, topic: str | None) -> list[dict[str,
     return week_statements(store, week, topic)
 
 
-def write_files(rows: list[dict[str, Any]], week: IsoWeek, topic: str | None, out: Path, excel: bool) -> dict[str, str]:
+def query_quotes(store: Store, week: IsoWeek, topic: str | None) -> list[dict[str, Any]]:
+    return week_quotes(store, week, topic)
+
+
+def write_files(
+    rows: list[dict[str, Any]], quotes: list[dict[str, Any]], week: IsoWeek, topic: str | None, out: Path, excel: bool
+) -> dict[str, str]:
     speakers = week_speakers(rows, week)
     paths = digest_paths(out, week)
     write_atomic(paths["statements"], csv_bytes(rows, STATEMENT_COLUMNS, excel))
+    write_atomic(paths["quotes"], csv_bytes(quotes, QUOTE_COLUMNS, excel))
     write_atomic(paths["speakers"], csv_bytes(speakers, SPEAKER_COLUMNS, excel))
     names = [s["speaker"] for s in speakers]
     write_atomic(paths["chart"], chart_png(str(week), names, topic_counts(rows, names), topic))
@@ -66,6 +77,7 @@ def make_digest(
     excel: bool = False,
     *,
     query: Callable[..., list[dict[str, Any]]] = query_week,
+    query_clusters: Callable[..., list[dict[str, Any]]] = query_quotes,
     write: Callable[..., dict[str, str]] = write_files,
     logger: Any = None,
 ) -> dict[str, Any]:
@@ -83,13 +95,18 @@ def make_digest(
     if topic:  # an unknown topic is a typo: say which ones exist
         analyst.check_topic(topic, [t.name for t in config.topics])
     rows = query(store, iso, topic)
-    files = write(rows, iso, topic, out, excel)
+    quotes = query_clusters(store, iso, topic)
+    files = write(rows, quotes, iso, topic, out, excel)
     speakers = len({r["speaker"] for r in rows if r["speaker"]})
-    logger.info("digest %s: %d statements by %d speakers -> %s", iso, len(rows), speakers, out)
-    return {"week": str(iso), "topic": topic, "statements": len(rows), "speakers": speakers, "files": files}
+    logger.info("digest %s: %d statements (%d quotes) by %d speakers -> %s", iso, len(rows), len(quotes), speakers, out)
+    return {
+        "week": str(iso), "topic": topic, "statements": len(rows), "quotes": len(quotes), "speakers": speakers,
+        "files": files,
+    }  # fmt: skip
 
 
 _query_task = task(cache_policy=NO_CACHE, name="query_week")(query_week)
+_quotes_task = task(cache_policy=NO_CACHE, name="query_quotes")(query_quotes)
 _write_task = task(cache_policy=NO_CACHE, name="write_digest_files")(write_files)
 
 
@@ -106,6 +123,7 @@ def digest(
     return make_digest(
         config_path, week, topic, out_dir, db_path, excel,
         query=_query_task,
+        query_clusters=_quotes_task,
         write=_write_task,
         logger=get_run_logger(),
     )  # fmt: skip

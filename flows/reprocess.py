@@ -3,11 +3,12 @@
 - ``retag``: topics from config.toml are evaluated again for every stored
   statement, on the statement, its paragraph and the article title taken from
   the stored article text (no NLP model needed); [speakers.aliases] is
-  applied too.
+  applied too, and the quote clusters are rebuilt under the new aliases.
 - ``reprocess``: the NLP runs again on the stored text of every article whose
   statements were made by another extractor version (or of all articles with
   ``everything=True``); each batch replaces those articles' statements and
-  mentions in one transaction and keeps the article rows.
+  mentions in one transaction and keeps the article rows; the new statements
+  are clustered again in that transaction (storage/clusters.py).
 
 Each flow's body is a plain function (``retag_statements``,
 ``reprocess_articles``) that the CLI calls directly when no Prefect API is
@@ -32,7 +33,7 @@ from saidwhat.flows.progress import report
 from saidwhat.nlp.topics import StatementContext, TopicTagger, paragraph_around
 from saidwhat.storage import Spool, Store, Writer
 from saidwhat.storage.analyst import Analyst, StoredArticle
-from saidwhat.storage.commands import ReplaceTopics, SaveAnalyses, SetConfigAliases
+from saidwhat.storage.commands import RebuildClusters, ReplaceTopics, SaveAnalyses, SetConfigAliases
 
 from saidwhat import nlp
 from saidwhat.config import Config, config_for
@@ -85,6 +86,8 @@ def retag_statements(config_path: str | None = None, db_path: str | None = None,
         changed += writer.write(ReplaceTopics(tuple(pairs))).result
         seen += len(pairs)
         after = batch[-1].article_id
+    # Alias edits change who is one speaker, and so which statements may share a quote cluster.
+    writer.write(RebuildClusters())
     logger.info("retag: %d statements, %d changed, topics %s", seen, changed, ", ".join(tagger.names))
     return {"statements": seen, "changed": changed, "topics": list(tagger.names)}
 

@@ -165,9 +165,19 @@ class ReplaceTopics:
         return store.replace_topics(self.topics)
 
 
+@dataclass(frozen=True, slots=True)
+class RebuildClusters:
+    """Cluster every statement again (`retag`: alias edits change who is one speaker). Applied: statements clustered."""
+
+    kind: ClassVar[str] = "rebuild_clusters"
+
+    def apply(self, store: Store) -> int:
+        return store.rebuild_clusters()
+
+
 WriteCommand = (
     StartRun | FinishRun | RecordErrors | SyncFeeds | SetConfigAliases | MarkFeedsPolled | RecordFeedFailure
-    | AddArticles | LinkKnownSources | RecordPageRetries | SaveAnalyses | ReplaceTopics
+    | AddArticles | LinkKnownSources | RecordPageRetries | SaveAnalyses | ReplaceTopics | RebuildClusters
 )  # fmt: skip
 
 # Every command by the name it has in a spool file.
@@ -175,6 +185,6 @@ COMMANDS: dict[str, Any] = {
     cls.kind: cls
     for cls in (
         StartRun, FinishRun, RecordErrors, SyncFeeds, SetConfigAliases, MarkFeedsPolled, RecordFeedFailure,
-        AddArticles, LinkKnownSources, RecordPageRetries, SaveAnalyses, ReplaceTopics,
+        AddArticles, LinkKnownSources, RecordPageRetries, SaveAnalyses, ReplaceTopics, RebuildClusters,
     )
 }  # fmt: skip

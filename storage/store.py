@@ -23,6 +23,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from saidwhat.storage.clusters import assign_clusters, rebuild_clusters
 from saidwhat.storage.db import Database, DatabaseLocked
 
 from saidwhat.core.records import Analysis, Article, FeedSpec, FetchErrorRecord, TextSource
@@ -83,6 +84,7 @@ class StatementFilter:
     publisher: str | None = None
     kind: str | None = None
     limit: int | None = None
+    text: str | None = None  # words in the quote, the sentence or the headline (case-insensitive)
 
 
 _ARTICLE_COLUMNS = (
@@ -385,6 +387,7 @@ class Store:
                 " WHERE article_id IN (SELECT article_id FROM ids)",
                 [extractor_version],
             )
+            assign_clusters(con)  # same transaction: no statement is ever visible without its cluster
         return statements.num_rows
 
     def replace_topics(self, topics: Sequence[tuple[str, Sequence[str]]]) -> int:
@@ -408,6 +411,11 @@ class Store:
             )
         return int(row[0])
 
+    def rebuild_clusters(self) -> int:
+        """Cluster every statement again (speaker aliases decide who can share a cluster); one transaction."""
+        with self.db.transaction() as con:
+            return rebuild_clusters(con)
+
     def set_config_aliases(self, aliases: dict[str, str]) -> None:
         """Make the 'config' rows of speaker_aliases exactly ``aliases`` ([speakers.aliases] in config.toml)."""
         with self.db.transaction() as con:
@@ -426,13 +434,10 @@ class Store:
 
     # --------------------------------------------------------------- queries
     def statements(self, where: StatementFilter) -> list[dict[str, Any]]:
-        clauses, params = _filter_sql(where)
-        # --speaker is the said_by macro's rule (storage/views.sql), so `who` and SQL users agree on who is who.
-        source = "said_by(?)" if where.speaker else "v_statements"
-        params = [where.speaker, *params] if where.speaker else params
+        clauses, params = filter_sql(where)
         sql = (
             "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
-            f" title, url FROM {source}"
+            " title, url, statement_id FROM v_statements"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + " ORDER BY published_at NULLS LAST, speaker, quote"
             + (f" LIMIT {int(where.limit)}" if where.limit else "")
@@ -470,12 +475,16 @@ def _mark_feeds_polled(con: duckdb.DuckDBPyConnection, checks: Sequence[FeedChec
     )
 
 
-def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
+def filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
     clauses: list[str] = []
     params: list[Any] = []
     if where.topic:
         clauses.append("list_contains(topics, ?)")
         params.append(where.topic)
+    if where.speaker:
+        # The said_by macro's rule (storage/views.sql), so `who --speaker` and SQL users agree on who is who.
+        clauses.append("speaker IN (SELECT speaker FROM said_by(?))")
+        params.append(where.speaker)
     if where.since:
         clauses.append("published_at >= ?")
         params.append(where.since)
@@ -488,6 +497,10 @@ def _filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
     if where.kind:
         clauses.append("kind = ?")
         params.append(where.kind)
+    if where.text:
+        clauses.append("(contains(lower(quote), lower(?)) OR contains(lower(sentence), lower(?))"
+                       " OR contains(lower(coalesce(title, '')), lower(?)))")  # fmt: skip
+        params += [where.text] * 3
     return clauses, params
 
 

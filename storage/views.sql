@@ -241,6 +241,118 @@ COMMENT ON COLUMN v_speakers.first_seen IS 'Earliest published_at of a statement
 COMMENT ON COLUMN v_speakers.last_seen IS 'Latest published_at of a statement.';
 COMMENT ON COLUMN v_speakers.topics IS 'Topics of the speaker''s statements.';
 
+-- ------------------------------------------------------------ quote clusters
+-- Copies of one utterance (issue 17). storage/clusters.py assigns each statement to a cluster when it is
+-- written; the rule: same canonical speaker (v_speaker_names; unnamed, pronoun and unknown speakers are
+-- never grouped), and the shorter quote's words found in order in the longer one cover >= 80% of it
+-- (after dropping punctuation, ellipses, and the pronouns and be/have/will forms that change between
+-- direct and reported speech). A statement written before migration 008 and not yet assigned is a
+-- cluster of its own here (its statement_id is its cluster_id).
+CREATE OR REPLACE VIEW v_provenance AS
+SELECT
+    v.*,
+    coalesce(c.cluster_id, v.statement_id) AS cluster_id,
+    s.quote_start,
+    s.quote_end,
+    s.quote_spans,
+    s.speaker_start,
+    s.speaker_end,
+    s.cue_start,
+    s.cue_end,
+    s.sentence_start,
+    s.sentence_end,
+    a.text AS article_text
+FROM v_statements v
+JOIN statements s USING (statement_id)
+JOIN articles a ON a.article_id = v.article_id
+LEFT JOIN quote_clusters c ON c.statement_id = v.statement_id;
+
+COMMENT ON VIEW v_provenance IS 'v_statements with each statement''s quote cluster, the article text and the character offsets of quote, speaker mention, cue and sentence in it: what is needed to show a statement in its article (saidwhat show, saidwhat web).';
+COMMENT ON COLUMN v_provenance.statement_id IS 'statements.statement_id.';
+COMMENT ON COLUMN v_provenance.article_id IS 'articles.article_id.';
+COMMENT ON COLUMN v_provenance.speaker IS 'Canonical speaker across articles (v_speaker_names); NULL when no speaker was found.';
+COMMENT ON COLUMN v_provenance.speaker_in_article IS 'Speaker name canonical within the article (statements.speaker).';
+COMMENT ON COLUMN v_provenance.speaker_mention IS 'The speaker as written at the cue.';
+COMMENT ON COLUMN v_provenance.speaker_type IS 'person, organization, unnamed, pronoun or unknown.';
+COMMENT ON COLUMN v_provenance.speaker_role IS 'Role or title given in the text.';
+COMMENT ON COLUMN v_provenance.kind IS 'direct, indirect, mixed, according_to or floating.';
+COMMENT ON COLUMN v_provenance.cue IS 'Reporting verb or phrase as written.';
+COMMENT ON COLUMN v_provenance.cue_lemma IS 'Lemma of the cue verb.';
+COMMENT ON COLUMN v_provenance.quote IS 'What was said.';
+COMMENT ON COLUMN v_provenance.sentence IS 'The sentence(s) containing quote and cue.';
+COMMENT ON COLUMN v_provenance.topics IS 'Topic names from config.toml.';
+COMMENT ON COLUMN v_provenance.entities IS 'Entities mentioned inside the quote.';
+COMMENT ON COLUMN v_provenance.publisher IS 'Publisher.';
+COMMENT ON COLUMN v_provenance.published_at IS 'Publication time (UTC).';
+COMMENT ON COLUMN v_provenance.week IS 'ISO week (YYYY-Www) of published_at, or of fetched_at when the publication time is unknown.';
+COMMENT ON COLUMN v_provenance.title IS 'Headline.';
+COMMENT ON COLUMN v_provenance.url IS 'Article URL.';
+COMMENT ON COLUMN v_provenance.feed_url IS 'Feed the article came from.';
+COMMENT ON COLUMN v_provenance.fetched_at IS 'When the article was fetched (UTC).';
+COMMENT ON COLUMN v_provenance.text_source IS 'page or feed_summary (statements from a summary are less reliable).';
+COMMENT ON COLUMN v_provenance.extractor_version IS 'Extractor version that produced the statement.';
+COMMENT ON COLUMN v_provenance.cluster_id IS 'The statement''s quote cluster (v_quotes.cluster_id).';
+COMMENT ON COLUMN v_provenance.quote_start IS 'Start offset of the quote in article_text.';
+COMMENT ON COLUMN v_provenance.quote_end IS 'End offset of the quote in article_text.';
+COMMENT ON COLUMN v_provenance.quote_spans IS '[start, end] pairs of a quote in several pieces; NULL for one span.';
+COMMENT ON COLUMN v_provenance.speaker_start IS 'Start offset of speaker_mention in article_text; NULL without a speaker.';
+COMMENT ON COLUMN v_provenance.speaker_end IS 'End offset of speaker_mention in article_text.';
+COMMENT ON COLUMN v_provenance.cue_start IS 'Start offset of the cue in article_text.';
+COMMENT ON COLUMN v_provenance.cue_end IS 'End offset of the cue in article_text.';
+COMMENT ON COLUMN v_provenance.sentence_start IS 'Start offset of the sentence(s) in article_text.';
+COMMENT ON COLUMN v_provenance.sentence_end IS 'End offset of the sentence(s) in article_text.';
+COMMENT ON COLUMN v_provenance.article_text IS 'articles.text, the text the offsets point into.';
+
+CREATE OR REPLACE VIEW v_quotes AS
+WITH members AS (
+    SELECT v.*, coalesce(c.cluster_id, v.statement_id) AS cluster_id, coalesce(v.published_at, v.fetched_at) AS seen_at
+    FROM v_statements v
+    LEFT JOIN quote_clusters c ON c.statement_id = v.statement_id
+)
+SELECT
+    cluster_id,
+    mode(speaker ORDER BY speaker) AS speaker,
+    coalesce(
+        first(quote ORDER BY length(quote) DESC, seen_at, statement_id) FILTER (WHERE kind = 'direct'),
+        first(quote ORDER BY seen_at, statement_id)
+    ) AS quote,
+    coalesce(
+        first(statement_id ORDER BY length(quote) DESC, seen_at, statement_id) FILTER (WHERE kind = 'direct'),
+        first(statement_id ORDER BY seen_at, statement_id)
+    ) AS quote_statement_id,
+    min(published_at) AS first_seen,
+    max(published_at) AS last_seen,
+    strftime(timezone('UTC', min(seen_at)), '%G-W%V') AS week,
+    count(*) AS statements,
+    count(DISTINCT article_id) AS articles,
+    list(DISTINCT publisher ORDER BY publisher) AS publishers,
+    list(DISTINCT kind ORDER BY kind) AS kinds,
+    list_sort(list_distinct(flatten(list(topics)))) AS topics,
+    list(statement_id ORDER BY seen_at, statement_id) AS statement_ids
+FROM members
+GROUP BY cluster_id;
+
+COMMENT ON VIEW v_quotes IS 'One row per quote cluster: the copies of one utterance across articles and outlets, so it counts speech, not coverage. Rule: two statements share a cluster when they have the same canonical speaker (a person or organization; unnamed, pronoun and unknown speakers never share one) and at least 80% of the shorter quote''s words appear in order in the longer one (3 words at least; punctuation, quotation marks, ellipses, and the pronouns and be/have/will forms that change in reported speech are ignored). So identical, trimmed, re-punctuated and elided copies and small wording changes join; each new statement joins its closest earlier match when it is written.';
+COMMENT ON COLUMN v_quotes.cluster_id IS 'Cluster id: the statement_id of the statement that started the cluster.';
+COMMENT ON COLUMN v_quotes.speaker IS 'Canonical speaker (the most frequent among the members when aliases have since changed).';
+COMMENT ON COLUMN v_quotes.quote IS 'Representative wording: the longest direct quote among the members, else the earliest statement''s quote.';
+COMMENT ON COLUMN v_quotes.quote_statement_id IS 'The statement the representative wording comes from.';
+COMMENT ON COLUMN v_quotes.first_seen IS 'Earliest published_at among the members.';
+COMMENT ON COLUMN v_quotes.last_seen IS 'Latest published_at among the members.';
+COMMENT ON COLUMN v_quotes.week IS 'ISO week (YYYY-Www, UTC) in which the cluster was first seen (fetched_at when no publication time is known).';
+COMMENT ON COLUMN v_quotes.statements IS 'Number of statements in the cluster.';
+COMMENT ON COLUMN v_quotes.articles IS 'Number of articles carrying it.';
+COMMENT ON COLUMN v_quotes.publishers IS 'Publishers carrying it.';
+COMMENT ON COLUMN v_quotes.kinds IS 'Kinds of the members (direct, indirect, ...).';
+COMMENT ON COLUMN v_quotes.topics IS 'Topics of any member.';
+COMMENT ON COLUMN v_quotes.statement_ids IS 'The members'' statement ids, earliest first.';
+
+COMMENT ON TABLE quote_clusters IS 'The quote cluster of each statement, assigned in the transaction that writes the statement (storage/clusters.py).';
+COMMENT ON COLUMN quote_clusters.statement_id IS 'statements.statement_id (key).';
+COMMENT ON COLUMN quote_clusters.cluster_id IS 'Cluster id: the statement_id of the statement that started the cluster.';
+COMMENT ON COLUMN quote_clusters.match_score IS 'Share of the shorter quote''s words found in order in the closest earlier member; 1 for the statement that started the cluster.';
+COMMENT ON COLUMN quote_clusters.assigned_at IS 'When the statement was assigned (UTC).';
+
 -- -------------------------------------------------------------------- macros
 CREATE OR REPLACE MACRO said_about(topic) AS TABLE
     SELECT * FROM v_statements

@@ -26,8 +26,9 @@ app = typer.Typer(
 )
 err = Console(stderr=True)
 
-WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics"]
+WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics", "statement_id"]
 TABLE_COLUMNS = ["published_at", "speaker", "quote", "kind", "publisher"]
+CLUSTER_TABLE_COLUMNS = ["first_seen", "speaker", "quote", "articles", "publishers"]
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -189,32 +190,48 @@ def who(
     publisher: Annotated[str | None, typer.Option("--publisher", help="Publisher name")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="direct, indirect, mixed, according_to, ...")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows")] = None,
+    clusters: Annotated[
+        bool, typer.Option("--clusters", help="One row per quote cluster (copies of one utterance) instead")
+    ] = False,
     db: DbOption = None,
     config: ConfigOption = None,
     fmt: FormatOption = OutputFormat.table,
 ) -> None:
-    """Who said what: statements with speaker, quote, kind, publisher, date, title and URL."""
+    """Who said what: statements with speaker, quote, kind, publisher, date, title and URL.
+
+    With --clusters, the copies of one utterance across articles and outlets are one row (v_quotes);
+    the filters select clusters with at least one matching statement.
+    """
     from saidwhat.storage.store import StatementFilter
 
     store, _ = _store_for(config, db)
-    rows = store.statements(
-        StatementFilter(
-            topic=about, speaker=speaker, since=_parse_day(since, "--since"), until=_parse_day(until, "--until"),
-            publisher=publisher, kind=kind, limit=limit,
-        )
+    where = StatementFilter(
+        topic=about, speaker=speaker, since=_parse_day(since, "--since"), until=_parse_day(until, "--until"),
+        publisher=publisher, kind=kind, limit=limit,
     )  # fmt: skip
+    if clusters:
+        from saidwhat.storage.analyst import Analyst
+        from saidwhat.storage.quotes import QUOTE_COLUMNS, quotes
+
+        Analyst(store).ensure_schema()  # a database from before quote clusters gets them now
+        rows = quotes(store, where)
+        columns = list(QUOTE_COLUMNS) if fmt is not OutputFormat.table else CLUSTER_TABLE_COLUMNS
+        write_rows(rows, columns, fmt, title=f"{len(rows)} quote clusters", wrap=("quote", "publishers"))
+        return
+    rows = store.statements(where)
     columns = WHO_COLUMNS if fmt is not OutputFormat.table else TABLE_COLUMNS
     write_rows(rows, columns, fmt, title=f"{len(rows)} statements")
 
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
-    from saidwhat.cli import analyst, ops
+    from saidwhat.cli import analyst, ops, reading
     from saidwhat.cli.eval import eval_command
 
     app.command("eval", help="Score the statement extractor against a gold JSONL file.")(eval_command)
     analyst.register(app)
     ops.register(app)
+    reading.register(app)
 
 
 _register_command_modules()

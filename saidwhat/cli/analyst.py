@@ -209,7 +209,8 @@ def digest(
         rows,
         ["kind", "file"],
         fmt,
-        title=f"Digest {result['week']}: {result['statements']} statements by {result['speakers']} speakers",
+        title=f"Digest {result['week']}: {result['statements']} statements ({result['quotes']} quotes)"
+        f" by {result['speakers']} speakers",
         wrap=("file",),
     )
 

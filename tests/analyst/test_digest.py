@@ -107,7 +107,8 @@ def test_speakers_csv_and_rerun_is_byte_identical(prefect_harness, digest_db: Pa
     assert peskov["top_topics"] == "denials (2); moscow-meeting (1)"
     assert (peskov["first_seen"], peskov["last_seen"]) == ("2026-01-21T09:30:00Z", "2026-01-21T10:00:00Z")
     assert peskov["speaker_role"] == "Kremlin spokesman"
-    assert {json.loads(line)["kind"] for line in result.output.splitlines()} == {"statements", "speakers", "chart"}
+    kinds = {json.loads(line)["kind"] for line in result.output.splitlines()}
+    assert kinds == {"statements", "speakers", "chart", "quotes"}
 
     _digest(cli, digest_db, out)
     assert [hashlib.sha256(f.read_bytes()).hexdigest() for f in files] == first

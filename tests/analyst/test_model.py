@@ -87,7 +87,7 @@ def test_status_shows_runs_feed_health_and_counts(analyst_demo_db: Path, cli) ->
     sections = {r["section"] for r in rows}
     assert sections == {"runs", "feeds", "counts"}
     feeds = [r for r in rows if r["section"] == "feeds"]
-    assert len(feeds) == 3 and all({"healthy", "consecutive_failures", "last_error"} <= set(f) for f in feeds)
+    assert len(feeds) == 4 and all({"healthy", "consecutive_failures", "last_error"} <= set(f) for f in feeds)
     counts = {r["table"]: r["rows"] for r in rows if r["section"] == "counts"}
     assert counts["articles"] >= 25 and counts["statements"] > 0 and counts["spooled_batches"] == 0
     runs = cli("status", "--db", analyst_demo_db, "--section", "runs", "--format", "csv").output.splitlines()

@@ -73,6 +73,7 @@ def test_every_command_survives_the_file_format() -> None:
         COMMANDS["link_known_sources"]((("f", "g", "u", "c"),)),
         COMMANDS["record_page_retries"]((art,), ("x1",)),
         COMMANDS["replace_topics"]((("s1", ("a", "b")),)),
+        COMMANDS["rebuild_clusters"](),
     ]
     assert {c.kind for c in examples} == set(COMMANDS), "add an example for the new command"
     for command in examples:
