@@ -9,9 +9,9 @@ DEV_STAMP := $(VENV)/.installed-dev
 
 .PHONY: demo test lint bench docs clean
 
+# The pip the venv bundles is used as it is, as a user's `pip install` would (tests/test_install.py).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .

@@ -26,7 +26,7 @@ _MAX_FUTURE = timedelta(days=2)
 
 
 class FeedParseError(Exception):
-    """The body is not a feed that has any entries."""
+    """The body is not a usable feed: not RSS/Atom, or malformed with no entries left."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,8 +57,12 @@ def parse_feed(
     bozo_reason = f"{type(parsed.bozo_exception).__name__}: {parsed.bozo_exception}" if parsed.bozo else None
     if defused:
         bozo_reason = f"{defused}; {bozo_reason}" if bozo_reason else defused
+    title = parsed.feed.get("title") if hasattr(parsed, "feed") else None
     if not parsed.entries:
-        reason = bozo_reason or "no entries"
+        # A well-formed RSS/Atom document with no items is a quiet feed, not a broken one.
+        if parsed.get("version") and not parsed.bozo and not defused:
+            return ParsedFeed(title=_clean(title), items=(), bozo_reason=None)
+        reason = bozo_reason or "no entries, and not a recognised RSS/Atom document"
         raise FeedParseError(f"not a usable feed ({reason})")
     now = now or datetime.now(UTC)
     items: dict[str, FeedItem] = {}
@@ -68,7 +72,6 @@ def parse_feed(
         items.setdefault(item.guid, item)
         if max_items is not None and len(items) >= max_items:
             break
-    title = parsed.feed.get("title") if hasattr(parsed, "feed") else None
     return ParsedFeed(title=_clean(title), items=tuple(items.values()), bozo_reason=bozo_reason)
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from saidwhat.fetch.client import Fetcher, Response
 from saidwhat.fetch.errors import FetchError
 
+from saidwhat.core.errors import LinkNotResolved
 from saidwhat.core.records import FeedItem, FeedSpec, FetchErrorRecord
 
 # A link that must be turned into the publisher's address first (a Google News link);
@@ -61,7 +62,10 @@ def download_page(
     if resolve is not None:
         try:
             url = resolve(url)
-        except Exception as exc:  # the resolver says why in its message
+        except LinkNotResolved as exc:
+            error = FetchErrorRecord("resolve", exc.error_class, str(exc), spec.url, url)
+            return PageDownload(index, item, spec, item.url, error=error)
+        except Exception as exc:  # one hostile link must never take the batch down with it
             error = FetchErrorRecord("resolve", type(exc).__name__, str(exc), spec.url, url)
             return PageDownload(index, item, spec, item.url, error=error)
     try:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from itertools import islice
 from typing import Any, TypeVar
@@ -34,6 +34,7 @@ from saidwhat.flows.tasks import (
     analyze_articles,
     drain_spool,
     fetch_articles,
+    network_timeout,
     poll_failed,
     poll_feed,
     refetch_pages,
@@ -41,7 +42,7 @@ from saidwhat.flows.tasks import (
 )
 from saidwhat.nlp import EXTRACTOR_VERSION
 from saidwhat.nlp.errors import ModelNotInstalled
-from saidwhat.storage import Applied, DatabaseLocked, Outcome, SpoolingWriter, Store
+from saidwhat.storage import Applied, DatabaseLocked, Outcome, SpoolingWriter, StorageError, Store
 from saidwhat.storage.commands import (
     AddArticles,
     FinishRun,
@@ -81,6 +82,8 @@ class Tally:
     errors: int = 0
     drained: int = 0  # commands of earlier runs written by this one
     spooled: int = 0  # commands of this run kept in the spool (the database was held)
+    # (feed name, next attempt) of the feeds this run skipped because they are backed off after failures
+    backed_off: list[tuple[str, datetime]] = field(default_factory=list)
 
     @property
     def anything_done(self) -> bool:
@@ -119,9 +122,9 @@ def ingest(
     with ExitStack() as held:
         try:
             held.enter_context(one_ingest_at_a_time(store))
-        except DatabaseLocked as exc:  # an expected refusal: the state's message, not a traceback
+            return ingest_once(store, config)
+        except StorageError as exc:  # locked, not a database, newer schema: the state's message, not a traceback
             return Failed(message=str(exc), data=exc)
-        return ingest_once(store, config)
 
 
 def ingest_once(store: Store, config: Config) -> Any:
@@ -143,7 +146,8 @@ def ingest_once(store: Store, config: Config) -> Any:
         added: set[str] = set()
         for batch_number, batch in enumerate(batched(new_items, FETCH_BATCH)):
             report("fetch", batch_number * FETCH_BATCH, len(new_items))
-            fetched = fetch_articles(batch, fetcher, config.fetch)
+            timeout = network_timeout(config.fetch, len(batch))
+            fetched = fetch_articles.with_options(timeout_seconds=timeout)(batch, fetcher, config.fetch)
             stored = run.write(AddArticles(fetched.articles))
             # Only articles known to be new are analysed now; spooled ones are analysed by the run that writes them.
             new_ids = set(stored.result) if isinstance(stored, Applied) else set()
@@ -170,10 +174,12 @@ def poll_all_feeds(store: Store, run: Run, config: Config, fetcher: Fetcher) -> 
     for spec in config.feeds:
         if spec not in due:
             state = states[spec.url]
+            run.tally.backed_off.append((spec.name, state.next_poll_after))
             logger.info("feed %s: backed off until %s after %d failures", spec.name, state.next_poll_after,
                         state.consecutive_failures)  # fmt: skip
     max_items = config.fetch.max_items_per_feed
-    futures = [(spec, poll_feed.submit(spec, states.get(spec.url), fetcher, max_items)) for spec in due]
+    poll_task = poll_feed.with_options(timeout_seconds=network_timeout(config.fetch))
+    futures = [(spec, poll_task.submit(spec, states.get(spec.url), fetcher, max_items)) for spec in due]
     polls = []
     for spec, future in futures:
         try:
@@ -225,7 +231,8 @@ def retry_summary_pages(store: Store, run: Run, config: Config, fetcher: Fetcher
     ]
     if not retries:
         return
-    outcome = refetch_pages(retries, fetcher, config.fetch)
+    timeout = network_timeout(config.fetch, len(retries))
+    outcome = refetch_pages.with_options(timeout_seconds=timeout)(retries, fetcher, config.fetch)
     run.write(RecordPageRetries(outcome.articles, outcome.failed))
     run.tally.pages_recovered += len(outcome.articles)
     run.record(outcome.errors)
@@ -295,6 +302,8 @@ def finish(run: Run, config: Config) -> Any:
     nothing_done = tally.feeds_failed > 0 and not tally.anything_done
     status = "failed" if nothing_done else ("completed_with_errors" if tally.errors else "completed")
     message = f"every feed polled failed ({tally.feeds_failed})" if nothing_done else ""
+    if tally.backed_off:
+        message = "; ".join(filter(None, [message, backed_off_note(tally.backed_off)]))
     summary = RunSummary(
         run.run_id, tally.feeds_polled, tally.new_articles, tally.new_statements, tally.errors, status, message
     )
@@ -304,6 +313,7 @@ def finish(run: Run, config: Config) -> Any:
         "feeds_failed": tally.feeds_failed, "new_articles": tally.new_articles,
         "pages_recovered": tally.pages_recovered, "new_statements": tally.new_statements, "errors": tally.errors,
         "drained": tally.drained, "spooled": tally.spooled, "database": str(config.storage.path),
+        "feeds_backed_off": [{"name": name, "next_attempt": when.isoformat()} for name, when in tally.backed_off],
     }  # fmt: skip
     if tally.spooled:
         logger.warning("run %s: the database was held; %d writes wait in %s for the next run",
@@ -315,6 +325,12 @@ def finish(run: Run, config: Config) -> Any:
     if tally.errors:
         logger.warning("run %s finished with %d recorded errors (see fetch_errors)", run.run_id, tally.errors)
     return Completed(message=status, data=result)
+
+
+def backed_off_note(feeds: Sequence[tuple[str, datetime]]) -> str:
+    """One line naming the skipped feeds and when each is tried again."""
+    named = ", ".join(f"{name} (next attempt {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC)" for name, when in feeds)
+    return f"skipped {len(feeds)} feed{'s' if len(feeds) != 1 else ''} backed off after failures: {named}"
 
 
 @contextmanager

@@ -38,6 +38,7 @@ from saidwhat.storage.commands import RebuildClusters, ReplaceTopics, SaveAnalys
 from saidwhat import nlp
 from saidwhat.config import Config, config_for
 from saidwhat.core.errors import SaidwhatError
+from saidwhat.core.records import TopicEvidence
 
 RETAG_BATCH = 200
 REPROCESS_BATCH = 32
@@ -56,15 +57,17 @@ def _writer(config: Config, command: str) -> Writer:
     return writer
 
 
-def topics_for(articles: list[StoredArticle], tagger: TopicTagger) -> list[tuple[str, tuple[str, ...]]]:
-    """(statement_id, topics) of every statement, evaluated as at ingest (see flows.tasks.analyze_articles)."""
+def topics_for(
+    articles: list[StoredArticle], tagger: TopicTagger
+) -> list[tuple[str, tuple[str, ...], tuple[TopicEvidence, ...]]]:
+    """(statement_id, topics, evidence) of every statement, evaluated as at ingest (nlp.worker.analyze_rows)."""
     out = []
     for article in articles:
         for s in article.statements:
             context = StatementContext(
                 s.quote, s.sentence, paragraph_around(article.text, s.sentence_start, s.sentence_end), article.title
             )
-            out.append((s.statement_id, tagger.tags(context)))
+            out.append((s.statement_id, *tagger.evidence(context)))
     return out
 
 

@@ -7,6 +7,7 @@ written (or spooled) is visible in Prefect's UI with its outcome.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -17,7 +18,7 @@ from prefect.tasks import exponential_backoff
 from saidwhat.extract import article_from_page
 from saidwhat.feeds import FeedParseError, item_identity, parse_feed
 from saidwhat.feeds.googlenews import google_news_resolver
-from saidwhat.fetch import Fetcher, FetchError, PageDownload, download_pages
+from saidwhat.fetch import Fetcher, FetchError, PageDownload, TimedOut, download_pages
 from saidwhat.nlp import pool
 from saidwhat.storage import DrainReport, Outcome, SpoolingWriter
 from saidwhat.storage.commands import WriteCommand
@@ -60,15 +61,59 @@ def write(writer: SpoolingWriter, command: WriteCommand) -> Outcome:
 
 
 # ------------------------------------------------------------------ feeds
+def _worth_another_round(exc: FetchError) -> bool:
+    """A feed briefly down may answer a little later; one that timed out on every attempt is slow,
+    and another round would double the time a run can spend on it (README "Time limits")."""
+    return exc.retryable and not isinstance(exc, TimedOut)
+
+
 def _retry_only_transient(task, task_run, state) -> bool:
-    """Retry connection errors, timeouts, 429 and 5xx; never other 4xx or bad content."""
+    """Retry connection errors, 429 and 5xx; never timeouts, other 4xx or bad content."""
     try:
         state.result()
     except FetchError as exc:
-        return exc.retryable
+        return _worth_another_round(exc)
     except Exception:
         return False
     return False
+
+
+# Backstops against a hang the fetch deadlines do not cover (a bug, a stuck library call).
+# The network tasks get a budget from the [fetch] settings at the call (see ``network_timeout``).
+NETWORK_TASK_TIMEOUT = 3600.0
+# One NLP chunk that takes an hour is stuck, not slow.
+NLP_TASK_TIMEOUT = 3600.0
+
+
+class _QuietTimeoutCaveat(logging.Filter):
+    """Drop Prefect's warning that a timeout cannot interrupt a blocking call in a worker thread.
+
+    It is logged for every task run with a timeout. The fetch layer's own
+    deadlines bound every blocking network call; these timeouts are backstops.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Timeouts in worker threads cannot interrupt" not in record.getMessage()
+
+
+logging.getLogger("prefect.task_runs").addFilter(_QuietTimeoutCaveat())
+
+
+def network_timeout(settings: FetchSettings, requests: int = 1) -> float:
+    """Seconds a network task may take for ``requests`` pages (or one feed), everything slow but in time.
+
+    One request: every attempt's total deadline, the backoff between attempts
+    and the host's politeness delay. Requests to one host run
+    ``per_host_concurrency`` at a time, so in the worst case the pages of a
+    batch queue behind each other. Twice that (robots.txt, redirect hops, a
+    Retry-After), plus two minutes: a backstop that only a hang reaches.
+    With the defaults: 7 minutes for a feed, about 2 hours for a batch of 50 pages.
+    """
+    attempts = max(1, settings.attempts)
+    one = attempts * settings.total_timeout_seconds + (attempts - 1) * settings.backoff_cap_seconds
+    one += settings.per_host_delay_seconds
+    waves = -(-max(1, requests) // max(1, settings.per_host_concurrency))
+    return 2 * waves * one + 120.0
 
 
 def _task_has_retries_left() -> bool:
@@ -85,6 +130,7 @@ def _task_has_retries_left() -> bool:
     retry_condition_fn=_retry_only_transient,
     cache_policy=NO_CACHE,
     task_run_name="poll {spec.name}",
+    timeout_seconds=NETWORK_TASK_TIMEOUT,
 )
 def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher, max_items: int | None = None) -> FeedPoll:
     """Conditional GET of a feed; parse it unless it is unchanged.
@@ -98,7 +144,7 @@ def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher, max_ite
             spec.url, etag=state.etag if state else None, last_modified=state.last_modified if state else None
         )
     except FetchError as exc:
-        if exc.retryable and _task_has_retries_left():
+        if _worth_another_round(exc) and _task_has_retries_left():
             raise
         return poll_failed(spec, exc)
     if response.not_modified:
@@ -119,7 +165,7 @@ def poll_failed(spec: FeedSpec, exc: BaseException) -> FeedPoll:
 
 
 # ------------------------------------------------------------------ pages
-@task(retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE)
+@task(retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE, timeout_seconds=NETWORK_TASK_TIMEOUT)
 def fetch_articles(
     items: Sequence[tuple[FeedItem, FeedSpec]], fetcher: Fetcher, settings: FetchSettings
 ) -> FetchedArticles:
@@ -148,7 +194,7 @@ class RetriedPages:
     errors: tuple[FetchErrorRecord, ...]
 
 
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, timeout_seconds=NETWORK_TASK_TIMEOUT)
 def refetch_pages(retries: Sequence[PageRetry], fetcher: Fetcher, settings: FetchSettings) -> RetriedPages:
     """Fetch the pages of summary-only articles again; each attempt is counted when written."""
     items = [
@@ -176,7 +222,7 @@ def articles_for(
     CPU work under the GIL, and running it in many threads only spreads its
     allocations over more malloc arenas, which grow the process for no speed.
     """
-    resolve = google_news_resolver(settings.read_timeout) if settings.resolve_google_news else None
+    resolve = google_news_resolver(fetcher) if settings.resolve_google_news else None
     threads = settings.per_host_concurrency * 4
     outcomes: list[tuple[Article | None, FetchErrorRecord | None]] = [(None, None)] * len(items)
     for download in download_pages(items, fetcher, threads, resolve):
@@ -192,10 +238,10 @@ def _article_from(download: PageDownload) -> tuple[Article | None, FetchErrorRec
 
 
 # ------------------------------------------------------------------ NLP
-@task(cache_policy=NO_CACHE)
+@task(cache_policy=NO_CACHE, timeout_seconds=NLP_TASK_TIMEOUT)
 def analyze_articles(
     rows: Sequence[tuple[str, str, str | None]], settings: NlpSettings, topics: Sequence[TopicSpec]
 ) -> list[AnalysedArticle]:
     """Run the spaCy pipeline over (article_id, text, title) rows and tag topics (nlp.pool: here or on workers)."""
     analysed = pool.analyze(rows, settings, topics)
-    return [AnalysedArticle(article_id, analysis, tags) for article_id, analysis, tags in analysed]
+    return [AnalysedArticle(article_id, analysis, tags, evidence) for article_id, analysis, tags, evidence in analysed]

@@ -42,91 +42,28 @@ from spacy.tokens import Doc, Token
 from spacy.tokens import Span as SpacySpan
 
 Span = tuple[int, int]
-_TITLE_NOUNS = {
-    "album",
-    "article",
-    "book",
-    "column",
-    "documentary",
-    "entitled",
-    "episode",
-    "essay",
-    "film",
-    "headline",
-    "memoir",
-    "movie",
-    "novel",
-    "op-ed",
-    "play",
-    "podcast",
-    "program",
-    "show",
-    "song",
-    "titled",
-    "series",
+
+# Every rule that can produce a statement (the ``rule`` of each statement), with what it matches.
+RULES = {
+    "clause": "a reporting verb with a clause complement: X said (that) ...",
+    "question": "ask/wonder with an if/whether clause: X asked whether ...",
+    "object": 'call/describe/accuse-like verbs whose object is the content: X called the plan "..."',
+    "object_is_content": "announce/propose-like verbs whose long object is the content",
+    "infinitive": "a reporting verb with an infinitive complement: X urged Y to ...",
+    "misparsed_clause": "say + object + a finite verb the parser split off: X said a trip would be ...",
+    "parenthetical": "a comma-fenced aside reporting the whole sentence: Y, X said, is ...",
+    "closing_frame": "a sentence-final attribution after a comma: ..., police said.",
+    "noun_clause": "a speech noun with a possessor and a that-clause: his warning that ...",
+    "according_to": "a source-after phrase: ..., according to X",
+    "quote_cue": 'a quotation next to a reporting verb of its sentence: "...," X said.',
+    "quote_colon": 'a quotation after a name and a colon: X: "..."',
+    "quote_lead_in": 'a quotation after a short sentence about a person: X agreed. "..."',
+    "floating_quote": "a quotation paragraph inheriting the speaker of the statement before it",
 }
 _TRIM = " \t\n,;:-–—"
-# Reporting verbs that, coordinated after a complement, start a new statement.
-_CONTINUING_VERBS = {"add", "say", "tell", "note", "explain", "continue", "insist"}
-# Verbs that report a whole sentence from a comma-fenced aside: "X, he said, Y".
-_PARENTHETICAL_VERBS = {
-    "say",
-    "add",
-    "note",
-    "explain",
-    "argue",
-    "insist",
-    "write",
-    "tell",
-    "recall",
-    "warn",
-    "contend",
-    "acknowledge",
-    "predict",
-    "claim",
-    "suggest",
-    "conclude",
-}
-# Verbs whose "if"/"whether" clause (parsed as an adverbial clause) is the reported question.
-_QUESTION_VERBS = {"ask", "wonder", "question"}
 _MODALS = {"would", "will", "could", "can", "should", "must", "might", "may", "shall"}
 _COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
-_TIME_WORDS = {
-    "monday",
-    "tuesday",
-    "wednesday",
-    "thursday",
-    "friday",
-    "saturday",
-    "sunday",
-    "today",
-    "yesterday",
-    "tonight",
-    "week",
-    "month",
-    "year",
-    "morning",
-    "afternoon",
-    "evening",
-    "night",
-    "time",
-    "day",
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "p.m.",
-    "a.m.",
-}
 # Every significant word capitalised: "The Art of the Deal", "Morning Joe", "America's Unwritten Constitution".
 _TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|for|to|with|at|by|or)\s*)+")
 _SENTENCE_END_RE = re.compile(r"""[.!?…]['"”’]*\s*$""")
@@ -144,6 +81,7 @@ class Cue:
     content: Span | None
     quote_only: bool = False
     gap: Span | None = None  # a parenthetical "he said" inside the content, cut out of it
+    rule: str = "clause"  # how the content was found; the statement's rule (see RULES)
 
 
 @dataclass
@@ -157,6 +95,8 @@ class Draft:
     cue_span: Span | None = None
     colon: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+    rule: str = ""  # the rule that produced the statement (see RULES)
+    nested_in: int | None = None  # index of the statement this one is reported inside
 
     @property
     def start(self) -> int:
@@ -202,6 +142,7 @@ class DocRules:
         self._quote_pieces = sorted(span for q in self.quotes for span in q.spans)
         self._piece_starts = [s for s, _ in self._quote_pieces]
         self.speakers = SpeakerResolver(doc, lex, self.in_quote, self.text, self._sent_starts)
+        self._token_starts = self.speakers.token_starts
 
     # ------------------------------------------------------------ positions
     def in_quote(self, pos: int) -> bool:
@@ -224,7 +165,7 @@ class DocRules:
     def _is_title(self, quote: Quote) -> bool:
         """'his book "The Art of the Deal"': a title, not a quotation."""
         before = self.text[max(0, quote.start - 40) : quote.start].lower().split()
-        return bool(before) and before[-1].strip(",:") in _TITLE_NOUNS
+        return bool(before) and before[-1].strip(",:") in self.lex.title_nouns
 
     # ------------------------------------------------------------ cues
     def find_cues(self) -> list[Cue]:
@@ -241,22 +182,25 @@ class DocRules:
     def _cue_candidates(self) -> list[int]:
         """Token indices whose lemma is a cue word: a vectorised prefilter, because creating
         a Token object for every word costs more than all the rules together."""
-        words = self.lex.speech_verbs | self.lex.quote_only_verbs | self.lex.speech_nouns | {"according"}
+        words = self.lex.speech_verbs | self.lex.quote_only_verbs | self.lex.speech_nouns
+        words = words | {phrase[0] for phrase in self.lex.source_after}
         ids = numpy.array([get_string_id(w) for w in words], dtype="uint64")
         array = self.doc.to_array([LEMMA, LOWER])
         hits = numpy.isin(array[:, 0], ids) | numpy.isin(array[:, 1], ids)
         return numpy.flatnonzero(hits).tolist()
 
     def _cue_at(self, token: Token) -> Cue | None:
-        lower = token.lower_
-        if lower == "according" and token.i + 1 < len(self.doc) and self.doc[token.i + 1].lower_ == "to":
-            to = self.doc[token.i + 1]
+        phrase = self._source_phrase_at(token)
+        if phrase is not None:
+            to = self.doc[token.i + len(phrase) - 1]
             source = next((c for c in to.children if c.dep_ == "pobj"), None)
             if source is None:
                 source = next((c for c in token.children if c.dep_ == "pobj"), None)
             end = to.idx + len(to.text)
+            if source is not None and source.lemma_.lower() in self.lex.documents and self._has_own_speaker(token):
+                return None  # '"...," he told settler leaders, according to a statement': a channel
             content, gap = self._according_content(token, to)
-            return Cue(token, token.idx, end, "according to", source, content, gap=gap)
+            return Cue(token, token.idx, end, " ".join(phrase), source, content, gap=gap, rule="according_to")
         if token.pos_ == "NOUN" and token.lemma_.lower() in self.lex.speech_nouns:
             return self._noun_cue(token)
         if token.pos_ != "VERB":
@@ -270,29 +214,86 @@ class DocRules:
             return None  # "point" is a cue only as "point out"
         if lemma == "call" and token.dep_ == "acl" and token.tag_ == "VBN":
             return None  # "a super PAC called Our Principles" names, it does not report
+        if lemma == "call" and any(c.dep_ == "auxpass" for c in token.children):
+            return None  # "the rooms are often called hieleras by those held in them" names, it does not report
         if self._is_question(token):
             return None  # "Did Trump say he was meeting Putin?" asks, it does not report
         end = max([token, *particles], key=lambda t: t.i)
         quote_only = lemma not in self.lex.speech_verbs
         subject = self._subject(token)
-        content, gap = None, None
+        if lemma == "ask" and self._asks_anonymity(token):
+            return None  # "who asked not to be named" is no statement
+        if token.dep_ == "xcomp" and token.head.lemma_.lower() in self.lex.refusal_verbs:
+            return None  # "declined to say when ..." is a refusal, not a statement
+        if self._negated_question(token):
+            return None  # "the agency didn't estimate how many ...", "he would not say whether ..."
+        head = token.head
+        noun_clause = token.dep_ in ("acl", "relcl") and head.pos_ in ("NOUN", "PROPN")
+        if noun_clause and not self._could_speak(head) and (subject is None or subject.i == head.i):
+            return None  # "conspiracy theories suggesting ...": the noun does not speak
+        content, gap, rule = None, None, "clause"
         if not quote_only and not self._after_quote(token):
-            content = self._verb_content(token, lemma)
+            content, rule = self._verb_content(token, lemma)
             parenthetical = self._parenthetical(token, subject)
             if parenthetical is not None:
-                content, gap = parenthetical
+                (content, gap), rule = parenthetical, "parenthetical"
             else:
                 final = self._final_frame(token, subject)
                 if final is not None and (content is None or (final[0] <= content[0] and content[1] <= final[1])):
-                    content = final  # the whole sentence before the closing "X said", not a fragment of it
+                    # the whole sentence before the closing "X said", not a fragment of it
+                    content, rule = final, "closing_frame"
         if gap is None and content is not None and subject is not None and content[0] <= subject.idx < content[1]:
             content = None  # the parser mixed up speaker and content: trust only a quotation here
-        return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only, gap)
+        return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only, gap, rule)
+
+    def _negated_question(self, verb: Token) -> bool:
+        """A negated reporting verb whose complement is an open question: nothing was said."""
+        if not any(c.dep_ == "neg" or c.lower_ in self.lex.negations for c in verb.children):
+            return False
+        for comp in verb.children:
+            if comp.dep_ in ("ccomp", "advcl", "xcomp") and comp.i > verb.i:
+                first = comp.left_edge
+                if first.lower_ in ("whether", "if") or first.tag_ in ("WRB", "WP", "WDT"):
+                    return True
+        return False
+
+    @staticmethod
+    def _asks_anonymity(verb: Token) -> bool:
+        """'asked not to be named / identified': a negated passive infinitive complement."""
+        return any(
+            c.dep_ == "xcomp"
+            and any(g.dep_ == "neg" for g in c.children)
+            and any(g.dep_ == "auxpass" for g in c.children)
+            for c in verb.children
+        )
+
+    def _has_own_speaker(self, according: Token) -> bool:
+        """'"...," he told settler leaders, according to a statement': the phrase follows a quotation and its
+        own reporting verb with a subject, so the document is where the words appeared, not who said them."""
+        sent = self.sent_span(according)
+        quoted = [t for t in sent if t.i < according.i and self.in_quote(t.idx)]
+        if not quoted:
+            return False
+        return any(
+            t.pos_ == "VERB"
+            and quoted[-1].i < t.i < according.i
+            and t.lemma_.lower() in self.lex.speech_verbs
+            and any(c.dep_ == "nsubj" and not self.in_quote(c.idx) for c in t.children)
+            for t in sent
+        )
+
+    def _source_phrase_at(self, token: Token) -> tuple[str, ...] | None:
+        """The source-after phrase ("according to") starting at ``token``, if any."""
+        for phrase in self.lex.source_after:
+            end = token.i + len(phrase)
+            if end <= len(self.doc) and all(self.doc[token.i + k].lower_ == w for k, w in enumerate(phrase)):
+                return phrase
+        return None
 
     def _final_frame(self, verb: Token, subject: Token | None) -> Span | None:
         """'As Trump prepared to speak, a girl was pepper-sprayed, police said.': a sentence-final
         'X said' (or 'said X') after a comma reports everything before that comma."""
-        if subject is None or verb.lemma_.lower() not in _PARENTHETICAL_VERBS:
+        if subject is None or verb.lemma_.lower() not in self.lex.parenthetical_verbs:
             return None
         sent = self.sent_span(verb)
         first = min(subject.left_edge.i, verb.i)
@@ -317,7 +318,7 @@ class DocRules:
     def _parenthetical(self, verb: Token, subject: Token | None) -> tuple[Span, Span] | None:
         """'The good news, Woolson said, is that ...': a comma-fenced 'X said' inside the sentence
         reports the whole sentence around it.  Returns (content hull, the fenced frame)."""
-        if subject is None or verb.lemma_.lower() not in _PARENTHETICAL_VERBS:
+        if subject is None or verb.lemma_.lower() not in self.lex.parenthetical_verbs:
             return None
         if subject.i < verb.i:
             first, last = subject.left_edge.i, verb.i
@@ -375,13 +376,15 @@ class DocRules:
         if owner is None or clause is None:
             return None
         content = self._span_of_tokens(clause.left_edge, clause.right_edge)
-        return Cue(noun, noun.idx, noun.idx + len(noun.text), noun.lemma_.lower(), owner, content)
+        return Cue(noun, noun.idx, noun.idx + len(noun.text), noun.lemma_.lower(), owner, content, rule="noun_clause")
 
     def _subject(self, verb: Token) -> Token | None:
         """The speaker head of a reporting verb: its syntactic subject, else the adjacent name."""
         subject = self._syntactic_subject(verb, 0)
         if subject is not None and self.para_of(subject.idx) != self.para_of(verb.idx):
             subject = None  # "9:30 p.m.\n\nDonald Trump says": sentence split missed the line break
+        if subject is not None and self.speakers.is_time(subject):
+            subject = None  # "said Tuesday" misparsed: the day is no speaker
         if subject is not None or any(c.dep_ == "auxpass" for c in verb.children):
             return subject
         return self._adjacent_subject(verb)
@@ -389,10 +392,12 @@ class DocRules:
     def _syntactic_subject(self, verb: Token, depth: int) -> Token | None:
         """nsubj (or the passive agent), following conjunctions, participles and 'before saying'."""
         passive = any(c.dep_ == "auxpass" for c in verb.children)
-        for child in verb.children:
+        for child in self._subject_order(verb):
             if child.dep_ == "agent":
                 return next((c for c in child.children if c.dep_ == "pobj"), None)
             if child.dep_ == "nsubj" or (child.dep_ == "nsubjpass" and not passive):
+                if child.is_punct or child.lower_ in self.lex.negations:
+                    continue  # a closing quotation mark or a curly "n’t" the parser made the subject
                 if self.in_quote(child.idx) or self._is_dateline(child):
                     return None  # the parser took a word of the quotation or the dateline
                 return child  # a relative "who" is resolved by the SpeakerResolver
@@ -414,6 +419,16 @@ class DocRules:
         if verb.dep_ == "pcomp" and head.dep_ == "prep" and head.head.pos_ in ("VERB", "AUX"):
             return self._syntactic_subject(head.head, depth + 1)  # "X deflected questions before saying"
         return None
+
+    def _subject_order(self, verb: Token) -> list[Token]:
+        """The verb's children, with the name nearest the verb first when the parse gave it two
+        subjects ("Wikileaks editor-in-chief Kristinn Hrafnsson said")."""
+        children = list(verb.children)
+        names = [c for c in children if c.dep_ == "nsubj" and (c.pos_ == "PROPN" or c.ent_type_ in ("PERSON", "ORG"))]
+        if len([c for c in children if c.dep_ == "nsubj"]) < 2 or not names:
+            return children
+        nearest = max(names, key=lambda c: c.i if c.i < verb.i else -c.i)
+        return [nearest, *(c for c in children if c.i != nearest.i)]
 
     def _adjacent_subject(self, verb: Token) -> Token | None:
         """'"...," said Jeff Weaver' / '"...," Sanders campaign manager Jeff Weaver said' misparsed:
@@ -441,7 +456,7 @@ class DocRules:
                 token = self.doc[i]
                 if self.in_quote(token.idx) or (token.is_punct and token.text not in ("-", "'s")):
                     break
-                if token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in _TIME_WORDS:
+                if token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in self.lex.time_words:
                     head = self._np_head(token)
                     return head if self._could_speak(head) else None
                 if step == 1 and (
@@ -490,8 +505,9 @@ class DocRules:
             end -= 1
         return (start, end) if end > start else None
 
-    def _verb_content(self, verb: Token, lemma: str) -> Span | None:
-        """The reported content: a clause complement, else object + complement for 'call'-like verbs."""
+    def _verb_content(self, verb: Token, lemma: str) -> tuple[Span | None, str]:
+        """The reported content and the rule that found it: a clause complement, else object +
+        complement for 'call'-like verbs."""
         comps = [
             c
             for c in verb.children
@@ -500,7 +516,7 @@ class DocRules:
                 c.dep_ == "advcl"
                 and c.i > verb.i
                 and any(m.dep_ == "mark" and m.lower_ in ("if", "whether") for m in c.children)
-                and lemma in _QUESTION_VERBS
+                and lemma in self.lex.question_verbs
             )
         ]
         if comps:
@@ -511,6 +527,27 @@ class DocRules:
                 # "said about half of the projections reflected ...": the parser hung the
                 # clause's subject on the verb; the content starts right after the verb.
                 first = self.doc[verb.i + 1] if verb.i + 1 < len(self.doc) else first
+                # ... but not the verb's own adverbials: "said on Tuesday it would reopen" reports "it would ...".
+                adverbials = [
+                    c for c in verb.children if c.dep_ in ("prep", "npadvmod", "advmod") and verb.i < c.i < comp.i
+                ]
+                while adverbials and first.i <= max(a.right_edge.i for a in adverbials) and first.i < comp.i:
+                    first = self.doc[first.i + 1]
+                while first.is_punct and first.i < comp.i:
+                    first = self.doc[first.i + 1]
+            comp_subject = next((c for c in comp.children if c.dep_ in _SUBJECT_DEPS), None)
+            edge = verb.i  # the last token of the frame ("said on Tuesday")
+            while comp_subject is not None and first.i < comp_subject.i and first.i == edge + 1:
+                # "said on Tuesday it would reopen": a date right after the verb belongs to the verb.
+                dated = first.ent_type_ in ("DATE", "TIME") or (
+                    first.dep_ == "prep" and any(t.ent_type_ in ("DATE", "TIME") for t in first.subtree)
+                )
+                if not dated:
+                    break
+                edge = first.right_edge.i if first.dep_ == "prep" else first.i
+                first = self.doc[edge + 1]
+                while first.is_punct and first.i < comp_subject.i:
+                    edge, first = first.i, self.doc[first.i + 1]
             last = self._clause_end(comp)
             for conj in verb.children:
                 # "She said she had no plans ..., but when Trump mentioned Cruz, it just happened":
@@ -523,21 +560,44 @@ class DocRules:
                     and not self.lex.is_cue_verb(conj.lemma_.lower())
                 ):
                     last = self._clause_end(conj)
-            return self._span_of_tokens(first, last)
+            return self._span_of_tokens(first, last), "question" if comp.dep_ == "advcl" else "clause"
         misparsed = self._misparsed_clause(verb)
         if misparsed is not None:
-            return misparsed
+            return misparsed, "misparsed_clause"
+        channel = self._channel_clause(verb)
+        if channel is not None:
+            return channel, "clause"
         object_verbs = self.lex.object_content_verbs | self.lex.object_is_content_verbs
         deps = ("dobj", "oprd", "xcomp", "prep", "dative") if lemma in object_verbs else ("xcomp",)
         right = [c for c in verb.children if c.i > verb.i and c.dep_ in (*deps, "dobj", "dative")]
         if not right or not any(c.dep_ in deps and c.dep_ not in ("dative",) for c in right):
-            return None
+            return None, "clause"
         if lemma in self.lex.object_is_content_verbs and right[0].dep_ == "dobj" and len(list(right[0].subtree)) >= 3:
-            return self._span_of_tokens(right[0].left_edge, self._clause_end(right[0]))  # "announced a program to ..."
+            # "announced a program to ..."
+            return self._span_of_tokens(right[0].left_edge, self._clause_end(right[0])), "object_is_content"
         if lemma not in self.lex.object_content_verbs and not any(c.dep_ == "xcomp" for c in right):
-            return None
+            return None, "clause"
         last = max(right, key=lambda c: c.right_edge.i)
-        return self._span_of_tokens(right[0].left_edge, self._clause_end(last))
+        while len(right) > 1 and right[0].dep_ == "prep" and right[0].lower_ not in ("as", "of", "for"):
+            right = right[1:]  # "blasted on an investor call as “morally wrong”": the setting is not content
+        rule = "object" if lemma in self.lex.object_content_verbs else "infinitive"
+        return self._span_of_tokens(right[0].left_edge, self._clause_end(last)), rule
+
+    def _channel_clause(self, verb: Token) -> Span | None:
+        """'said in a statement that the visit would go ahead': the parser hung the that-clause on the
+        document the words appeared in; it is the verb's content."""
+        for prep in verb.children:
+            if prep.dep_ != "prep" or prep.i < verb.i:
+                continue
+            for noun in prep.children:
+                if noun.dep_ != "pobj" or noun.lemma_.lower() not in self.lex.documents:
+                    continue
+                for clause in noun.children:
+                    if clause.dep_ in ("acl", "ccomp", "relcl") and clause.i > noun.i:
+                        mark = next((m for m in clause.children if m.dep_ == "mark" and m.lower_ == "that"), None)
+                        if mark is not None and mark.i < clause.i:
+                            return self._span_of_tokens(mark, self._clause_end(clause))
+        return None
 
     def _misparsed_clause(self, verb: Token) -> Span | None:
         """'said a trip to Moscow before a ceasefire would be "a historic mistake"': 'say' with an
@@ -564,7 +624,8 @@ class DocRules:
         for token in head.subtree:
             if token.i <= head.i or token.dep_ not in ("conj", "advcl", "parataxis"):
                 continue
-            if token.pos_ == "VERB" and token.lemma_.lower() in _CONTINUING_VERBS:
+            modal = any(c.dep_ == "aux" and c.lower_ in _MODALS for c in token.children)
+            if token.pos_ == "VERB" and token.lemma_.lower() in self.lex.continuing_verbs and not modal:
                 end = token.left_edge.i - 1
                 while end > head.i and (self.doc[end].is_punct or self.doc[end].dep_ == "cc"):
                     end -= 1
@@ -601,15 +662,18 @@ class DocRules:
         drafts += self._direct_quotes(free, consumed)
         drafts.sort(key=lambda d: d.start)
         drafts = self._continuations(drafts, consumed)
-        _link_unnamed_back_references(drafts)
-        return drafts
+        _link_unnamed_back_references(drafts, self.lex)
+        # Nobody at all (an agentless "..., stating that ..."): no answer to "who said it", no statement.
+        drafts = [d for d in drafts if d.speaker is not None]
+        _mark_nested(drafts)
+        return _without_echoes(drafts)
 
     def _reported_speech(self, cues: list[Cue]) -> tuple[list[Draft], set[int], set[int]]:
         drafts, consumed, used = [], set(), set()
         for cue in cues:
             if cue.content is None:
                 continue
-            span = cue.content
+            span = self._without_writer_tail(cue.content, cue)
             quoted = self._quoted_chars(span)
             unquoted = self._unquoted_text(span)
             outside = count_words(unquoted)
@@ -628,14 +692,81 @@ class DocRules:
                         span = (min(span[0], piece[0]), max(span[1], piece[1]))
                         consumed.add(qi)
                         kind = "mixed"
-            if cue.lemma == "according to":
+            if cue.rule == "according_to":
                 kind = "according_to" if kind == "indirect" else kind
             spans = [span]
             if cue.gap is not None and span[0] < cue.gap[0] and cue.gap[1] < span[1]:
                 spans = [p for p in (self._trim((span[0], cue.gap[0])), self._trim((cue.gap[1], span[1]))) if p]
-            drafts.append(Draft(kind, spans, cue, self._speaker(cue)))
+            if len(spans) == 1 and cue.rule == "clause":
+                # 'said talks were "stalled" and that he wanted ...': one statement whose pieces are the
+                # coordinated that-clauses (the connecting "and that" is the writer's).
+                spans = self._coordinated_that_clauses(span)
+            drafts.append(Draft(kind, spans, cue, self._speaker(cue), rule=cue.rule))
             used.add(id(cue))
         return drafts, consumed, used
+
+    def _tokens_in(self, span: Span) -> list[Token]:
+        first = bisect_right(self._token_starts, span[0] - 1)
+        last = bisect_right(self._token_starts, span[1] - 1)
+        return [self.doc[i] for i in range(first, last)]
+
+    def _without_writer_tail(self, span: Span, cue: Cue) -> Span:
+        """Reported content stops where the writer's own words begin: a dash gloss with no verb ('... last
+        spring – one of the top concerns of the unions'), a past-tense 'as'/'while' clause of the scene
+        ('it would reopen ..., as aid convoys lined up'), or a clause coordinated after a comma about the speaker
+        ('..., but she later changed the destination')."""
+        tokens = self._tokens_in(span)
+        for k, token in enumerate(tokens[1:-1], start=1):
+            if self.in_quote(token.idx):
+                continue
+            rest = tokens[k + 1 :]
+            if token.text in ("–", "—", "--") and not any(t.pos_ in ("VERB", "AUX") for t in rest):
+                return self._trim((span[0], token.idx)) or span
+            if token.text != ",":
+                continue
+            following = rest[0]
+            if following.lower_ == "as" and following.dep_ == "mark":
+                # A past-tense scene ("as aid convoys lined up") after reported future or modal content.
+                clause = following.head
+                scene = clause.tag_ == "VBD" and clause.pos_ == "VERB"
+                modal = any(t.lower_ in _MODALS for t in tokens[:k])
+                if scene and modal and any(c.dep_ in ("nsubj", "nsubjpass") for c in clause.children):
+                    return self._trim((span[0], token.idx)) or span
+            if following.lower_ in ("but", "and") and cue.subject is not None:
+                subject = next((t for t in rest[1:4] if t.dep_ in ("nsubj", "nsubjpass")), None)
+                if subject is not None and self._same_speaker(subject, cue.subject):
+                    verb = subject.head
+                    if not self.lex.is_cue_verb(verb.lemma_.lower()):
+                        return self._trim((span[0], token.idx)) or span
+        return span
+
+    def _same_speaker(self, mention: Token, speaker: Token) -> bool:
+        """'Smith said ..., but she later': the same word, or a mention that resolves to the same speaker."""
+        if mention.lower_ == speaker.lower_:
+            return True
+        first, second = self.speakers.from_token(mention), self.speakers.from_token(speaker)
+        return bool(first and second and first.name and first.name == second.name)
+
+    def _coordinated_that_clauses(self, span: Span) -> list[Span]:
+        """'talks were "stalled" and that he wanted a "serious" offer': the content split before each
+        coordinated 'and that' / 'but that' (the guidelines give one statement per clause)."""
+        cuts = []
+        for token in self._tokens_in(span):
+            if token.lower_ != "that" or token.dep_ != "mark" or self.in_quote(token.idx) or token.idx == span[0]:
+                continue
+            before = token.i - 1
+            while before >= 0 and self.doc[before].is_punct:
+                before -= 1
+            if before >= 0 and self.doc[before].lower_ in ("and", "but") and self.doc[before].dep_ == "cc":
+                cuts.append((self.doc[before].idx, token.idx + len(token.text)))
+        if not cuts:
+            return [span]
+        parts, start = [], span[0]
+        for cut_start, cut_end in cuts:
+            parts.append(self._trim((start, cut_start)))
+            start = cut_end
+        parts.append(self._trim((start, span[1])))
+        return [p for p in parts if p is not None]
 
     def _unquoted_text(self, span: Span) -> str:
         chars = list(self.text[span[0] : span[1]])
@@ -651,6 +782,7 @@ class DocRules:
 
     def _direct_quotes(self, cues: list[Cue], consumed: set[int]) -> list[Draft]:
         drafts = []
+        by_cue: dict[int, Draft] = {}  # id(cue) -> the draft of the first quotation it introduced
         for qi, quote in enumerate(self.quotes):
             if qi in consumed or count_words(self._quote_text(quote)) < 1:
                 continue
@@ -658,16 +790,38 @@ class DocRules:
             if cue is not None:
                 if not self._is_statement_like(quote, cue):
                     continue
-                kind = "according_to" if cue.lemma == "according to" else "direct"
-                drafts.append(Draft(kind, list(quote.spans), cue, self._speaker(cue)))
+                kind = "according_to" if cue.rule == "according_to" else "direct"
+                rule = "according_to" if kind == "according_to" else "quote_cue"
+                earlier = by_cue.get(id(cue))
+                if earlier is not None and self._split_around(earlier, cue, quote):
+                    # '"We will win," she said, "and we will win big."': one split quote around its cue.
+                    earlier.spans.extend(quote.spans)
+                    consumed.add(qi)
+                    continue
+                draft = Draft(kind, list(quote.spans), cue, self._speaker(cue), rule=rule)
+                drafts.append(draft)
+                by_cue[id(cue)] = draft
                 consumed.add(qi)
                 continue
             colon = self._colon_speaker(quote)
             if colon is not None:
                 speaker, colon_pos = colon
-                drafts.append(Draft("direct", list(quote.spans), None, speaker, (colon_pos, colon_pos + 1), colon=True))
+                colon_span = (colon_pos, colon_pos + 1)
+                draft = Draft("direct", list(quote.spans), None, speaker, colon_span, colon=True, rule="quote_colon")
+                drafts.append(draft)
                 consumed.add(qi)
         return drafts
+
+    def _split_around(self, earlier: Draft, cue: Cue, quote: Quote) -> bool:
+        """'"We will win," Mary Smith said, "and we will win big."': the first piece ends with a comma
+        inside its marks, only the speaker and the cue stand between the pieces, and at most a comma
+        or a short adverbial between the cue and the second piece."""
+        if not (earlier.end <= cue.start and quote.start >= cue.end):
+            return False
+        inner = self.text[earlier.start : earlier.end].rstrip("\"”’'» ")
+        before, after = self.text[earlier.end : cue.start], self.text[cue.end : quote.start]
+        short = count_words(before) <= 6 and count_words(after) <= 2
+        return inner.endswith(",") and short and not re.search(r"[.!?;:]", before + after)
 
     def _quote_text(self, quote: Quote) -> str:
         return " ".join(self.text[s:e] for s, e in quote.spans)
@@ -778,6 +932,7 @@ class DocRules:
                         prev.cue_span,
                         colon=prev.colon,
                         extra={"inherited": True},
+                        rule="floating_quote",
                     )
                 )
             else:
@@ -810,28 +965,92 @@ class DocRules:
             return None
         speaker = self.speakers.from_token(subject)
         cue_span = (root.idx, root.idx + len(root.text))
-        return Draft("direct", list(quote.spans), None, speaker, cue_span, extra={"lead_in": root.lemma_})
+        return Draft(
+            "direct", list(quote.spans), None, speaker, cue_span, extra={"lead_in": root.lemma_}, rule="quote_lead_in"
+        )
 
 
-_BACK_REFERENCE_RE = re.compile(
-    r"(?:one|another|a second|a third|the other|one of them|the (?:official|source|person|people|diplomat|aide|"
-    r"adviser|officials|sources|insider|staffer|people briefed on the talks))",
-    re.IGNORECASE,
-)
-
-
-def _link_unnamed_back_references(drafts: list[Draft]) -> None:
+def _link_unnamed_back_references(drafts: list[Draft], lex: Lexicon) -> None:
     """'Two officials familiar with the planning said ... "...," one said.': the partitive or
-    definite back-reference names the group introduced before it."""
-    group: Speaker | None = None
+    definite back-reference ("one", "the official", "one of the officials", "a second person")
+    names the group introduced before it."""
+    groups: list[Speaker] = []
     for draft in drafts:
         speaker = draft.speaker
         if speaker is None or speaker.kind != "unnamed":
             continue
-        if _BACK_REFERENCE_RE.fullmatch(speaker.mention) and group is not None:
+        mention = " ".join(speaker.mention.lower().split())
+        if groups and mention in lex.back_references:
+            draft.speaker = replace(speaker, name=groups[-1].name)
+            continue
+        group = _group_referred_to(mention, groups, lex)
+        if group is not None:
             draft.speaker = replace(speaker, name=group.name)
         else:
-            group = speaker
+            groups.append(speaker)
+
+
+def _singular(word: str) -> str:
+    return "person" if word == "people" else word[:-1] if word.endswith("s") and len(word) > 3 else word
+
+
+def _group_referred_to(mention: str, groups: list[Speaker], lex: Lexicon) -> Speaker | None:
+    """The latest group whose head word the back-reference repeats: "one of the officials" ->
+    "two officials familiar with the planning", "a second person" -> "three people briefed on the talks"."""
+    opener = next((o for o in sorted(lex.back_reference_openers, key=len, reverse=True) if mention.startswith(o)), None)
+    if opener is None:
+        return None
+    words = mention[len(opener) :].split()
+    if not words or len(words) > 3:
+        return None
+    head = _singular(words[-1])
+    for group in reversed(groups):
+        if head in {_singular(w) for w in group.mention.lower().replace(",", " ").split()[:4]}:
+            return group
+    return None
+
+
+def _mark_nested(drafts: list[Draft]) -> None:
+    """'The senator said the minister had told her that ...': a statement whose span and cue lie inside
+    another statement's span is reported inside it; ``nested_in`` points at the innermost such statement."""
+    for draft in drafts:
+        if draft.cue is None or draft.extra.get("inherited"):
+            continue
+        outers = [
+            i
+            for i, outer in enumerate(drafts)
+            if outer is not draft
+            and outer.start <= draft.start
+            and draft.end <= outer.end
+            and (outer.start, outer.end) != (draft.start, draft.end)
+            and outer.start <= draft.cue.start < outer.end
+        ]
+        if outers:
+            draft.nested_in = min(outers, key=lambda i: drafts[i].end - drafts[i].start)
+
+
+def _without_echoes(drafts: list[Draft]) -> list[Draft]:
+    """A nested statement by the same speaker as the one it is reported in ("he said he told them ...")
+    repeats it: it is dropped, and ``nested_in`` is renumbered for the statements that stay."""
+    echoes = {
+        i
+        for i, d in enumerate(drafts)
+        if d.nested_in is not None and d.speaker and drafts[d.nested_in].speaker
+        and d.speaker.name and d.speaker.name == drafts[d.nested_in].speaker.name
+    }  # fmt: skip
+    if not echoes:
+        return drafts
+    kept = [i for i in range(len(drafts)) if i not in echoes]
+    new_index = {old: new for new, old in enumerate(kept)}
+    out = []
+    for i in kept:
+        draft = drafts[i]
+        outer = draft.nested_in
+        while outer is not None and outer in echoes:
+            outer = drafts[outer].nested_in
+        draft.nested_in = new_index.get(outer) if outer is not None else None
+        out.append(draft)
+    return out
 
 
 def run_rules(doc: Doc, lex: Lexicon, settings: RuleSettings) -> tuple[list[Draft], SpeakerResolver]:

@@ -654,6 +654,10 @@ class Report:
     figures: dict[str, Any]
     errors: list[ErrorCase]
     by_kind: dict[str, dict[str, int]]  # kind -> {"n", "correct", "e2e_correct"}
+    # rule -> {"n", "correct", "e2e_correct", "found", "e2e_found"}; found counts speech+direct gold
+    # matched by a prediction of the rule (e2e: with the right speaker), so recall per rule adds up.
+    by_rule: dict[str, dict[str, int]] = field(default_factory=dict)
+    union_gold: int = 0  # speech+direct gold attributions (the denominator of recall per rule)
 
 
 def evaluate(docs: list[GoldDoc], preds: dict[str, list[Pred]]) -> Report:
@@ -661,6 +665,8 @@ def evaluate(docs: list[GoldDoc], preds: dict[str, list[Pred]]) -> Report:
     res = new_result(len(docs))
     errors: list[ErrorCase] = []
     by_kind: dict[str, dict[str, int]] = {}
+    by_rule: dict[str, dict[str, int]] = {}
+    union_gold = 0
     for doc in docs:
         doc_preds = preds.get(doc.id, [])
         outcome = score_doc(doc, doc_preds, res)
@@ -670,4 +676,21 @@ def evaluate(docs: list[GoldDoc], preds: dict[str, list[Pred]]) -> Report:
             counts["n"] += 1
             counts["correct"] += correct
             counts["e2e_correct"] += e2e
-    return Report(finish(res), errors, by_kind)
+            rule = by_rule.setdefault(_rule_of(pred), dict.fromkeys(_RULE_COUNTS, 0))
+            rule["n"] += 1
+            rule["correct"] += correct
+            rule["e2e_correct"] += e2e
+        golds = [g for g in doc.golds if g.content_len > 0]
+        union_gold += sum(1 for g in golds if g.in_track("speech") or g.in_track("direct"))
+        for gi, (pred, speaker_ok) in outcome.matched.items():
+            rule = by_rule.setdefault(_rule_of(pred), dict.fromkeys(_RULE_COUNTS, 0))
+            rule["found"] += 1
+            rule["e2e_found"] += speaker_ok or not golds[gi].source
+    return Report(finish(res), errors, by_kind, by_rule, union_gold)
+
+
+_RULE_COUNTS = ("n", "correct", "e2e_correct", "found", "e2e_found")
+
+
+def _rule_of(pred: Pred) -> str:
+    return str(pred.data.get("rule") or "?")

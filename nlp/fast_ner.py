@@ -257,26 +257,44 @@ def make_fast_ner(nlp: Language, name: str, batch_size: int) -> FastNerComponent
 
 
 class FastNerComponent:
-    """Runs the batch decoder when it gives spaCy's entities on the self-check text, else the model's ``ner``."""
+    """Runs the batch decoder when it gives spaCy's entities on the self-check text, else the model's ``ner``.
+
+    The choice is made at first use, not when the component is built: ``spacy.load`` of a saved
+    pipeline builds every component before it loads their weights.
+    """
 
     def __init__(self, nlp: Language, ner, batch_size: int) -> None:
+        self.nlp = nlp
         self.ner = ner
         self.batch_size = batch_size
-        fast = fast_entity_recognizer(ner)
-        if fast is None:
-            problem = "the model's ner is not the plain greedy architecture this decoder knows"
-        else:
-            problem = guarded(lambda: same_entities(ner, fast, check_text(nlp)))
-        self.fast = fast if problem is None else None
-        self.path = SpeedPath(
-            "ner", self.fast is not None, "batch decoder" if self.fast is not None else f"spaCy's ner ({problem})"
-        )
+        self._chosen: tuple[FastEntityRecognizer | None, SpeedPath] | None = None
+
+    def _choose(self) -> tuple[FastEntityRecognizer | None, SpeedPath]:
+        if self._chosen is None:
+            fast = fast_entity_recognizer(self.ner)
+            if fast is None:
+                problem = "the model's ner is not the plain greedy architecture this decoder knows"
+            else:
+                problem = guarded(lambda: same_entities(self.ner, fast, check_text(self.nlp)))
+            fast = fast if problem is None else None
+            detail = "batch decoder" if fast is not None else f"spaCy's ner ({problem})"
+            self._chosen = fast, SpeedPath("ner", fast is not None, detail)
+        return self._chosen
+
+    @property
+    def fast(self) -> FastEntityRecognizer | None:
+        return self._choose()[0]
+
+    @property
+    def path(self) -> SpeedPath:
+        return self._choose()[1]
 
     def __call__(self, doc: Doc) -> Doc:
         return next(iter(self.pipe([doc])))
 
     def pipe(self, docs: Iterable[Doc], batch_size: int | None = None) -> Iterator[Doc]:
-        if self.fast is None:
+        fast = self.fast
+        if fast is None:
             yield from self.ner.pipe(docs, batch_size=batch_size or self.batch_size)
         else:
-            yield from self.fast.pipe(docs, batch_size=batch_size or self.batch_size)
+            yield from fast.pipe(docs, batch_size=batch_size or self.batch_size)

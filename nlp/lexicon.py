@@ -1,4 +1,9 @@
-"""The cue and speaker lexicons, loaded from ``nlp/data/cues.toml``."""
+"""The cue, speaker and rule word lists, loaded from ``nlp/data/cues.toml``.
+
+Every word list the attribution rules consult lives in that one file; the
+component saves it with the pipeline (``nlp.to_disk``), so a saved pipeline
+keeps the lexicon it was built with.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 DEFAULT_CUES_PATH = Path(__file__).parent / "data" / "cues.toml"
 
@@ -20,8 +26,9 @@ class Lexicon:
     object_is_content_verbs: frozenset[str]
     particles: dict[str, str]  # verb lemma -> the particle it needs to be a cue
     speech_nouns: frozenset[str]
-    source_after: tuple[tuple[str, ...], ...]
+    source_after: tuple[tuple[str, ...], ...]  # "according to": phrases whose object is the source
     honorifics: frozenset[str]
+    name_suffixes: frozenset[str]
     male_honorifics: frozenset[str]
     female_honorifics: frozenset[str]
     unnamed: frozenset[str]
@@ -29,6 +36,21 @@ class Lexicon:
     organizations: frozenset[str]
     male_names: frozenset[str]
     female_names: frozenset[str]
+    parenthetical_verbs: frozenset[str]
+    continuing_verbs: frozenset[str]
+    question_verbs: frozenset[str]
+    title_nouns: frozenset[str]
+    refusal_verbs: frozenset[str]
+    negations: frozenset[str]
+    time_words: frozenset[str]
+    indefinite_determiners: frozenset[str]
+    partitive_heads: frozenset[str]
+    anonymous_heads: frozenset[str]
+    back_references: frozenset[str]
+    back_reference_openers: tuple[str, ...]
+    documents: frozenset[str]
+    org_back_references: frozenset[str]
+    non_speakers: frozenset[str]
 
     def is_cue_verb(self, lemma: str) -> bool:
         return lemma in self.speech_verbs or lemma in self.quote_only_verbs
@@ -38,12 +60,12 @@ def _words(values: list[str]) -> frozenset[str]:
     return frozenset(v.lower() for v in values)
 
 
-@lru_cache(maxsize=8)
-def load_lexicon(path: str | Path = DEFAULT_CUES_PATH) -> Lexicon:
-    """Read a cues file; cached because every pipeline process loads it once per path."""
-    with open(path, "rb") as fh:
-        data = tomllib.load(fh)
+def lexicon_from_toml(raw: bytes) -> Lexicon:
+    """Build a Lexicon from the bytes of a cues file."""
+    data: dict[str, Any] = tomllib.loads(raw.decode("utf-8"))
     verbs, nouns, phrases, speakers = data["verbs"], data["nouns"], data["phrases"], data["speakers"]
+    rules = data["rules"]
+    rule_speakers = rules["speakers"]
     return Lexicon(
         speech_verbs=_words(verbs["speech"]),
         quote_only_verbs=_words(verbs.get("quote_only", [])),
@@ -53,6 +75,7 @@ def load_lexicon(path: str | Path = DEFAULT_CUES_PATH) -> Lexicon:
         speech_nouns=_words(nouns.get("speech", [])),
         source_after=tuple(tuple(p.lower().split()) for p in phrases.get("source_after", [])),
         honorifics=_words(speakers["honorifics"]),
+        name_suffixes=_words(speakers.get("name_suffixes", [])),
         male_honorifics=_words(speakers["male_honorifics"]),
         female_honorifics=_words(speakers["female_honorifics"]),
         unnamed=_words(speakers["unnamed"]),
@@ -60,4 +83,26 @@ def load_lexicon(path: str | Path = DEFAULT_CUES_PATH) -> Lexicon:
         organizations=_words(speakers["organizations"]),
         male_names=_words(speakers["male_names"]),
         female_names=_words(speakers["female_names"]),
+        parenthetical_verbs=_words(rules["parenthetical_verbs"]),
+        continuing_verbs=_words(rules["continuing_verbs"]),
+        question_verbs=_words(rules["question_verbs"]),
+        title_nouns=_words(rules["title_nouns"]),
+        refusal_verbs=_words(rules.get("refusal_verbs", [])),
+        negations=_words(rules.get("negations", [])),
+        time_words=_words(rules["time_words"]),
+        indefinite_determiners=_words(rule_speakers["indefinite_determiners"]),
+        partitive_heads=_words(rule_speakers["partitive_heads"]),
+        anonymous_heads=_words(rule_speakers["anonymous_heads"]),
+        back_references=frozenset(" ".join(p.lower().split()) for p in rule_speakers["back_references"]),
+        # Kept with their trailing space: an opener is a whole word ("one " never matches "onetime").
+        back_reference_openers=tuple(p.lower() for p in rule_speakers.get("back_reference_openers", [])),
+        documents=_words(rule_speakers.get("documents", [])),
+        org_back_references=_words(rule_speakers.get("org_back_references", [])),
+        non_speakers=_words(rule_speakers.get("non_speakers", [])),
     )
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(path: str | Path = DEFAULT_CUES_PATH) -> Lexicon:
+    """Read a cues file; cached because every pipeline process loads it once per path."""
+    return lexicon_from_toml(Path(path).read_bytes())

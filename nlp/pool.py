@@ -15,11 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from saidwhat.nlp.settings import NlpSettings, TopicSpec
-from saidwhat.nlp.worker import Row, analyze_rows, pipeline
-
-from saidwhat.core.records import Analysis
-
-Analysed = tuple[str, Analysis, tuple[tuple[str, ...], ...]]  # (article_id, analysis, topics of each statement)
+from saidwhat.nlp.worker import Analysed, Row, analyze_rows, pipeline
 
 _pool_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -27,7 +23,7 @@ _pool_key: tuple[str, str, int] | None = None
 
 
 def analyze(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list[Analysed]:
-    """(article_id, analysis, topics) of ``rows``, in order: on the worker pool when ``n_process`` >= 2."""
+    """(article_id, analysis, topics, topic evidence) of ``rows``, in order; on the pool when ``n_process`` >= 2."""
     if settings.n_process > 1:
         return analyze_in_pool(rows, settings, topics)
     return analyze_rows(rows, settings.model, settings.parse, settings.batch_size, topics)
@@ -81,7 +77,7 @@ def _analyze_here(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[T
 
 
 def analyze_in_pool(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list[Analysed]:
-    """(article_id, analysis, topics) of ``rows``, computed on the worker pool, split over its processes."""
+    """(article_id, analysis, topics, topic evidence) of ``rows``, computed on the worker pool's processes."""
     pool = _pool_for(settings)
     size = max(1, -(-len(rows) // settings.n_process))
     chunks = [list(rows[i : i + size]) for i in range(0, len(rows), size)]

@@ -4,9 +4,10 @@ Quotation marks are matched on characters, not tokens, because the tokenizer
 and the sentence splitter both make mistakes around quotes; working on the
 text keeps the spans exact.  Supported styles: straight ``"``, doubled
 apostrophes ``''`` (NYT style), curly ``“ ”``, low-high ``„ “`` and
-guillemets ``« »``.  A quote left open at the end of a paragraph continues
-in the next paragraph when that one opens with a quotation mark (the usual
-newspaper convention for multi-paragraph quotes).
+guillemets ``« »``; doubled curly apostrophes ``’’`` (and ``''``) close a
+quotation as printed, whichever mark opened it (``“We only sell,’’``).
+A quote left open at the end of a paragraph continues in the next paragraph
+when that one opens with a quotation mark (the usual newspaper convention for multi-paragraph quotes).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from dataclasses import dataclass
 
 Span = tuple[int, int]
 
-_MARK_RE = re.compile(r"''|[\"“”„«»]")
-_OPENERS = {"“", "„", "«"}
-_CLOSERS = {"”", "»"}
+_MARK_RE = re.compile(r"''|‘‘|’’|[\"“”„«»]")
+_OPENERS = {"“", "„", "«", "‘‘"}
+_CLOSERS = {"”", "»", "’’"}
 _WORD_RE = re.compile(r"\w")
 
 

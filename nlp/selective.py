@@ -141,11 +141,34 @@ class SelectiveParse:
         self.context = context
         self.batch_size = batch_size
         lex = load_lexicon(cues_path)
-        self.forms = CueForms(nlp, lex.speech_verbs | lex.quote_only_verbs | lex.speech_nouns)
+        self.cue_lemmas = lex.speech_verbs | lex.quote_only_verbs | lex.speech_nouns
+        self._forms: CueForms | None = None
         self.root_label = nlp.vocab.strings.add("ROOT")
         self.dep_label = nlp.vocab.strings.add("dep")
-        self.subs, self.paths = self._stand_ins(components)
+        self.components = components
+        # Chosen at first use: spacy.load builds components before it loads their weights.
+        self._stand_ins_chosen: tuple[list, tuple[SpeedPath, ...]] | None = None
         self.stats = {"sentences": 0, "parsed_sentences": 0, "tokens": 0, "parsed_tokens": 0}
+
+    @property
+    def forms(self) -> CueForms:
+        # Built from the lemmatizer's tables, which spacy.load fills only after building this component.
+        if self._forms is None:
+            self._forms = CueForms(self.nlp, self.cue_lemmas)
+        return self._forms
+
+    @property
+    def subs(self) -> list:
+        return self._chosen()[0]
+
+    @property
+    def paths(self) -> tuple[SpeedPath, ...]:
+        return self._chosen()[1]
+
+    def _chosen(self) -> tuple[list, tuple[SpeedPath, ...]]:
+        if self._stand_ins_chosen is None:
+            self._stand_ins_chosen = self._stand_ins(self.components)
+        return self._stand_ins_chosen
 
     def _stand_ins(self, names: tuple[str, ...]) -> tuple[list, tuple[SpeedPath, ...]]:
         """The components to run, each fast stand-in kept only where it matches spaCy's on the self-check text."""

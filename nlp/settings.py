@@ -17,16 +17,30 @@ class NlpSettings:
 
 @dataclass(frozen=True, slots=True)
 class TopicSpec:
-    """Every group in ``all_of`` must match somewhere in the statement or its context.
+    """A topic from config.toml; see the comments above [topics.*] there for the analysts' version.
 
-    ``patterns`` (optional) are spaCy Matcher token patterns, each stored as a
-    JSON string; when given, at least one of them must match as well. They are
-    matched on tokens of a blank English tokenizer, so they use token
-    attributes such as LOWER, ORTH, TEXT, SHAPE, IS_TITLE, LIKE_NUM, and the
-    IN / REGEX / OP operators -- not LEMMA, POS or ENT_TYPE.
+    - ``about``: groups of phrases that say what the statement itself is about.
+      Every group must match in the quote or its sentence; a group may also be
+      found in the context (paragraph, paragraph before, title) when the
+      statement holds one of the ``refers_to`` phrases ("the invitation",
+      "next time"), which the context then resolves.
+    - ``all_of``: groups that must match anywhere, statement or context. A
+      topic with ``all_of`` only is tagged by context, as before ``about``
+      existed.
+    - ``not_about``: phrases that, in the quote, refuse a statement whose
+      ``about`` groups were not all found in the quote itself.
+    - ``patterns``: spaCy Matcher token patterns, each stored as a JSON
+      string, of which one must match: they count as one more ``about`` group
+      when the topic has ``about``, as one more ``all_of`` group otherwise.
+      They are matched on tokens of a blank English tokenizer, so they use
+      LOWER, ORTH, TEXT, SHAPE, IS_TITLE, LIKE_NUM and the IN / REGEX / OP
+      operators -- not LEMMA, POS or ENT_TYPE.
     """
 
     name: str
     description: str
     all_of: tuple[tuple[str, ...], ...]
     patterns: tuple[str, ...] = ()
+    about: tuple[tuple[str, ...], ...] = ()
+    refers_to: tuple[str, ...] = ()
+    not_about: tuple[str, ...] = ()

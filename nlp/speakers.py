@@ -32,74 +32,6 @@ ORG_LABELS = ("ORG", "GPE", "NORP", "FAC")
 MALE, FEMALE = "m", "f"
 _PRONOUN_GENDER = {"he": MALE, "him": MALE, "his": MALE, "she": FEMALE, "her": FEMALE}
 _FIRST_PERSON = {"i", "we", "me", "us"}
-_INDEFINITE_DETS = {
-    "a",
-    "an",
-    "some",
-    "several",
-    "many",
-    "most",
-    "few",
-    "other",
-    "another",
-    "one",
-    "two",
-    "three",
-    "four",
-    "five",
-    "various",
-    "numerous",
-    "multiple",
-    "any",
-    "no",
-}
-# Heads of a partitive subject ("one of the veterans", "a number of diplomats"); numbers count too.
-_PARTITIVE_HEADS = {
-    "one",
-    "some",
-    "many",
-    "several",
-    "most",
-    "few",
-    "each",
-    "all",
-    "both",
-    "none",
-    "any",
-    "half",
-    "number",
-    "majority",
-    "minority",
-    "dozens",
-    "hundreds",
-}
-# Definite "the official" / "the source" usually points back to an unnamed source, not to a named person.
-_ANONYMOUS_HEADS = {
-    "official",
-    "source",
-    "person",
-    "people",
-    "diplomat",
-    "aide",
-    "adviser",
-    "advisor",
-    "insider",
-    "staffer",
-    "member",
-    "executive",
-    "analyst",
-    "expert",
-    "observer",
-    "witness",
-    "resident",
-    "voter",
-    "supporter",
-    "worker",
-    "delegate",
-    "lawmaker",
-    "strategist",
-    "operative",
-}
 _EDGE_PUNCT_RE = re.compile(r"^[\W_]+|[\W_]+$")
 # How many sentences back a pronoun may find its antecedent.
 _SALIENCE_SENTENCES = 4
@@ -111,8 +43,32 @@ def clean_name_tokens(words: list[str], lex: Lexicon) -> tuple[list[str], list[s
     i = 0
     while i < len(words) - 1 and words[i].lower().rstrip(".") in lex.honorifics:
         i += 1
-    name = [_EDGE_PUNCT_RE.sub("", w) if j in (0, len(words) - 1 - i) else w for j, w in enumerate(words[i:])]
+    name = [
+        _EDGE_PUNCT_RE.sub("", w) if j in (0, len(words) - 1 - i) and w.lower() not in lex.name_suffixes else w
+        for j, w in enumerate(words[i:])
+    ]
     return [w for w in name if w], words[:i]
+
+
+def _abbreviates(short: list[str], full: list[str]) -> bool:
+    """Every word of ``short`` starts a word of ``full``, in order ("Pat Carlineo" / "Patrick Carlineo Jr.")."""
+    j = 0
+    for word in short:
+        key = word.lower().rstrip(".")
+        while j < len(full) and not full[j].lower().startswith(key):
+            j += 1
+        if j == len(full):
+            return False
+        j += 1
+    return True
+
+
+def surname_key(words: list[str], lex: Lexicon) -> str:
+    """The word a short form is matched on: the last one that is not a suffix ("Carlineo" of "... Jr.")."""
+    core = [
+        w for w in words if w.lower() not in lex.name_suffixes and w.lower().rstrip(".") + "." not in lex.name_suffixes
+    ]
+    return (core or words)[-1].lower()
 
 
 @dataclass
@@ -135,6 +91,7 @@ class NameIndex:
     genders: dict[str, str] = field(default_factory=dict)
     mentions: list[PersonMention] = field(default_factory=list)
     roles: list[tuple[int, str, str]] = field(default_factory=list)  # (start, role words, canonical)
+    sentence_starts: frozenset[int] = frozenset()  # character offsets where sentences start
 
     @classmethod
     def from_doc(cls, doc: Doc, lex: Lexicon) -> NameIndex:
@@ -144,7 +101,7 @@ class NameIndex:
             words, titles = clean_name_tokens([t.text for t in ent], lex)
             if len(words) >= 2:
                 full = " ".join(words)
-                forms = index.full_forms.setdefault(words[-1].lower(), [])
+                forms = index.full_forms.setdefault(surname_key(words, lex), [])
                 if full not in forms:
                     forms.append(full)
                 index._note_gender(full, words[0], titles)
@@ -175,9 +132,17 @@ class NameIndex:
     def canonical(self, words: list[str], titles: list[str] = ()) -> str:
         """The full form of a (possibly short) name seen in this document."""
         name = " ".join(words)
-        forms = self.full_forms.get(words[-1].lower(), [])
-        if len(words) >= 2 or not forms:
-            return name
+        forms = self.full_forms.get(surname_key(words, self.lex), [])
+        if len(words) >= 2:
+            # The fullest form of the same person: "Pat Carlineo" -> "Patrick Carlineo Jr.".
+            fuller = [f for f in forms if len(f) > len(name) and _abbreviates(words, f.split())]
+            return max(fuller, key=len) if fuller else name
+        if not forms:
+            # A first name alone ("Maya" after "Maya Chen"), or a surname written first ("Liu" of "Liu Xiaming").
+            first = words[0].lower()
+            forms = [f for fs in self.full_forms.values() for f in fs if f.split()[0].lower() == first]
+            if len(set(forms)) != 1:
+                return name
         hints = {t.lower().rstrip(".") for t in titles}
         wanted = MALE if hints & self.lex.male_honorifics else FEMALE if hints & self.lex.female_honorifics else None
         if wanted:
@@ -206,6 +171,10 @@ class NameIndex:
             if sent_index == sent:
                 if subjects:
                     return subjects[-1].canonical
+                # "Julie Graham, a public information officer, she said ...": a name opening the sentence.
+                opening = [m for m in candidates if m.start in self.sentence_starts and len(m.canonical.split()) >= 2]
+                if opening:
+                    return opening[-1].canonical
                 continue
             if candidates:
                 return (subjects[0] if subjects else candidates[-1]).canonical
@@ -222,6 +191,15 @@ class NameIndex:
                 best = canonical
         return best
 
+    def role_named_later(self, head_lemma: str, modifiers: set[str], pos: int) -> str | None:
+        """ "China's ambassador warned ... China's ambassador to Britain Liu Xiaming said": the first person
+        introduced after ``pos`` with the same role and the same modifiers."""
+        for start, role, canonical in self.roles:
+            role_words_ = set(role.replace("’s", " ").replace("'s", " ").split())
+            if start > pos and head_lemma in role_words_ and modifiers <= role_words_:
+                return canonical
+        return None
+
 
 def role_words(ent: Span, lex: Lexicon) -> str | None:
     """Title words before a person name inside its noun phrase, or its apposition."""
@@ -233,14 +211,18 @@ def role_words(ent: Span, lex: Lexicon) -> str | None:
         left.insert(0, ent.doc[i])
         i -= 1
     _, titles = clean_name_tokens([t.text for t in ent], lex)
-    parts = [t.text for t in left] + titles
-    if not parts:
-        for child in root.children:
-            if child.dep_ == "appos" and child.i > root.i:
-                tokens = [t for t in child.subtree if t.dep_ != "punct" or t.i not in (child.left_edge.i,)]
-                return " ".join(t.text for t in tokens).strip(" ,")
-        return None
-    return " ".join(parts)
+    doc = ent.doc
+    # Roles are cut from the text itself, never tokens joined with spaces ("Kremlin’s", "Moscow-based").
+    if left or titles:
+        first = left[0] if left else ent[0]
+        last = ent[len(titles) - 1] if titles else left[-1]
+        return doc.text[first.idx : last.idx + len(last.text)]
+    for child in root.children:
+        if child.dep_ == "appos" and child.i > root.i:
+            tokens = [t for t in child.subtree if not (t.is_punct and t.i in (child.left_edge.i, child.right_edge.i))]
+            if tokens:
+                return doc.text[tokens[0].idx : tokens[-1].idx + len(tokens[-1].text)].strip(" ,")
+    return None
 
 
 _BYLINE_RE = re.compile(r"^\s*(?:By|BY|Written by)\s+([A-Z][\w.'’-]+(?:\s+[A-Z][\w.'’-]+){1,3})\s*$", re.MULTILINE)
@@ -299,11 +281,120 @@ def _np_tokens(head: Token, keep_postmodifiers: bool = False) -> list[Token]:
         keep.pop(0)
     while keep and keep[-1].is_punct:
         keep.pop()
-    return keep
+    return keep or [head]  # a head that is itself punctuation (a misparsed quotation mark) stays itself
+
+
+def _lower_first(text: str) -> str:
+    """Unnamed sources start with a lowercase letter ("Two officials" -> "two officials"), names keep theirs."""
+    first = text.split(" ", 1)[0]
+    if first[:1].isupper() and (first[1:].islower() or len(first) == 1) and first.lower() not in ("i",):
+        return text[:1].lower() + text[1:]
+    return text
+
+
+def _described(first: Token, mention: str, lex: Lexicon) -> str:
+    """An unnamed source as a name: capitalised only because it starts the sentence ("Two officials
+    said", "The senator said") it is written lowercase, so it is one speaker with "two officials"."""
+    common = first.pos_ in ("DET", "NUM", "ADJ", "PRON") or first.lemma_.lower() in lex.unnamed
+    if first.is_sent_start and common and first.pos_ != "PROPN" and first.ent_type_ not in ORG_LABELS:
+        return _lower_first(mention)
+    return mention
 
 
 def _span_of(tokens: list[Token]) -> tuple[int, int]:
     return tokens[0].idx, tokens[-1].idx + len(tokens[-1].text)
+
+
+_CAPITALISED = r"[A-Z][\w&'’.-]*"
+# "... Office for the Western District of New York": a capitalised of/for phrase that ends an organisation name.
+_ORG_TAIL_RE = re.compile(rf"\s+(?:for|of)\s+(?:the\s+)?{_CAPITALISED}(?:\s+(?:(?:of|and|for|the)\s+)*{_CAPITALISED})*")
+_TITLE_PHRASE_RE = re.compile(rf"{_CAPITALISED}(?:\s+(?:(?:of|and|for|the|on)\s+)*{_CAPITALISED})*")
+_ORG_STOPWORDS = frozenset({"of", "and", "for", "the", "on", "in", "&"})
+
+
+def _org_surface(text: str) -> str:
+    """An organisation as written, without a possessive or a leading "the"."""
+    return _normalise(re.sub(r"^(?i:the)\s+", "", re.sub(r"['’]s$", "", text)))
+
+
+def _initials(name: str, suffixes: frozenset[str]) -> str:
+    """ "Pacific Gas & Electric Co." -> "PGE": capitalised words, without "of"/"and" and name suffixes."""
+    words = [
+        w
+        for w in name.replace("-", " ").replace("&", " ").split()
+        if w.lower().rstrip(".") + "." not in suffixes and w.lower() not in suffixes
+    ]
+    return "".join(w[0] for w in words if w.lower() not in _ORG_STOPWORDS and w[:1].isupper())
+
+
+class OrgIndex:
+    """Per-document organisation names: acronyms and short forms resolve to the fullest name
+    ("the IEA" -> "International Energy Agency", "McClatchy" -> "McClatchy Co.")."""
+
+    def __init__(self, doc: Doc, text: str, suffixes: frozenset[str] = frozenset()) -> None:
+        self.text = text
+        self.suffixes = suffixes  # the lexicon's name_suffixes ("Co.", "Inc."), left out of initials
+        self._cache: dict[str, str] = {}  # name as written -> canonical (each one scans the text)
+        self.mentions: list[tuple[int, str]] = []  # (start, surface name) of ORG mentions, in order
+        names: list[str] = []
+        for ent in doc.ents:
+            if ent.label_ in ("ORG", "GPE", "NORP", "FAC"):
+                name = _org_surface(ent.text)
+                if ent.label_ == "ORG" and not ent.text.endswith(("’s", "'s")):
+                    # "the U.S. Attorney’s Office for the Western District of New York": the NER stops at "for".
+                    tail = _ORG_TAIL_RE.match(text, ent.end_char)
+                    if tail is not None:
+                        name = _normalise(name + tail.group().rstrip())
+                if name and name not in names:
+                    names.append(name)
+                if ent.label_ == "ORG" and name:
+                    self.mentions.append((ent.start_char, name))
+        self.names = names
+
+    def canonical(self, name: str) -> str:
+        """The fullest name of an organisation, with "the" when the text writes it so ("the European Union")."""
+        cached = self._cache.get(name)
+        if cached is None:
+            full = self._fullest(_org_surface(name))
+            with_article = re.search(r"\b(?i:the)\s+" + re.escape(full) + r"\b(?!\s+[A-Z])", self.text)
+            cached = self._cache[name] = "the " + full if with_article else full
+        return cached
+
+    def _fullest(self, name: str) -> str:
+        bare = name.replace(".", "").replace("&", "")
+        if bare.isupper() and 2 <= len(bare) <= 6:
+            longer = [
+                n for n in self.names if n != name and _initials(n, self.suffixes) == bare and len(n.split()) >= 2
+            ]
+            if longer:
+                return longer[0]
+            # The NER may have split the long form ("Customs" + "Border Protection"): find it in the text.
+            for match in _TITLE_PHRASE_RE.finditer(self.text):
+                phrase = match.group().strip()
+                if len(phrase.split()) >= 2 and _initials(phrase, self.suffixes) == bare:
+                    return _org_surface(phrase)
+        words = name.lower().split()
+        fuller = [n for n in self.names if len(n) > len(name) and n.lower().split()[: len(words)] == words]
+        if fuller:
+            return max(fuller, key=len)
+        if name[:1].isupper():
+            # Written in full somewhere with its of/for phrase, which the parse or the NER left out.
+            tails = [m.group(1) for m in re.finditer(re.escape(name) + f"({_ORG_TAIL_RE.pattern})", self.text)]
+            if tails:
+                return _normalise(name + max(tails, key=len))
+        return name
+
+    def containing(self, word: str, before: int) -> str | None:
+        """The latest organisation before ``before`` with ``word`` in its name ("the doctors" -> "Doctors for
+        Camp Closure"); else the first one named after it."""
+        word = word.lower()
+        hits = [(start, n) for start, n in self.mentions if word in {w.lower() for w in n.split()}]
+        earlier = [n for start, n in hits if start < before]
+        return self.canonical(earlier[-1]) if earlier else (self.canonical(hits[0][1]) if hits else None)
+
+    def latest_before(self, before: int, floor: int) -> str | None:
+        names = [n for start, n in self.mentions if floor <= start < before]
+        return self.canonical(names[-1]) if names else None
 
 
 class SpeakerResolver:
@@ -322,10 +413,13 @@ class SpeakerResolver:
         self.lex = lex
         self.ents = EntityLookup(doc)
         self.names = NameIndex.from_doc(doc, lex)
+        self.orgs = OrgIndex(doc, self.text, lex.name_suffixes)
         self._starts = doc.to_array([IDX]).tolist()
+        self.token_starts = self._starts  # character offset of each token, for bisecting
         if sent_starts is None:
             sent_starts = [sent.start_char for sent in doc.sents]
         self._sent_starts = sent_starts
+        self.names.sentence_starts = frozenset(self._sent_starts)
         self._pronoun_names = self._chain_pronouns(in_quote)
         self.author = byline_author(self.text)
 
@@ -378,12 +472,23 @@ class SpeakerResolver:
 
     def from_token(self, token: Token) -> Speaker | None:
         """Describe the speaker whose head token is ``token``."""
+        if token.is_punct or token.is_space:
+            return None  # the parser made a quotation mark or a dash the subject
+        if self.never_speaks(token):
+            # "52 percent said", "the Russian capital": the mention is kept, but it names no speaker.
+            start, end = _span_of(_np_tokens(token))
+            return Speaker(start, end, _normalise(self.text[start:end]), None, "unknown")
         if token.tag_ in ("WP", "WDT") and token.head.dep_ in ("relcl", "acl") and token.head.head.i != token.i:
             return self._relative(token)
         partitive = self._partitive(token)
         if partitive is not None:
             return partitive
-        if token.pos_ == "PRON" or token.lower_ in _PRONOUN_GENDER or token.lower_ in _FIRST_PERSON:
+        if token.lower_ in ("those", "these") and any(
+            c.dep_ in ("prep", "acl", "relcl", "amod") for c in token.children
+        ):
+            return self._unnamed_source(token)  # "those in favor of punishment"
+        pronoun_like = token.lower_ in _PRONOUN_GENDER or token.lower_ in _FIRST_PERSON
+        if token.pos_ == "PRON" or (pronoun_like and not token.text.isupper()):
             return self._pronoun(token)
         # "the Kremlin spokesman, Dmitry Peskov": the apposition carries the name.
         for child in token.children:
@@ -416,7 +521,7 @@ class SpeakerResolver:
 
     def _partitive(self, token: Token) -> Speaker | None:
         """'one of the veterans', 'some of them': the head alone ("one") names nobody, the whole phrase does."""
-        if token.lower_ not in _PARTITIVE_HEADS and token.tag_ != "CD":
+        if token.lower_ not in self.lex.partitive_heads and token.tag_ != "CD":
             return None
         of = next((c for c in token.children if c.dep_ == "prep" and c.lower_ == "of" and c.i > token.i), None)
         if of is None or not any(c.dep_ == "pobj" for c in of.children):
@@ -425,9 +530,21 @@ class SpeakerResolver:
 
     def _unnamed_source(self, head: Token) -> Speaker:
         """The whole phrase, postmodifiers kept: "two officials familiar with the planning"."""
-        start, end = _span_of(_np_tokens(head, keep_postmodifiers=True))
+        tokens = _np_tokens(head, keep_postmodifiers=True)
+        joined = [c for c in head.children if c.dep_ == "conj" and c.pos_ == "NOUN" and c.i > head.i]
+        if joined and head.tag_ == "NNS" and all(c.tag_ == "NNS" for c in joined):
+            # "Businesses and residents say ...": a joint unnamed source is the whole coordination.
+            tokens = sorted(
+                {*tokens, *(t for c in joined for t in _np_tokens(c)), *(c for c in head.children if c.dep_ == "cc")},
+                key=lambda t: t.i,
+            )
+        for k, token in enumerate(tokens[1:-1], start=1):
+            if token.text == "," and tokens[k + 1].lower_ in ("who", "which", "whose"):
+                tokens = tokens[:k]  # "a diplomat in Moscow, who asked not to be named": no relative clause
+                break
+        start, end = _span_of(tokens)
         mention = _normalise(self.text[start:end])
-        return Speaker(start, end, mention, mention, "unnamed")
+        return Speaker(start, end, mention, _described(tokens[0], mention, self.lex), "unnamed")
 
     def _known_person(self, token: Token) -> bool:
         return token.text[:1].isupper() and token.lower_ in self.names.full_forms
@@ -456,8 +573,8 @@ class SpeakerResolver:
             name = self.names.canonical(words, titles) if words else text
             role = role_words(ent, self.lex)
             return Speaker(start, end, text, name, "person", role)
-        # Organisations keep their determiner-less surface form: "the Kremlin" -> "Kremlin".
-        name = _normalise(re.sub(r"^(?i:the)\s+", "", text))
+        # Organisations keep their determiner-less surface form ("the Kremlin" -> "Kremlin"), in full.
+        name = self.orgs.canonical(text)
         np = _np_tokens(ent.root if ent.root.head == head or ent.root == head else head)
         extra = [t for t in np if t.i < ent.start and t.dep_ != "det"]
         if head.i >= ent.end and head.lemma_.lower() in self.lex.person_roles | self.lex.unnamed:
@@ -487,7 +604,7 @@ class SpeakerResolver:
             if ent.start_char >= token.idx:
                 break
             if ent.label_ == "ORG" and ent.start_char >= floor:
-                best = _normalise(re.sub(r"^(?i:the)\s+", "", re.sub(r"['’]s$", "", ent.text)))
+                best = self.orgs.canonical(_org_surface(ent.text))
         return best
 
     def _nominal(self, head: Token) -> Speaker:
@@ -501,26 +618,187 @@ class SpeakerResolver:
             for c in head.children
         )
         plural = head.tag_ in ("NNS", "NNPS")
-        if lemma in self.lex.unnamed and (dets & _INDEFINITE_DETS or plural or not definite):
+        if lemma in self.lex.documents:
+            return self._document(head, start, end, mention)
+        if lemma in self.lex.unnamed and (dets & self.lex.indefinite_determiners or plural or not definite):
             # Keep what identifies the source.
             return self._unnamed_source(head)
-        if lemma in self.lex.organizations or head.ent_type_ in ORG_LABELS:
-            name = _normalise(re.sub(r"^(?i:the)\s+", "", mention))
-            return Speaker(start, end, mention, name, "organization")
+        org_noun = lemma in self.lex.organizations or lemma in self.lex.org_back_references
+        if org_noun and not definite and dets & {"a", "an"}:
+            # "a group representing rural counties in California": an unnamed source, as described.
+            return self._unnamed_source(head)
+        if definite and (plural or org_noun):
+            group = self._group_named(head, lemma, start)
+            if group is not None:
+                return Speaker(start, end, mention, group, "organization", mention)
+        if org_noun or head.ent_type_ in ORG_LABELS:
+            return Speaker(start, end, mention, self.orgs.canonical(mention), "organization")
         if definite and lemma in self.lex.person_roles:
             modifiers = {c.lower_ for c in head.children if c.dep_ in ("amod", "compound") and c.i < head.i}
+            owners = {t.lower_ for c in head.children if c.dep_ == "poss" for t in c.subtree if not t.is_punct}
+            # "the chairman of the Conservative Party": a description that identifies its holder by itself.
+            of_named = any(
+                c.dep_ == "prep" and c.lower_ in ("of", "for") and any(t.pos_ == "PROPN" for t in c.subtree)
+                for c in head.children
+            )
             name = self.names.resolve_role(lemma, modifiers, start)
-            if name is None and lemma not in _ANONYMOUS_HEADS:
+            if name is None and (modifiers or owners):
+                name = self.names.role_named_later(lemma, modifiers, start) or self._titled_later(lemma, start)
+            if name is None and not of_named and lemma not in self.lex.anonymous_heads:
                 # "The Russian leader added ...": the person the text is about right now.
                 name = self.names.pick_antecedent("", start, self._sent_index(start), self._mentions)
             if name:
                 return Speaker(start, end, mention, name, "person", mention)
-            return Speaker(start, end, mention, mention, "unnamed", mention)
+            if of_named:
+                return self._unnamed_source(head)
+            return Speaker(start, end, mention, _described(tokens[0], mention, self.lex), "unnamed", mention)
         if head.pos_ == "PROPN":
             words, titles = clean_name_tokens([t.text for t in tokens if t.pos_ == "PROPN"], self.lex)
             if words:
                 return Speaker(start, end, mention, self.names.canonical(words, titles), "person")
-        return Speaker(start, end, mention, mention, "unnamed")
+        # An unnamed description keeps what identifies it: "the 52-year-old owner of Northside Books".
+        return self._unnamed_source(head)
+
+    def _group_named(self, head: Token, lemma: str, start: int) -> str | None:
+        """The organisation a definite group noun stands for: one named in apposition ("The group, WeWorkers
+        Coalition,"), one whose name holds the noun ("the doctors" -> "Doctors for Camp Closure"), the one
+        introduced with the same noun earlier ("a coalition, X, ..."), else for a generic organisation noun
+        ("the utility") the organisation named last."""
+        for child in head.children:
+            ent = self.ents.get(child)
+            if child.dep_ == "appos" and ent is not None and ent.label_ in ORG_LABELS:
+                return self.orgs.canonical(_org_surface(ent.text))
+        group = self.orgs.containing(head.text, start) or self.orgs.containing(lemma, start)
+        if group is None and head.tag_ in ("NNS", "NNPS"):
+            group = self._title_case_name_with(head.text)
+        if group is None:
+            for i in range(head.i - 1, max(-1, head.i - 400), -1):
+                earlier = self.doc[i]
+                if earlier.lemma_.lower() != lemma or earlier.pos_ != "NOUN":
+                    continue
+                # Named right after it: "The group, WeWorkers Coalition," / "a coalition called X".
+                k = earlier.i + 1
+                while k < len(self.doc) and k <= earlier.i + 2 and self.doc[k].lower_ in (",", "called", "named"):
+                    k += 1
+                ent = self.ents.get(self.doc[k]) if k < len(self.doc) and k > earlier.i + 1 else None
+                if ent is not None and ent.label_ == "ORG" and ent.start == k:
+                    return self.orgs.canonical(ent.text)
+        if group is None and lemma in self.lex.org_back_references:
+            floor = self._sent_starts[max(0, self._sent_index(start) - _SALIENCE_SENTENCES)]
+            group = self.orgs.latest_before(start, floor)
+        return group
+
+    def _title_case_name_with(self, word: str) -> str | None:
+        """A capitalised name of two or more words holding ``word`` ("Doctors for Camp Closure"), which
+        the NER may have missed."""
+        pattern = rf"(?:[A-Z][\w&'’.-]*\s+)*{re.escape(word.capitalize())}(?:\s+(?:for|of|and|the|[A-Z][\w&'’.-]*))*"
+        for match in re.finditer(pattern, self.text):
+            words = match.group().split()
+            while words and not words[-1][:1].isupper():
+                words.pop()
+            if len(words) >= 2 and match.start() > 0 and self.text[match.start() - 1] not in ".!?\n":
+                return " ".join(words)
+        return None
+
+    def _titled_later(self, role_lemma: str, pos: int) -> str | None:
+        """ "China's ambassador ... China's ambassador to Britain Liu Xiaming said": the first person named
+        after ``pos`` with the role word among the few words before the name."""
+        for ent in self.doc.ents:
+            if ent.label_ != "PERSON" or ent.start_char <= pos:
+                continue
+            before = self.doc[max(ent.sent.start, ent.start - 6) : ent.start]
+            if any(t.lemma_.lower() == role_lemma for t in before):
+                return self.names.canonical_for(ent)
+        return None
+
+    def _document(self, head: Token, start: int, end: int, mention: str) -> Speaker:
+        """'the report said': the document's author when the article names one (its possessor, 'by X' /
+        'from X', or whoever issued an earlier document of the same kind), else the document as described."""
+        author = self._document_author(head) or self._issuer(head) or self._earlier_document_author(head)
+        if author is not None and author.name:
+            return Speaker(start, end, mention, author.name, author.kind, author.role)
+        return Speaker(start, end, mention, _described(self.doc[head.left_edge.i], mention, self.lex), "document")
+
+    def _issuer(self, doc_head: Token) -> Speaker | None:
+        """'the Electoral Commission issued a statement warning ...': the subject of the verb whose object
+        the document is."""
+        verb = doc_head.head
+        if doc_head.dep_ != "dobj" or verb.pos_ != "VERB":
+            return None
+        subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+        if subject is None or subject.is_punct or subject.lemma_.lower() in self.lex.documents:
+            return None
+        return self.from_token(subject)
+
+    def _document_author(self, doc_head: Token) -> Speaker | None:
+        for child in doc_head.children:
+            ent = self.ents.get(child)
+            if child.dep_ == "compound" and ent is not None and ent.label_ in ("ORG", "PERSON"):
+                return self._named(ent, ent.root)  # "a DHS Office of Inspector General report"
+            if child.dep_ == "poss" and not child.is_punct:
+                return self.from_token(child)
+            if child.dep_ == "prep" and child.lower_ in ("by", "from", "of"):
+                pobj = next((c for c in child.children if c.dep_ == "pobj"), None)
+                if pobj is not None and self._could_author(pobj):
+                    return self.from_token(pobj)
+            if child.dep_ in ("acl", "relcl", "prep"):  # "the letter signed by X", "a report on Y by X"
+                for grandchild in child.subtree:
+                    if grandchild.dep_ in ("agent", "prep") and grandchild.lower_ in ("by", "from"):
+                        pobj = next((c for c in grandchild.children if c.dep_ == "pobj"), None)
+                        if pobj is not None and self._could_author(pobj):
+                            return self.from_token(pobj)
+        return None
+
+    def _could_author(self, token: Token) -> bool:
+        return token.pos_ == "PROPN" or token.ent_type_ in ("PERSON", "ORG", "GPE", "NORP")
+
+    def _earlier_document_author(self, doc_head: Token) -> Speaker | None:
+        """'X released a report on Monday. ... The report said': the issuer of the latest earlier
+        document with the same head noun."""
+        lemma = doc_head.lemma_.lower()
+        floor = max(0, doc_head.i - 600)
+        for i in range(doc_head.i - 1, floor - 1, -1):
+            token = self.doc[i]
+            if token.lemma_.lower() != lemma or token.pos_ != "NOUN":
+                continue
+            author = self._document_author(token)
+            if author is not None:
+                return author
+            verb = token.head
+            if token.dep_ == "nsubjpass" and verb.pos_ == "VERB":
+                # "A report ... was released by the Office of Inspector General."
+                agent = next((c for c in verb.children if c.dep_ == "agent"), None)
+                pobj = next((c for c in agent.children if c.dep_ == "pobj"), None) if agent is not None else None
+                if pobj is not None and self._could_author(pobj):
+                    return self.from_token(pobj)
+            if token.dep_ in ("dobj", "nsubjpass") and verb.pos_ == "VERB":
+                subject = next((c for c in verb.children if c.dep_ == "nsubj"), None)
+                if subject is not None and not subject.is_punct and subject.lemma_.lower() not in self.lex.documents:
+                    return self.from_token(subject)
+            if token.dep_ == "pobj" and verb.dep_ == "prep" and verb.head.pos_ == "VERB":
+                # "X said in a statement": the statement is X's.
+                subject = next((c for c in verb.head.children if c.dep_ == "nsubj"), None)
+                if subject is not None and not subject.is_punct and subject.lemma_.lower() not in self.lex.documents:
+                    return self.from_token(subject)
+            return None  # the nearest earlier document of this kind has no named issuer
+        return None
+
+    def is_time(self, token: Token) -> bool:
+        """'said Tuesday': a date or time the parser took for the subject."""
+        return token.lower_ in self.lex.time_words or token.ent_type_ in ("DATE", "TIME")
+
+    def never_speaks(self, token: Token) -> bool:
+        """Places, evidence and media, bare quantities and poll shares ("52 percent", "a clear majority"; but
+        "52 percent of Republicans" is a group), and a party label alone ("Democrat")."""
+        if any(c.dep_ == "prep" and c.lower_ == "of" and c.i > token.i for c in token.children):
+            return False
+        if token.lemma_.lower() in self.lex.non_speakers or token.lower_ in self.lex.non_speakers:
+            return True
+        if token.like_num or token.ent_type_ in ("PERCENT", "MONEY", "QUANTITY"):
+            return True
+        ent = self.ents.get(token)
+        party_label = ent is not None and ent.label_ == "NORP" and len(ent) == 1 and not self._known_person(token)
+        return party_label and not any(c.dep_ in ("det", "nummod", "compound", "amod") for c in token.children)
 
     def nearest_entity_before(self, pos: int, floor: int) -> Speaker | None:
         """The last PERSON/ORG mention ending before ``pos`` (for 'X: "..."' colon cues)."""

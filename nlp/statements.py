@@ -17,19 +17,23 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from saidwhat.nlp.attribution import Draft, RuleSettings, run_rules
-from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
+from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, Lexicon, lexicon_from_toml, load_lexicon
 from saidwhat.nlp.speakers import NAME_LABELS, SpeakerResolver, clean_name_tokens
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from saidwhat.core.records import Analysis, EntityMention, SpeakerType, Statement, StatementKind
 
+CUES_FILE = "cues.toml"
 MENTION_LABELS = ("PERSON", "ORG", "GPE", "NORP")
-DATA_VERSION = 1
+DATA_VERSION = 2
+# Joins the pieces of a split quote in ``Statement.quote`` ('"We will," she said, "win."' -> '"We will," … "win."').
+QUOTE_PIECE_JOINER = " … "
 _PRONOUN_FORMS = frozenset({"he", "she", "him", "her", "they", "it", "i", "we"})
 
 if not Doc.has_extension("statement_data"):
@@ -81,9 +85,27 @@ class StatementsComponent:
         self.name = name
         self.cues_path = cues_path
         self.settings = settings
-        self.lexicon = load_lexicon(cues_path)
+        # A pipeline loaded from disk gets its lexicon from from_disk, whether or not cues_path still exists.
+        self._cues_raw: bytes | None = Path(cues_path).read_bytes() if Path(cues_path).is_file() else None
+        self.lexicon: Lexicon | None = load_lexicon(cues_path) if self._cues_raw is not None else None
+
+    def to_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> None:
+        """Save the lexicon with the pipeline, so a saved pipeline keeps the word lists it was built with."""
+        folder = Path(path)
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._cues_raw is not None:
+            (folder / CUES_FILE).write_bytes(self._cues_raw)
+
+    def from_disk(self, path: str | Path, *, exclude: Iterable[str] = ()) -> StatementsComponent:
+        """Load the lexicon saved by ``to_disk`` (it wins over ``cues_path``)."""
+        raw = (Path(path) / CUES_FILE).read_bytes()
+        self._cues_raw = raw
+        self.lexicon = lexicon_from_toml(raw)
+        return self
 
     def __call__(self, doc: Doc) -> Doc:
+        if self.lexicon is None:
+            raise FileNotFoundError(f"the cues file {self.cues_path} does not exist: give an existing cues_path")
         drafts, resolver = run_rules(doc, self.lexicon, self.settings)
         sents = [(sent.start_char, sent.end_char) for sent in doc.sents]
         doc._.statement_data = {
@@ -124,6 +146,8 @@ def _draft_data(sents: list[tuple[int, int]], draft: Draft) -> dict[str, Any]:
         "speaker_span": [speaker.start, speaker.end] if speaker and speaker.end > speaker.start else None,
         "speaker_type": speaker.kind if speaker else SpeakerType.UNKNOWN.value,
         "speaker_role": speaker.role if speaker else None,
+        "rule": draft.rule,
+        "nested_in": draft.nested_in,
     }
 
 
@@ -169,7 +193,8 @@ def _mentions_within(mentions: tuple[EntityMention, ...], start: int, end: int) 
 def _statement(text: str, data: dict[str, Any], mentions: tuple[EntityMention, ...]) -> Statement:
     spans = [tuple(s) for s in data["spans"]]
     start, end = spans[0][0], spans[-1][1]
-    quote = " ".join(text[s:e] for s, e in spans)
+    # The speaker's words only: the pieces of a split quote, never the reporter's words between them.
+    quote = QUOTE_PIECE_JOINER.join(text[s:e] for s, e in spans)
     inside = [m.canonical for s, e in spans for m in _mentions_within(mentions, s, e)]
     speaker_span = data["speaker_span"] or [None, None]
     cue = data["cue"] or [None, None]
@@ -194,6 +219,8 @@ def _statement(text: str, data: dict[str, Any], mentions: tuple[EntityMention, .
         cue_start=cue[0],
         cue_end=cue[1],
         entities=tuple(dict.fromkeys(inside)),
+        rule=data.get("rule"),
+        nested_in=data.get("nested_in"),
     )
 
 

@@ -13,9 +13,11 @@ from functools import lru_cache
 from saidwhat.nlp.settings import TopicSpec
 from saidwhat.nlp.topics import StatementContext, TopicTagger, paragraph_around
 
-from saidwhat.core.records import Analysis
+from saidwhat.core.records import Analysis, TopicEvidence
 
 Row = tuple[str, str, str | None]  # (article_id, text, title)
+# (article_id, analysis, topics of each statement, topic evidence of each statement)
+Analysed = tuple[str, Analysis, tuple[tuple[str, ...], ...], tuple[tuple[TopicEvidence, ...], ...]]
 
 
 @lru_cache(maxsize=2)
@@ -28,8 +30,8 @@ def pipeline(model: str, parse: str | None = None):
 
 def analyze_rows(
     rows: Sequence[Row], model: str, parse: str | None, batch_size: int, topics: Sequence[TopicSpec]
-) -> list[tuple[str, Analysis, tuple[tuple[str, ...], ...]]]:
-    """(article_id, analysis, topics of each statement) for each row, in order."""
+) -> list[Analysed]:
+    """(article_id, analysis, topics and topic evidence of each statement) for each row, in order."""
     from saidwhat.nlp.pipeline import analyze
 
     nlp = pipeline(model, parse)
@@ -42,13 +44,15 @@ def analyze_rows(
     with nlp.memory_zone():
         analyses = analyze(nlp, texts, batch_size=batch_size)
         for (article_id, text, title), analysis in zip(rows, analyses, strict=True):
-            tags = tuple(
-                tagger.tags(
+            decided = [
+                tagger.evidence(
                     StatementContext(
                         s.quote, s.sentence, paragraph_around(text, s.sentence_start, s.sentence_end), title
                     )
                 )
                 for s in analysis.statements
-            )
-            results.append((article_id, analysis, tags))
+            ]
+            tags = tuple(topics for topics, _ in decided)
+            evidence = tuple(found for _, found in decided)
+            results.append((article_id, analysis, tags, evidence))
     return results

@@ -33,6 +33,8 @@ class FetchSettings:
     user_agent: str = "saidwhat/0.1 (news research; +https://github.com/saidwhat/saidwhat)"
     connect_timeout: float = 5.0
     read_timeout: float = 20.0
+    # One HTTP exchange (connect, headers and body) never takes longer than this, however the server trickles.
+    total_timeout_seconds: float = 30.0
     max_body_bytes: int = 5_000_000
     max_redirects: int = 5
     per_host_concurrency: int = 2
@@ -42,6 +44,13 @@ class FetchSettings:
     page_attempts: int = 3
     unhealthy_after_failures: int = 5
     resolve_google_news: bool = True
+    # Transient failures (connection errors, timeouts, truncated bodies, retry_statuses) are tried again.
+    attempts: int = 3
+    backoff_base_seconds: float = 1.0
+    backoff_cap_seconds: float = 30.0
+    retry_statuses: tuple[int | str, ...] = (429, "5xx")
+    # A host whose last this-many URLs all timed out (no answer in between) is skipped for the rest of the run.
+    skip_host_after_timeouts: int = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +101,11 @@ def find_config(explicit: Path | None = None) -> Path:
         candidate, how = Path(os.environ[CONFIG_ENV]), f"${CONFIG_ENV}"
     else:
         candidate, how = Path("config.toml"), "the current directory"
+    if candidate.is_dir():
+        raise ConfigError(
+            f"config file {candidate} (from {how}) is a folder:"
+            f" give the file, e.g. --config {candidate / 'config.toml'}"
+        )
     if not candidate.is_file():
         raise ConfigError(f"config file {candidate} (from {how}) not found: pass --config PATH or set {CONFIG_ENV}")
     return candidate
@@ -135,13 +149,15 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
     runner = _section(raw, "runner", RunnerSettings, where)
     if runner.kind not in {"threads", "dask"}:
         raise ConfigError(f'{where}: [runner] kind must be "threads" or "dask", got {runner.kind!r}')
+    fetch = _section(raw, "fetch", FetchSettings, where)
+    _check_fetch(fetch, where)
     nlp = _section(raw, "nlp", NlpSettings, where)
     if nlp.parse not in {"candidates", "all"}:
         raise ConfigError(f'{where}: [nlp] parse must be "candidates" or "all", got {nlp.parse!r}')
     return Config(
         source=source,
         storage=storage,
-        fetch=_section(raw, "fetch", FetchSettings, where),
+        fetch=fetch,
         nlp=nlp,
         runner=runner,
         schedule=_section(raw, "schedule", ScheduleSettings, where),
@@ -150,6 +166,22 @@ def parse_config(raw: dict[str, Any], source: Path | None = None) -> Config:
         topics=_topics(raw.get("topics", {}), where),
         speaker_aliases=_aliases(raw.get("speakers", {}), where),
     )
+
+
+def _check_fetch(fetch: FetchSettings, where: str) -> None:
+    from saidwhat.fetch.retry import expand_statuses
+
+    for key in ("attempts", "skip_host_after_timeouts"):
+        if getattr(fetch, key) < 1:
+            raise ConfigError(f"{where}: [fetch] {key} must be at least 1, got {getattr(fetch, key)!r}")
+    if fetch.total_timeout_seconds <= 0:
+        raise ConfigError(
+            f"{where}: [fetch] total_timeout_seconds must be more than 0, got {fetch.total_timeout_seconds!r}"
+        )
+    try:
+        expand_statuses(fetch.retry_statuses)
+    except ValueError as exc:
+        raise ConfigError(f'{where}: [fetch] retry_statuses: {exc}; e.g. retry_statuses = [429, "5xx"]') from None
 
 
 def _resolve(base: Path, path: Path) -> Path:
@@ -188,6 +220,10 @@ def _coerce(value: Any, default: Any, key: str, where: str) -> Any:
         if value < 0:
             raise ConfigError(f"{where}: {key} must not be negative, got {value!r}")
         return expected(value)
+    if isinstance(default, tuple):
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: {key} must be a list, e.g. {key.split()[-1]} = {list(default)!r}")
+        return tuple(value)
     if isinstance(default, Path):
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{where}: {key} must be a path string, got {value!r}")
@@ -218,40 +254,57 @@ def _feeds(raw_feeds: Any, where: str) -> tuple[FeedSpec, ...]:
     return tuple(feeds)
 
 
+TOPIC_KEYS = ("description", "about", "refers_to", "not_about", "all_of", "patterns")
+
+
 def _topics(raw_topics: Any, where: str) -> tuple[TopicSpec, ...]:
     if not isinstance(raw_topics, dict):
         raise ConfigError(f"{where}: topics must be written as [topics.NAME] tables")
     topics = []
     for name, spec in raw_topics.items():
         if not isinstance(spec, dict):
-            raise ConfigError(f"{where}: [topics.{name}] must be a table with all_of = [[...], ...]")
-        extra = set(spec) - {"all_of", "description", "patterns"}
+            raise ConfigError(f"{where}: [topics.{name}] must be a table with about = [[...], ...]")
+        at = f"{where}: [topics.{name}]"
+        extra = set(spec) - set(TOPIC_KEYS)
         if extra:
-            raise ConfigError(
-                f"{where}: [topics.{name}] has unknown key {sorted(extra)[0]}; expected all_of, patterns, description"
-            )
-        groups = spec.get("all_of", [] if "patterns" in spec else None)
-        if (
-            not isinstance(groups, list)
-            or (not groups and "patterns" not in spec)
-            or not all(isinstance(g, list) and g and all(isinstance(p, str) and p.strip() for p in g) for g in groups)
-        ):
-            raise ConfigError(
-                f"{where}: [topics.{name}] all_of must be a list of non-empty lists of phrases, "
-                'e.g. all_of = [["summit", "meeting"], ["Moscow"]]'
-            )
-        patterns = _patterns(spec.get("patterns", []), f"{where}: [topics.{name}] patterns")
-        if not groups and not patterns:
-            raise ConfigError(f"{where}: [topics.{name}] needs all_of or patterns (with neither it tags everything)")
+            raise ConfigError(f"{at} has unknown key {sorted(extra)[0]}; expected {', '.join(TOPIC_KEYS)}")
+        groups = _phrase_groups(spec.get("all_of", []), f"{at} all_of", 'all_of = [["Trump", "Putin"]]')
+        about = _phrase_groups(spec.get("about", []), f"{at} about", 'about = [["summit", "visit*"], ["Moscow"]]')
+        refers_to = _phrase_list(spec.get("refers_to", []), f"{at} refers_to", 'refers_to = ["the invitation"]')
+        not_about = _phrase_list(spec.get("not_about", []), f"{at} not_about", 'not_about = ["sanctions"]')
+        patterns = _patterns(spec.get("patterns", []), f"{at} patterns")
+        if not groups and not about and not patterns:
+            raise ConfigError(f"{at} needs about, all_of or patterns (with none it tags everything)")
+        if refers_to and not about:
+            raise ConfigError(f"{at} has refers_to but no about: refers_to only lets context supply about groups")
+        if not_about and not about:
+            raise ConfigError(f"{at} has not_about but no about: not_about refuses statements that matched about")
         topics.append(
             TopicSpec(
                 name=name,
                 description=str(spec.get("description", "")),
-                all_of=tuple(tuple(g) for g in groups),
+                all_of=groups,
                 patterns=patterns,
+                about=about,
+                refers_to=refers_to,
+                not_about=not_about,
             )
         )
     return tuple(topics)
+
+
+def _phrase_groups(raw: Any, where: str, example: str) -> tuple[tuple[str, ...], ...]:
+    if not isinstance(raw, list) or not all(
+        isinstance(g, list) and g and all(isinstance(p, str) and p.strip() for p in g) for g in raw
+    ):
+        raise ConfigError(f"{where} must be a list of non-empty lists of phrases, e.g. {example}")
+    return tuple(tuple(g) for g in raw)
+
+
+def _phrase_list(raw: Any, where: str, example: str) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(p, str) and p.strip() for p in raw):
+        raise ConfigError(f"{where} must be a list of phrases, e.g. {example}")
+    return tuple(raw)
 
 
 def _patterns(raw: Any, where: str) -> tuple[str, ...]:

@@ -18,7 +18,7 @@ from saidwhat.core.errors import SaidwhatError
 # What `saidwhat snapshot` exports: the analysts' views and the tables behind them.
 SNAPSHOT_RELATIONS = (
     "v_statements", "v_speakers", "v_speaker_names", "v_quotes", "articles", "statements", "mentions",
-    "speaker_aliases", "quote_clusters", "article_sources", "feeds", "runs", "fetch_errors",
+    "speaker_aliases", "quote_clusters", "article_sources", "feeds", "runs", "fetch_errors", "topic_labels",
 )  # fmt: skip
 
 

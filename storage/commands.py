@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary, Store
 
-from saidwhat.core.records import Article, FeedSpec
+from saidwhat.core.records import Article, FeedSpec, TopicEvidence
 
 # (feed_url, guid, url, canonical_url) of a feed item
 ItemKey = tuple[str, str, str, str]
@@ -156,10 +156,10 @@ class SaveAnalyses:
 
 @dataclass(frozen=True, slots=True)
 class ReplaceTopics:
-    """(statement_id, topics) pairs from `retag`. Applied, its result is how many statements changed."""
+    """(statement_id, topics, topic evidence) from `retag`. Applied, its result is how many statements changed."""
 
     kind: ClassVar[str] = "replace_topics"
-    topics: tuple[tuple[str, tuple[str, ...]], ...]
+    topics: tuple[tuple[str, tuple[str, ...], tuple[TopicEvidence, ...]], ...]
 
     def apply(self, store: Store) -> int:
         return store.replace_topics(self.topics)

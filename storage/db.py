@@ -17,6 +17,10 @@ from pathlib import Path
 import duckdb
 
 from saidwhat.core.errors import SaidwhatError
+from saidwhat.core.notices import lock_wait_began
+
+# The first bytes of a DuckDB file: 8 bytes of checksum, then this magic.
+_DUCKDB_MAGIC = b"DUCK"
 
 
 class StorageError(SaidwhatError):
@@ -64,6 +68,7 @@ class Database:
         read-only connection, which can share the file with that reader.
         Writes go through :meth:`transaction`, which needs the write lock.
         """
+        self.check_file()
         if read_only and not self.path.exists():
             raise StorageError(f"database {self.path} does not exist yet: run `saidwhat run` or `saidwhat demo` first")
         if not read_only:
@@ -83,15 +88,72 @@ class Database:
     def _session(self, con: duckdb.DuckDBPyConnection, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
         try:
             con.execute("SET TimeZone = 'UTC'")
+            self._refuse_newer_schema(con)
             if not read_only and not self._migrated:
                 self._migrate(con)
             yield con
         finally:
             con.close()
 
+    def check_file(self) -> None:
+        """Refuse, in one line, a path that is a folder or a file that is not a DuckDB database.
+
+        Reads only the file's header, so it needs no lock and is safe while another process writes.
+        """
+        if self.path.is_dir():
+            raise StorageError(
+                f"{self.path} is a folder, not a database file: give a file path,"
+                f" e.g. --db {self.path / 'saidwhat.duckdb'}"
+            )
+        if self.path.parent.exists() and not self.path.parent.is_dir():
+            raise StorageError(f"{self.path.parent} is a file, not a folder: the database {self.path} cannot go there")
+        try:
+            with open(self.path, "rb") as handle:
+                header = handle.read(12)
+        except FileNotFoundError:
+            return  # a new database
+        except OSError as exc:
+            raise StorageError(f"cannot read database {self.path} ({exc.strerror}): check its permissions") from None
+        if header and header[8:12] != _DUCKDB_MAGIC:
+            raise StorageError(
+                f"{self.path} is not a DuckDB database (it holds something else): give a new file name or an"
+                " existing saidwhat .duckdb file with --db or [storage] path"
+            )
+
+    def preflight(self) -> None:
+        """Before a long command starts: the path is a database file, of a schema version this saidwhat knows.
+
+        Never waits: if another process holds the file, the command itself will wait and say so.
+        """
+        self.check_file()
+        if not self.path.exists():
+            return
+        try:
+            con = self._open(True, patience=0.0)
+        except DatabaseLocked:
+            return
+        try:
+            self._refuse_newer_schema(con)
+        finally:
+            con.close()
+
+    def _refuse_newer_schema(self, con: duckdb.DuckDBPyConnection) -> None:
+        """A database migrated by a newer saidwhat has tables this version does not know how to keep right."""
+        try:
+            rows = con.execute("SELECT max(version) FROM schema_version").fetchall()  # all: leaves no open result
+        except duckdb.CatalogException:
+            return  # a new (or foreign, empty) database: the migrations create the table
+        found, known = int(rows[0][0] or 0), max((v for v, _, _ in migrations()), default=0)
+        if found > known:
+            raise StorageError(
+                f"{self.path} has schema version {found}, written by a newer saidwhat (this one knows up to"
+                f" {known}): upgrade saidwhat (pip install -U saidwhat), or use another database"
+            )
+
     @contextmanager
     def write_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A read-write connection (waits for the write lock up to the patience)."""
+        self.check_file()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._session(self._open(False), False) as con:
             yield con
@@ -109,14 +171,19 @@ class Database:
             con.execute("COMMIT")
 
     def _open(self, read_only: bool, patience: float | None = None) -> duckdb.DuckDBPyConnection:
-        deadline = time.monotonic() + (self.lock_patience_seconds if patience is None else patience)
+        patience = self.lock_patience_seconds if patience is None else patience
+        deadline = time.monotonic() + patience
         delay = 0.05
+        announced = False
         while True:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.IOException as exc:
                 if not _is_lock_error(exc):
                     raise StorageError(f"cannot open database {self.path}: {exc}") from None
+                if not announced and patience > 0:
+                    announced = True
+                    lock_wait_began(self.path, patience, "read" if read_only else "write")
                 if time.monotonic() + delay > deadline:
                     raise DatabaseLocked(
                         f"database {self.path} is locked by another process "

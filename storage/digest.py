@@ -18,7 +18,7 @@ from saidwhat.core.errors import SaidwhatError
 
 STATEMENT_COLUMNS = (
     "week", "published_at", "speaker", "speaker_role", "quote", "kind", "cue", "topics", "publisher", "title",
-    "url", "article_id", "statement_id",
+    "url", "article_id", "statement_id", "topic_evidence",
 )  # fmt: skip
 SPEAKER_COLUMNS = (
     "week", "speaker", "speaker_type", "speaker_role", "statements", "articles", "publishers", "publisher_names",
@@ -80,7 +80,7 @@ def week_statements(store: Store, week: IsoWeek, topic: str | None = None) -> li
     """The week's statements in digest column order (plus speaker_type), by published_at then speaker."""
     sql = (
         "SELECT ? AS week, published_at, speaker, speaker_role, quote, kind, cue, list_sort(topics) AS topics,"
-        " publisher, title, url, article_id, statement_id, speaker_type FROM v_statements"
+        " publisher, title, url, article_id, statement_id, topic_evidence, speaker_type FROM v_statements"
         + _WEEK_FILTER
         + " ORDER BY coalesce(published_at, fetched_at), speaker NULLS LAST, article_id, statement_id"
     )

@@ -26,7 +26,8 @@ import pyarrow as pa
 from saidwhat.storage.clusters import assign_clusters, rebuild_clusters
 from saidwhat.storage.db import Database, DatabaseLocked
 
-from saidwhat.core.records import Analysis, Article, FeedSpec, FetchErrorRecord, TextSource
+from saidwhat.core.notices import lock_wait_began
+from saidwhat.core.records import Analysis, Article, FeedSpec, FetchErrorRecord, TextSource, TopicEvidence
 
 
 def statement_id_for(article_id: str, quote_start: int, quote_end: int, extractor_version: str) -> str:
@@ -68,11 +69,13 @@ class RunSummary:
 
 @dataclass(frozen=True, slots=True)
 class AnalysedArticle:
-    """An article's NLP result with the topics of each statement (same order)."""
+    """An article's NLP result with the topics of each statement and their evidence (same order)."""
 
     article_id: str
     analysis: Analysis
     topics: tuple[tuple[str, ...], ...]
+    # Per statement, why it has its topics; empty for results spooled by an older saidwhat.
+    evidence: tuple[tuple[TopicEvidence, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,11 +123,15 @@ class Store:
         lock_path.parent.mkdir(parents=True, exist_ok=True)
         with open(lock_path, "a+", encoding="utf-8") as handle:
             deadline = time.monotonic() + patience
+            announced = False
             while True:
                 try:
                     fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
                     break
                 except BlockingIOError:
+                    if not announced and patience > 0:
+                        announced = True
+                        lock_wait_began(self.path, patience, "run")
                     if time.monotonic() >= deadline:
                         handle.seek(0)
                         holder = handle.read().strip() or "another process"
@@ -339,9 +346,11 @@ class Store:
         ids = [r.article_id for r in results]
         statements = pa.Table.from_pylist(
             [
-                _statement_row(r.article_id, s, topics, extractor_version)
+                _statement_row(r.article_id, s, topics, evidence, extractor_version, r.analysis.statements)
                 for r in results
-                for s, topics in zip(r.analysis.statements, r.topics, strict=True)
+                for s, topics, evidence in zip(
+                    r.analysis.statements, r.topics, r.evidence or [()] * len(r.topics), strict=True
+                )
             ],
             schema=_STATEMENT_SCHEMA,
         )
@@ -369,6 +378,7 @@ class Store:
             con.execute("DELETE FROM statements WHERE article_id IN (SELECT article_id FROM ids)")
             con.execute("DELETE FROM mentions WHERE article_id IN (SELECT article_id FROM ids)")
             con.register("new_statements", statements)
+            # BY NAME: later migrations add columns at the end of the table.
             con.execute(
                 "INSERT INTO statements BY NAME SELECT *, now() AS created_at FROM new_statements"
                 " ON CONFLICT DO NOTHING"
@@ -390,14 +400,23 @@ class Store:
             assign_clusters(con)  # same transaction: no statement is ever visible without its cluster
         return statements.num_rows
 
-    def replace_topics(self, topics: Sequence[tuple[str, Sequence[str]]]) -> int:
-        """Set statements' topics in one transaction; returns how many changed."""
-        changed = [(sid, list(t)) for sid, t in topics]
-        if not changed:
+    def replace_topics(self, decided: Sequence[tuple[str, Sequence[str], Sequence[TopicEvidence]]]) -> int:
+        """Set statements' topics and topic evidence in one transaction; returns how many changed topics."""
+        if not decided:
             return 0
         table = pa.table(
-            {"statement_id": [c[0] for c in changed], "topics": [c[1] for c in changed]},
-            schema=pa.schema([("statement_id", pa.string()), ("topics", pa.list_(pa.string()))]),
+            {
+                "statement_id": [sid for sid, _, _ in decided],
+                "topics": [list(topics) for _, topics, _ in decided],
+                "topic_evidence": [evidence_rows(evidence) for _, _, evidence in decided],
+            },
+            schema=pa.schema(
+                [
+                    ("statement_id", pa.string()),
+                    ("topics", pa.list_(pa.string())),
+                    ("topic_evidence", TOPIC_EVIDENCE_TYPE),
+                ]
+            ),
         )
         with self.db.transaction() as con:
             con.register("new_topics", table)
@@ -406,8 +425,9 @@ class Store:
                 " WHERE s.topics IS DISTINCT FROM n.topics"
             ).fetchone()
             con.execute(
-                "UPDATE statements SET topics = n.topics FROM new_topics n"
-                " WHERE statements.statement_id = n.statement_id AND statements.topics IS DISTINCT FROM n.topics"
+                "UPDATE statements SET topics = n.topics, topic_evidence = n.topic_evidence FROM new_topics n"
+                " WHERE statements.statement_id = n.statement_id AND (statements.topics IS DISTINCT FROM n.topics"
+                " OR statements.topic_evidence IS DISTINCT FROM n.topic_evidence)"
             )
         return int(row[0])
 
@@ -437,7 +457,7 @@ class Store:
         clauses, params = filter_sql(where)
         sql = (
             "SELECT speaker, speaker_role, speaker_type, kind, cue, quote, topics, publisher, published_at,"
-            " title, url, statement_id FROM v_statements"
+            " title, url, statement_id, topic_evidence FROM v_statements"
             + (" WHERE " + " AND ".join(clauses) if clauses else "")
             + " ORDER BY published_at NULLS LAST, speaker, quote"
             + (f" LIMIT {int(where.limit)}" if where.limit else "")
@@ -518,6 +538,11 @@ def _article_row(a: Article) -> list[Any]:
     ]  # fmt: skip
 
 
+# statements.topic_evidence (migration 007).
+TOPIC_EVIDENCE_TYPE = pa.list_(
+    pa.struct([("topic", pa.string()), ("rule", pa.string()), ("phrase", pa.string()), ("place", pa.string())])
+)
+
 _STATEMENT_SCHEMA = pa.schema([
     ("statement_id", pa.string()), ("article_id", pa.string()), ("quote", pa.string()),
     ("quote_start", pa.int32()), ("quote_end", pa.int32()), ("quote_spans", pa.list_(pa.list_(pa.int32()))),
@@ -527,7 +552,14 @@ _STATEMENT_SCHEMA = pa.schema([
     ("cue_start", pa.int32()), ("cue_end", pa.int32()), ("sentence", pa.string()),
     ("sentence_start", pa.int32()), ("sentence_end", pa.int32()), ("entities", pa.list_(pa.string())),
     ("topics", pa.list_(pa.string())), ("extractor_version", pa.string()),
+    ("topic_evidence", TOPIC_EVIDENCE_TYPE), ("rule", pa.string()), ("nested_in", pa.string()),
 ])  # fmt: skip
+
+
+def evidence_rows(evidence: Sequence[TopicEvidence]) -> list[dict[str, str]]:
+    """TopicEvidence as the rows of statements.topic_evidence."""
+    return [{"topic": e.topic, "rule": e.rule, "phrase": e.phrase, "place": e.place} for e in evidence]
+
 
 _MENTION_SCHEMA = pa.schema([
     ("article_id", pa.string()), ("start_char", pa.int32()), ("end_char", pa.int32()),
@@ -535,7 +567,16 @@ _MENTION_SCHEMA = pa.schema([
 ])  # fmt: skip
 
 
-def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_version: str) -> dict[str, Any]:
+def _statement_row(
+    article_id: str,
+    s: Any,
+    topics: Sequence[str],
+    evidence: Sequence[TopicEvidence],
+    extractor_version: str,
+    siblings: Sequence[Any],
+) -> dict[str, Any]:
+    """One statements row; ``siblings`` are the article's statements (``s.nested_in`` indexes them)."""
+    outer = siblings[s.nested_in] if s.nested_in is not None else None
     return {
         "statement_id": statement_id_for(article_id, s.quote_start, s.quote_end, extractor_version),
         "article_id": article_id, "quote": s.quote, "quote_start": s.quote_start, "quote_end": s.quote_end,
@@ -545,4 +586,7 @@ def _statement_row(article_id: str, s: Any, topics: Sequence[str], extractor_ver
         "cue": s.cue, "cue_lemma": s.cue_lemma, "cue_start": s.cue_start, "cue_end": s.cue_end,
         "sentence": s.sentence, "sentence_start": s.sentence_start, "sentence_end": s.sentence_end,
         "entities": list(s.entities), "topics": list(topics), "extractor_version": extractor_version,
+        "topic_evidence": evidence_rows(evidence), "rule": s.rule,
+        "nested_in": statement_id_for(article_id, outer.quote_start, outer.quote_end, extractor_version)
+        if outer is not None else None,
     }  # fmt: skip

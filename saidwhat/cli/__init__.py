@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -15,7 +16,8 @@ from rich.markup import escape
 
 from saidwhat.cli.options import ConfigOption, DbOption, FormatOption, VerboseOption
 from saidwhat.cli.output import OutputFormat, write_rows
-from saidwhat.core.errors import NothingProcessed, SaidwhatError
+from saidwhat.core.errors import InputFileError, NothingProcessed, SaidwhatError
+from saidwhat.core.notices import on_lock_wait
 
 app = typer.Typer(
     name="saidwhat",
@@ -29,6 +31,34 @@ err = Console(stderr=True)
 WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics", "statement_id"]
 TABLE_COLUMNS = ["published_at", "speaker", "quote", "kind", "publisher"]
 CLUSTER_TABLE_COLUMNS = ["first_seen", "speaker", "quote", "articles", "publishers"]
+
+
+_last_wait_notice = -1e9
+
+
+def _say_waiting(path: Path, patience: float, kind: str) -> None:
+    """One line as soon as a command starts waiting for the database (at most one per patience period)."""
+    global _last_wait_notice
+    now = time.monotonic()
+    if now - _last_wait_notice < patience:
+        return
+    _last_wait_notice = now
+    if kind == "run":
+        line = (
+            f"waiting for the database (held by another ingest run) — up to {patience:g} s;"
+            " this run gives up if it stays busy"
+        )
+    elif kind == "write":
+        line = (
+            f"waiting for the database (held by another process) — up to {patience:g} s;"
+            " results are kept in the spool if it stays busy"
+        )
+    else:
+        line = f"waiting for the database (held by another process) — up to {patience:g} s"
+    err.print(escape(line), highlight=False, soft_wrap=True)
+
+
+on_lock_wait(_say_waiting)
 
 
 def _quiet_prefect(verbose: bool) -> None:
@@ -71,8 +101,11 @@ def run_ingest(
     from saidwhat.flows.ingest import ingest
     from saidwhat.flows.progress import listening
 
-    # Validate before the flow starts, so a bad config is one line, not a crashed flow run.
-    config_for(config, db, feed_urls=feed_urls, feeds=feeds, fetch_overrides=fetch_overrides)
+    # Validate before the flow starts, so a bad config or database path is one line, not a crashed flow run.
+    settings = config_for(config, db, feed_urls=feed_urls, feeds=feeds, fetch_overrides=fetch_overrides)
+    from saidwhat.storage import Database
+
+    Database(settings.storage.path).preflight()
 
     labels = {"fetch": "Fetching articles", "nlp": "Attributing statements"}
     with Progress(
@@ -125,6 +158,15 @@ def _print_summary(summary: dict[str, Any]) -> None:
             f"[yellow]the database was held by another process: {summary['spooled']} writes wait in the spool[/]"
             " and are written first by the next run (saidwhat status counts them)"
         )
+    skipped = summary.get("feeds_backed_off") or []
+    if skipped:
+        named = ", ".join(f"{f['name']} (next attempt {_utc_minutes(f['next_attempt'])})" for f in skipped)
+        plural = "s" if len(skipped) != 1 else ""
+        err.print(escape(f"skipped {len(skipped)} backed-off feed{plural}: {named}"), highlight=False)
+
+
+def _utc_minutes(iso: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 @app.command()
@@ -177,8 +219,17 @@ def extract(
     from saidwhat.cli.extract_files import extract_files
     from saidwhat.config import nlp_settings
 
-    for obj in extract_files(files, nlp_settings(config)):
+    failed: list[Path] = []
+
+    def report(path: Path, message: str) -> None:
+        failed.append(path)
+        err.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
+
+    for obj in extract_files(files, nlp_settings(config), report):
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+    if failed:
+        raise InputFileError(f"{len(failed)} of {len(files)} files failed (named above); the others were written")
 
 
 @app.command()
@@ -190,6 +241,9 @@ def who(
     publisher: Annotated[str | None, typer.Option("--publisher", help="Publisher name")] = None,
     kind: Annotated[str | None, typer.Option("--kind", help="direct, indirect, mixed, according_to, ...")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many rows")] = None,
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Add topic_evidence: why each statement has its topics (--about's only)")
+    ] = False,
     clusters: Annotated[
         bool, typer.Option("--clusters", help="One row per quote cluster (copies of one utterance) instead")
     ] = False,
@@ -209,6 +263,8 @@ def who(
         topic=about, speaker=speaker, since=_parse_day(since, "--since"), until=_parse_day(until, "--until"),
         publisher=publisher, kind=kind, limit=limit,
     )  # fmt: skip
+    if clusters and explain:
+        raise SaidwhatError("--explain shows why statements have their topics: use it without --clusters")
     if clusters:
         from saidwhat.storage.analyst import Analyst
         from saidwhat.storage.quotes import QUOTE_COLUMNS, quotes
@@ -220,18 +276,32 @@ def who(
         return
     rows = store.statements(where)
     columns = WHO_COLUMNS if fmt is not OutputFormat.table else TABLE_COLUMNS
-    write_rows(rows, columns, fmt, title=f"{len(rows)} statements")
+    if explain:
+        columns = [*columns, "topic_evidence"]
+        for row in rows:
+            row["topic_evidence"] = _evidence_for(row.get("topic_evidence"), about)
+    write_rows(rows, columns, fmt, title=f"{len(rows)} statements", wrap=("quote", "topic_evidence"))
+
+
+def _evidence_for(evidence: str | None, topic: str | None) -> str:
+    """v_statements.topic_evidence ("topic: rule ..." clauses), only ``topic``'s clauses without the prefix."""
+    clauses = [c for c in (evidence or "").split("; ") if c]
+    if topic is None:
+        return "; ".join(clauses)
+    prefix = f"{topic}: "
+    return "; ".join(c[len(prefix) :] for c in clauses if c.startswith(prefix))
 
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules, one module per concern."""
-    from saidwhat.cli import analyst, ops, reading
+    from saidwhat.cli import analyst, ops, reading, topics
     from saidwhat.cli.eval import eval_command
 
     app.command("eval", help="Score the statement extractor against a gold JSONL file.")(eval_command)
     analyst.register(app)
     ops.register(app)
     reading.register(app)
+    topics.register(app)
 
 
 _register_command_modules()

@@ -128,9 +128,13 @@ def status(
     sections: list[tuple[str, list[dict[str, Any]], list[str], str]] = []
     if section in ("all", "runs"):
         sections.append(("runs", analyst.recent_runs(runs), RUN_COLUMNS, "Recent runs"))
+    backed_off: list[dict[str, Any]] = []
     if section in ("all", "feeds"):
         columns = FEED_COLUMNS if fmt is not OutputFormat.table else FEED_TABLE_COLUMNS
-        sections.append(("feeds", analyst.feed_health(), columns, "Feeds"))
+        feeds = analyst.feed_health()
+        now = datetime.now(UTC)
+        backed_off = [f for f in feeds if isinstance(f.get("next_poll_after"), datetime) and f["next_poll_after"] > now]
+        sections.append(("feeds", feeds, columns, "Feeds"))
     if section in ("all", "counts"):
         counts = analyst.counts()
         counts["spooled_batches"] = len(_pending_spool(analyst.store, settings.storage.spool_dir))
@@ -143,6 +147,12 @@ def status(
             rows = [{"section": name, **row} for row in rows]
             columns = ["section", *columns]
         write_rows(rows, columns, fmt, title=title, wrap=("last_error", "message"))
+        if name == "feeds" and fmt is OutputFormat.table:
+            for feed in backed_off:  # the next run skips these: say so, with when they are tried again
+                print(
+                    f"backed off: {feed['name']} after {feed['consecutive_failures']} failures in a row;"
+                    f" next attempt {_minutes(feed['next_poll_after'])} UTC"
+                )
 
 
 def retag(

@@ -1,9 +1,16 @@
 """`saidwhat eval`: run the full NLP pipeline over a gold JSONL file and score it.
 
-The figures are those of the shared reference scorer (see ``nlp.evaluation``);
-the last line printed is the same summary line:
+Two gold formats, detected from the file.  PolNeAR documents (``export_jsonl.py``): the
+figures of the shared reference scorer ``score.py`` (see ``nlp.evaluation``), last line
 
     speech_f1=.. direct_f1=.. speaker_acc=.. e2e_speech_f1=.. e2e_direct_f1=.. n_pred=..
+
+Canonical-speaker statements (news-dev, texts in ``texts/`` beside the gold): the figures
+of ``score_canonical.py`` (see ``nlp.canonical_eval``), last line
+
+    recall=.. precision=.. f1=.. n_pred=.. n_gold=..
+
+Both print precision and recall per extraction rule and the errors by type.
 """
 
 from __future__ import annotations
@@ -19,11 +26,20 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from saidwhat.config import nlp_settings
 from saidwhat.core.paths import output_file
+from saidwhat.nlp.canonical_eval import (
+    CanonicalGold,
+    canonical_summary,
+    error_counts,
+    is_canonical_gold,
+    load_canonical_gold,
+    score_canonical,
+)
 from saidwhat.nlp.evaluation import (
     TRACKS,
     ErrorCase,
@@ -50,9 +66,14 @@ def _prediction(doc_id: str, text: str, statement: Any) -> dict[str, Any]:
 
 
 def predict(
-    docs: list[GoldDoc], model: str, batch_size: int = 32, n_process: int = 1, parse: str | None = None
+    docs: list[GoldDoc] | list[tuple[str, str]],
+    model: str,
+    batch_size: int = 32,
+    n_process: int = 1,
+    parse: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Run ``load_pipeline`` + ``nlp.pipe`` over the gold texts; prediction objects, in doc order."""
+    """Run ``load_pipeline`` + ``nlp.pipe`` over the gold texts (GoldDocs or (id, text) pairs);
+    prediction objects, in doc order."""
     from saidwhat.nlp.pipeline import analyze, load_pipeline
     from saidwhat.nlp.speed_paths import describe
 
@@ -62,9 +83,11 @@ def predict(
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task(f"Parsing with {model}", total=len(docs))
-        texts = (d.text for d in docs)
-        for doc, analysis in zip(docs, analyze(nlp, texts, batch_size=batch_size, n_process=n_process), strict=True):
-            objects.extend(_prediction(doc.id, doc.text, s) for s in analysis.statements)
+        pairs = [(d.id, d.text) if isinstance(d, GoldDoc) else d for d in docs]
+        texts = (text for _, text in pairs)
+        analyses = analyze(nlp, texts, batch_size=batch_size, n_process=n_process)
+        for (doc_id, text), analysis in zip(pairs, analyses, strict=True):
+            objects.extend(_prediction(doc_id, text, s) for s in analysis.statements)
             progress.advance(task)
     return objects
 
@@ -133,6 +156,23 @@ def _error_table(report: Report) -> Table:
     return table
 
 
+def _rule_table(report: Report) -> Table:
+    union = max(1, report.union_gold)
+    table = Table(
+        title=f"Precision and recall by rule (recall: share of the {report.union_gold} speech+direct gold found)",
+        title_justify="left",
+    )
+    for name in ("rule", "n", "correct", "P", "e2e P", "found", "R", "e2e found", "e2e R"):
+        table.add_column(name, justify="left" if name == "rule" else "right")
+    for rule, c in sorted(report.by_rule.items(), key=lambda kv: -kv[1]["n"]):
+        n = max(1, c["n"])
+        table.add_row(
+            rule, str(c["n"]), str(c["correct"]), f"{c['correct'] / n:.3f}", f"{c['e2e_correct'] / n:.3f}",
+            str(c["found"]), f"{c['found'] / union:.3f}", str(c["e2e_found"]), f"{c['e2e_found'] / union:.3f}",
+        )  # fmt: skip
+    return table
+
+
 def _show_errors(report: Report, docs: list[GoldDoc], n: int) -> None:
     texts = {d.id: d.text for d in docs}
     sample: list[ErrorCase] = list(report.errors)
@@ -149,7 +189,13 @@ def _show_errors(report: Report, docs: list[GoldDoc], n: int) -> None:
 
 
 def eval_command(
-    gold: Path = typer.Option(..., "--gold", exists=True, dir_okay=False, help="Gold JSONL (export_jsonl.py format)"),
+    gold: Path = typer.Option(
+        ...,
+        "--gold",
+        exists=True,
+        dir_okay=False,
+        help="Gold JSONL: PolNeAR (export_jsonl.py) or canonical speakers (news-dev), detected from the file",
+    ),
     split_name: str | None = typer.Option(None, "--split-name", help="Label for the gold set in the report"),
     errors: int = typer.Option(0, "--errors", min=0, help="Show this many sampled errors with context"),
     pred_out: Path | None = typer.Option(None, "--pred-out", help="Also write the predictions as JSONL here"),
@@ -157,23 +203,30 @@ def eval_command(
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N gold documents"),
 ) -> None:
     """Score the statement extractor against a gold JSONL file."""
-    docs = load_gold(gold, limit)
     from saidwhat.nlp.pipeline import PARSE_ENV
 
+    canonical = is_canonical_gold(gold)
+    canonical_gold = load_canonical_gold(gold, limit) if canonical else None
+    docs = [] if canonical else load_gold(gold, limit)
     settings = nlp_settings(config)
     model = settings.model
     if pred_out is not None:
         output_file(pred_out, "give another --pred-out")
     started = time.perf_counter()
     # $SAIDWHAT_NLP_PARSE, when set, overrides [nlp] parse so both modes can be scored from one config.
-    objects = predict(docs, model, parse=os.environ.get(PARSE_ENV) or settings.parse)
+    parse = os.environ.get(PARSE_ENV) or settings.parse
+    inputs = list(canonical_gold.texts.items()) if canonical_gold is not None else docs
+    objects = predict(inputs, model, parse=parse)
     seconds = time.perf_counter() - started
     if pred_out is not None:
         with open(pred_out, "w", encoding="utf-8") as fh:
             fh.writelines(json.dumps(obj, ensure_ascii=False) + "\n" for obj in objects)
+    label = f"{gold} [{split_name}]" if split_name else str(gold)
+    if canonical_gold is not None:
+        _report_canonical(canonical_gold, objects, label, model, seconds, errors)
+        return
     report = evaluate(docs, group_predictions(objects, docs))
     fig = report.figures
-    label = f"{gold} [{split_name}]" if split_name else str(gold)
     console.print(
         f"gold: {label}   docs={fig['n_docs']}   predictions={fig['n_pred']}   model={model}"
         f"   pipeline time={seconds:.1f}s",
@@ -189,7 +242,57 @@ def eval_command(
         f"{fig['speaker_correct']}/{fig['speaker_pairs']} = {fig['speaker_acc']:.3f}"
     )
     console.print(_kind_table(report))
+    console.print(_rule_table(report))
     console.print(_error_table(report))
     if errors:
         _show_errors(report, docs, errors)
     console.print(summary_line(fig), markup=False, soft_wrap=True)
+
+
+def _report_canonical(
+    gold: CanonicalGold, objects: list[dict[str, Any]], label: str, model: str, seconds: float, errors: int
+) -> None:
+    """The news-dev style report: the reference figures, then errors by type and by rule."""
+    report = score_canonical(gold, objects)
+    fig = report.figures
+    console.print(
+        f"gold: {label} (canonical speakers)   docs={fig['n_docs']}   predictions={fig['n_pred']}"
+        f"   model={model}   pipeline time={seconds:.1f}s",
+        markup=False,
+    )
+    console.print(
+        f"required gold found with the right speaker: {fig['found']}/{fig['n_gold']}"
+        f"   predictions credited: {fig['good']}/{fig['n_pred']}"
+    )
+    counts = error_counts(report)
+    table = Table(title="Errors by type", title_justify="left")
+    for name in ("side", "error", "count"):
+        table.add_column(name, justify="right" if name == "count" else "left")
+    for (side, error), n in sorted(counts.items(), key=lambda kv: (kv[0][0], -kv[1])):
+        table.add_row("required gold" if side == "gold" else "prediction", error, str(n))
+    console.print(table)
+    n_gold = max(1, fig["n_gold"])
+    rules = Table(title="Precision and recall by rule", title_justify="left")
+    for name in ("rule", "n", "credited", "P", "found", "R", "errors"):
+        rules.add_column(name, justify="left" if name in ("rule", "errors") else "right")
+    by_rule_errors = Counter((e.rule, e.error) for e in report.errors if e.side == "prediction")
+    for rule, c in sorted(report.by_rule.items(), key=lambda kv: -kv[1]["n"]):
+        errs = ", ".join(f"{err} {n}" for (r, err), n in sorted(by_rule_errors.items()) if r == rule)
+        rules.add_row(
+            rule, str(c["n"]), str(c["good"]), f"{c['good'] / max(1, c['n']):.3f}", str(c["found"]),
+            f"{c['found'] / n_gold:.3f}", errs,
+        )  # fmt: skip
+    console.print(rules)
+    if errors:
+        sample = list(report.errors)
+        random.Random(ERROR_SEED).shuffle(sample)
+        for case in sample[:errors]:
+            text = gold.texts[case.doc]
+            start, end = case.span
+            console.rule(f"[bold]{case.error}[/] ({case.side}, {case.rule})  {case.doc} [{start}:{end}]", align="left")
+            console.print(case.detail, markup=False)
+            before = text[max(0, start - CONTEXT_CHARS) : start].replace("\n", " ⏎ ")
+            inside = text[start:end].replace("\n", " ⏎ ")
+            after = text[end : end + CONTEXT_CHARS].replace("\n", " ⏎ ")
+            console.print(f"…{escape(before)}[reverse]{escape(inside)}[/]{escape(after)}…", soft_wrap=True)
+    console.print(canonical_summary(fig), markup=False, soft_wrap=True)

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from saidwhat.core.errors import InputFileError
-from saidwhat.core.records import Statement
+from saidwhat.core.records import Analysis, Statement
 from saidwhat.nlp.settings import NlpSettings
 
 HTML_SUFFIXES = {".html", ".htm"}
@@ -15,6 +15,8 @@ HTML_SUFFIXES = {".html", ".htm"}
 
 def read_text(path: Path) -> str:
     """The text the offsets refer to: .txt as read (UTF-8), HTML through trafilatura."""
+    if path.is_dir():
+        raise InputFileError(f"{path} is a folder: give the .txt or .html files in it, e.g. {path}/*.html")
     if not path.is_file():
         raise InputFileError(f"{path}: no such file: check the path")
     suffix = path.suffix.lower()
@@ -38,14 +40,15 @@ def read_text(path: Path) -> str:
 
 
 def statement_json(doc: str, text: str, s: Statement) -> dict[str, Any]:
-    """The `extract` JSON object; ``quote`` is exactly ``text[quote_start:quote_end]``.
+    """The `extract` JSON object (the contract is in the README, "Statements from files").
 
-    For a split quote that slice includes the attribution between the pieces;
-    ``quote_spans`` then lists the quoted pieces alone.
+    ``quote`` is the speaker's words: ``text[quote_start:quote_end]`` for one span; for a
+    split quote its pieces (``quote_spans``) joined with " … ", never the reporter's words
+    between them, while ``quote_start``/``quote_end`` keep the outer bounds.
     """
     obj: dict[str, Any] = {
         "doc": doc,
-        "quote": text[s.quote_start : s.quote_end],
+        "quote": s.quote,
         "quote_start": s.quote_start,
         "quote_end": s.quote_end,
         "speaker": s.speaker,
@@ -58,18 +61,54 @@ def statement_json(doc: str, text: str, s: Statement) -> dict[str, Any]:
         "cue_start": s.cue_start,
         "cue_end": s.cue_end,
         "kind": str(s.kind),
+        "rule": s.rule,
+        "nested_in": s.nested_in,
     }
     if len(s.quote_spans) > 1:
         obj["quote_spans"] = [list(span) for span in s.quote_spans]
     return obj
 
 
-def extract_files(paths: Iterable[Path], settings: NlpSettings) -> Iterator[dict[str, Any]]:
-    from saidwhat.nlp.pipeline import analyze, load_pipeline
+def _analyses(nlp: Any, texts: list[str]) -> Iterator[Analysis | Exception]:
+    """One Analysis per text, in order; a text the pipeline fails on gives its exception instead.
 
-    paths = list(paths)
-    texts = [read_text(p) for p in paths]  # fail on a bad file before loading the model
+    All texts go through ``nlp.pipe`` together; only if that fails are they redone one by one,
+    so one bad document never costs the others.
+    """
+    from saidwhat.nlp.pipeline import analyze
+
+    try:
+        yield from list(analyze(nlp, texts))
+        return
+    except Exception:  # redone one by one below, where the failing text is named
+        pass
+    for text in texts:
+        try:
+            yield next(iter(analyze(nlp, [text])))
+        except Exception as exc:  # reported per file by the caller
+            yield exc
+
+
+def extract_files(
+    paths: Iterable[Path], settings: NlpSettings, on_error: Callable[[Path, str], None]
+) -> Iterator[dict[str, Any]]:
+    """Statements of every readable file, in order; each file that cannot be read or analysed
+    is reported through ``on_error`` (one line naming the file) and skipped."""
+    from saidwhat.nlp.pipeline import load_pipeline
+
+    readable: list[tuple[Path, str]] = []
+    for path in paths:
+        try:
+            readable.append((path, read_text(path)))
+        except InputFileError as exc:
+            on_error(path, str(exc))
+    if not readable:
+        return  # nothing to analyse: do not load the model
     nlp = load_pipeline(settings.model, parse=settings.parse)
-    for path, text, analysis in zip(paths, texts, analyze(nlp, texts), strict=True):
+    texts = [text for _, text in readable]
+    for (path, text), analysis in zip(readable, _analyses(nlp, texts), strict=True):
+        if isinstance(analysis, Exception):
+            on_error(path, f"{path}: the statement extractor failed ({type(analysis).__name__}: {analysis})")
+            continue
         for statement in analysis.statements:
             yield statement_json(str(path), text, statement)

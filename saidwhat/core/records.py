@@ -87,6 +87,7 @@ class SpeakerType(StrEnum):
     PERSON = "person"
     ORGANIZATION = "organization"
     UNNAMED = "unnamed"  # "a White House official", "two people familiar with..."
+    DOCUMENT = "document"  # "the report said", its author not named in the article
     PRONOUN = "pronoun"  # a pronoun that could not be resolved to a name
     UNKNOWN = "unknown"  # no speaker found
 
@@ -125,6 +126,8 @@ class Statement:
     cue_start: int | None = None
     cue_end: int | None = None
     entities: tuple[str, ...] = ()  # canonical names mentioned in the quote
+    rule: str | None = None  # the extraction rule that produced it (saidwhat.nlp.attribution.RULES)
+    nested_in: int | None = None  # index, in the same Analysis, of the statement this one is reported inside
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +148,20 @@ class Analysis:
     statements: tuple[Statement, ...]
     mentions: tuple[EntityMention, ...]
     speaker_aliases: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TopicEvidence:
+    """Why a statement has (or was refused) a topic: one phrase that matched, and where.
+
+    ``rule`` is the part of the topic definition that matched: ``about``,
+    ``refers_to``, ``all_of``, ``pattern`` or ``not_about`` (an exclusion,
+    recorded only for statements that were refused). ``place`` is ``quote``,
+    ``sentence`` (the quote's sentence outside the quote) or ``context`` (the
+    paragraph around the sentence, the paragraph before it, and the title).
+    """
+
+    topic: str
+    rule: str
+    phrase: str
+    place: str

@@ -91,6 +91,13 @@ class LocalSite:
                 site.log.add("GET", self.path, {k.lower(): v for k, v in self.headers.items()})
                 site._answer(self)
 
+            def do_POST(self) -> None:
+                # The body is read first (a dynamic route finds it in ``posted``), so keep-alive stays in step.
+                length = int(self.headers.get("Content-Length") or 0)
+                self.posted = self.rfile.read(length) if length else b""
+                site.log.add("POST", self.path, {k.lower(): v for k, v in self.headers.items()})
+                site._answer(self)
+
             def log_message(self, format: str, *args: object) -> None:
                 pass  # quiet: tests and the demo read site.log instead
 

@@ -18,7 +18,7 @@ from saidwhat.core.errors import OutputPathError
 from tests.analyst.records import analysed, article, statement
 
 STATEMENT_HEADER = ("week,published_at,speaker,speaker_role,quote,kind,cue,topics,publisher,title,url,article_id,"
-                    "statement_id")  # fmt: skip
+                    "statement_id,topic_evidence")  # fmt: skip
 
 # Quotes written for this test: inner quotation marks, commas, line breaks, non-ASCII.
 Q_COMMAS = 'There is no date, "no May", no June.\nThere is work.'

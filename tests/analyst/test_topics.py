@@ -39,7 +39,7 @@ def test_patterns_and_phrases_combine() -> None:
     [
         ({"patterns": [[{"LEMMA": "meet"}]]}, "LEMMA, which a tokenizer does not set"),
         ({"patterns": [[{"LOWER": {"NOPE": 1}}]]}, "not valid Matcher patterns"),
-        ({"patterns": []}, "needs all_of or patterns"),
+        ({"patterns": []}, "needs about, all_of or patterns"),
         ({"patterns": "summit"}, "must be a list of token patterns"),
         ({"all_of": [["x"]], "any_of": []}, "unknown key any_of"),
     ],

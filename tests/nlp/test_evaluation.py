@@ -86,6 +86,7 @@ def test_same_figures_as_reference_scorer(tmp_path: Path) -> None:
     app.command("noop")(lambda: None)  # keep "eval" a subcommand
     result = CliRunner().invoke(app, ["eval", "--gold", str(gold), "--pred-out", str(pred), "--errors", "2"])
     assert result.exit_code == 0, result.output
+    assert "Precision and recall by rule" in result.output and "quote_cue" in result.output
     ours = result.output.strip().splitlines()[-1]
 
     ref = subprocess.run(

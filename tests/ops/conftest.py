@@ -25,6 +25,7 @@ def fast_retries(monkeypatch: pytest.MonkeyPatch) -> None:
     from saidwhat.flows.tasks import poll_feed
 
     monkeypatch.setattr(retry_module, "DEFAULT_POLICY", FAST_RETRY)
+    monkeypatch.setattr(retry_module, "policy_for", lambda settings: FAST_RETRY)
     monkeypatch.setattr(poll_feed, "retry_delay_seconds", [0.05])
 
 

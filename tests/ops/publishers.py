@@ -24,11 +24,32 @@ class Raw:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class Trickle:
+    """Headers at once, then ``chunk`` every ``interval`` seconds for ``seconds``: never idle long enough
+    for a per-read timeout, and far longer than any total deadline."""
+
+    chunk: bytes = b"<p>more</p>"
+    interval: float = 0.5
+    seconds: float = 600.0
+    content_type: str = "text/html; charset=utf-8"
+
+
+@dataclass(frozen=True, slots=True)
+class Silent:
+    """The connection is accepted and the request read, then nothing is ever sent (for ``seconds``)."""
+
+    seconds: float = 600.0
+
+
 class FaultySite(LocalSite):
     """LocalSite plus raw socket answers; everything else is LocalSite's own routing and log."""
 
     def _answer(self, handler: BaseHTTPRequestHandler) -> None:
         route = self.routes.get(handler.path) or self.routes.get(urlsplit(handler.path).path)
+        if isinstance(route, Trickle | Silent):
+            self._stall(handler, route)
+            return
         if isinstance(route, Raw):
             handler.close_connection = True
             try:
@@ -38,6 +59,24 @@ class FaultySite(LocalSite):
                 pass
             return
         super()._answer(handler)
+
+    def _stall(self, handler: BaseHTTPRequestHandler, route: Trickle | Silent) -> None:
+        handler.close_connection = True
+        ends = time.monotonic() + route.seconds
+        try:
+            if isinstance(route, Trickle):
+                handler.send_response(200)
+                handler.send_header("Content-Type", route.content_type)
+                handler.send_header("Content-Length", str(200_000))  # more to come than is ever sent
+                handler.end_headers()
+                handler.wfile.flush()
+            while time.monotonic() < ends and self._server is not None:
+                time.sleep(route.interval if isinstance(route, Trickle) else 0.2)
+                if isinstance(route, Trickle):
+                    handler.wfile.write(route.chunk)
+                    handler.wfile.flush()
+        except OSError:
+            pass  # the client gave up, as it should
 
     def requests_to(self, path: str) -> list[dict[str, str]]:
         with self.log.lock:

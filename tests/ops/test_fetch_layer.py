@@ -303,3 +303,20 @@ def test_pages_download_in_threads_and_come_back_as_they_complete(site):
     [unresolved] = download_pages([item("e", "/quick")], fetcher(), threads=1, resolve=refuse)
     assert unresolved.response is None and unresolved.error.stage == "resolve"
     assert unresolved.error.message == f"cannot resolve {site.base_url}/quick"
+
+
+def test_retried_statuses_and_attempts_follow_the_fetch_settings(site):
+    from saidwhat.config import FetchSettings
+
+    site.routes["/500"] = Route(b"oops", status=500)
+    site.routes["/503"] = Route(b"busy", status=503)
+    settings = FetchSettings(
+        per_host_delay_seconds=0.0, attempts=4, backoff_base_seconds=0.01, backoff_cap_seconds=0.02,
+        retry_statuses=(503,),
+    )  # fmt: skip
+    with Fetcher(settings) as f:
+        for path in ("/500", "/503"):
+            with pytest.raises(HttpStatusError):
+                f.get_page(site.url(path))
+    assert len(site.requests_to("/500")) == 1  # not in retry_statuses: given up at once
+    assert len(site.requests_to("/503")) == 4  # attempts = 4

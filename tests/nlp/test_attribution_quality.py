@@ -1,0 +1,337 @@
+"""Sentence-level cases for issue 13: speakers a reader would name, and quotes that are the speaker's words.
+
+Each case is one short text, the statement it must give (quote pieces, speaker, type, rule) and, where it
+matters, what it must not give.  They run on the shipped model in a few seconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from saidwhat.core.records import SpeakerType, Statement, StatementKind
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    text: str
+    quote: tuple[str, ...]  # the speaker's words, piece by piece
+    speaker: str | None
+    speaker_type: SpeakerType
+    rule: str
+    index: int = 0  # which statement of the text
+    kind: StatementKind | None = None
+    role: str | None = None
+
+
+def _pieces(text: str, st: Statement) -> tuple[str, ...]:
+    spans = st.quote_spans or ((st.quote_start, st.quote_end),)
+    return tuple(text[s:e] for s, e in spans)
+
+
+CASES = [
+    Case(
+        "’’ closes a quotation opened with “ (the IndexError of issue 13)",
+        "“We only sell local work,’’ says the 52-year-old owner of Northside Books. The shop is the city’s only"
+        " store that also prints. “If you want big publishers, go elsewhere.”",
+        ("“We only sell local work,’’",),
+        "the 52-year-old owner of Northside Books",
+        SpeakerType.UNNAMED,
+        "quote_cue",
+    ),
+    Case(
+        "'' closes a quotation opened with a straight mark",
+        "\"We will rebuild the bridge by spring,'' the mayor's office said.",
+        ("\"We will rebuild the bridge by spring,''",),
+        "the mayor's office",
+        SpeakerType.ORGANIZATION,
+        "quote_cue",
+    ),
+    Case(
+        "split quote around its cue: one statement, the pieces without the reporter's words",
+        '"We will win," Mary Smith said, "and we will win big."',
+        ('"We will win,"', '"and we will win big."'),
+        "Mary Smith",
+        SpeakerType.PERSON,
+        "quote_cue",
+    ),
+    Case(
+        "content stops before the writer's 'as' clause and the date after the verb",
+        "The ministry said on Tuesday it would reopen the crossing, as aid convoys lined up on the other side.",
+        ("it would reopen the crossing",),
+        "the ministry",
+        SpeakerType.ORGANIZATION,
+        "clause",
+    ),
+    Case(
+        "content stops before a clause about the speaker",
+        'Mary Smith said she would "fly to Paris" next week, but she later changed the destination to Brussels.',
+        ('she would "fly to Paris" next week',),
+        "Mary Smith",
+        SpeakerType.PERSON,
+        "clause",
+        kind=StatementKind.MIXED,
+    ),
+    Case(
+        "content stops before the writer's dash gloss",
+        "Bosma said lawmakers would act on the exam taken last spring – one of the top concerns of the unions.",
+        ("lawmakers would act on the exam taken last spring",),
+        "Bosma",
+        SpeakerType.PERSON,
+        "clause",
+    ),
+    Case(
+        "coordinated that-clauses are the pieces of one statement, without the writer's 'and that'",
+        'Peskov said talks were "stalled" and that he wanted a "serious" offer from the other side.',
+        ('talks were "stalled"', 'he wanted a "serious" offer from the other side'),
+        "Peskov",
+        SpeakerType.PERSON,
+        "clause",
+    ),
+    Case(
+        "nested speech is the outer speaker's statement",
+        "The senator said that the minister had told reporters that he was ready to move quickly on the bill.",
+        ("that the minister had told reporters that he was ready to move quickly on the bill",),
+        "the senator",
+        SpeakerType.UNNAMED,
+        "clause",
+    ),
+    Case(
+        "apposition: the agency is the speaker, the description its role",
+        "Chinese state news agency Xinhua said the talks had been productive and constructive.",
+        ("the talks had been productive and constructive",),
+        "Xinhua",
+        SpeakerType.ORGANIZATION,
+        "clause",
+        role="Chinese state news agency",
+    ),
+    Case(
+        "a document speaks for the author the article names",
+        "A report by the Congressional Budget Office was released on Monday. The report said deficits would"
+        " grow by $1 trillion.",
+        ("deficits would grow by $1 trillion",),
+        "the Congressional Budget Office",
+        SpeakerType.ORGANIZATION,
+        "clause",
+    ),
+    Case(
+        "a document without a named author is the document as described",
+        "The complaint alleges that the company hid losses from investors for years.",
+        ("that the company hid losses from investors for years",),
+        "the complaint",
+        SpeakerType.DOCUMENT,
+        "clause",
+    ),
+    Case(
+        "'said in a statement that': the statement is the channel, its clause the content",
+        "The White House said in a statement that the visit would go ahead as planned.",
+        ("that the visit would go ahead as planned",),
+        "the White House",
+        SpeakerType.ORGANIZATION,
+        "clause",
+    ),
+    Case(
+        "an acronym is the organisation's long form",
+        "The International Energy Agency was founded in 1974. The IEA said oil demand would peak this decade.",
+        ("oil demand would peak this decade",),
+        "the International Energy Agency",
+        SpeakerType.ORGANIZATION,
+        "clause",
+    ),
+    Case(
+        "a first name alone is the person's full name",
+        "Maya Chen runs the only bookshop in town. Maya said the rent had doubled since last year.",
+        ("the rent had doubled since last year",),
+        "Maya Chen",
+        SpeakerType.PERSON,
+        "clause",
+    ),
+    Case(
+        "a short form is the fullest name, suffix kept",
+        "Patrick Carlineo Jr. appeared in court on Friday. Pat Carlineo said he was sorry for what he did.",
+        ("he was sorry for what he did",),
+        "Patrick Carlineo Jr.",
+        SpeakerType.PERSON,
+        "clause",
+    ),
+    Case(
+        "a group noun is the named group it stands for",
+        "The doctors, members of a group called Doctors for Camp Closure, wrote to the agency. The doctors said"
+        " migrants were not the only people at risk.",
+        ("migrants were not the only people at risk",),
+        "Doctors for Camp Closure",
+        SpeakerType.ORGANIZATION,
+        "clause",
+    ),
+    Case(
+        "'the official' stays the unnamed source, not the person named in between",
+        "A Treasury official said the sanctions would widen. John Smith, the secretary, was in Paris on Monday."
+        " The official said the list was final.",
+        ("the list was final",),
+        "a Treasury official",
+        SpeakerType.UNNAMED,
+        "clause",
+        index=1,
+    ),
+    Case(
+        "a role named later resolves to the person who holds it",
+        "China’s ambassador warned that Beijing would not sit on its hands. Later, China’s ambassador to Britain"
+        " Liu Xiaming said the army could be deployed.",
+        ("that Beijing would not sit on its hands",),
+        "Liu Xiaming",
+        SpeakerType.PERSON,
+        "clause",
+    ),
+    Case(
+        "'the X of the Y': a description that identifies its holder, not the person talked about",
+        "Boris Johnson left the studio early. The chairman of the Conservative Party described the doctored video"
+        " as lighthearted satire.",
+        ("the doctored video as lighthearted satire",),
+        "the chairman of the Conservative Party",
+        SpeakerType.UNNAMED,
+        "object",
+    ),
+    Case(
+        "mixed quote with 'called': one statement by the caller",
+        'Lopez called the plan "a gift to polluters" that would "raise prices for everyone."',
+        ('the plan "a gift to polluters" that would "raise prices for everyone."',),
+        "Lopez",
+        SpeakerType.PERSON,
+        "object",
+        kind=StatementKind.MIXED,
+    ),
+    Case(
+        "unnamed sources in sentence case are one speaker",
+        "Two officials said the plan was dead. Later, two officials said the vote would be delayed.",
+        ("the plan was dead",),
+        "two officials",
+        SpeakerType.UNNAMED,
+        "clause",
+    ),
+    Case(
+        "a joint unnamed source is the whole coordination",
+        "Businesses and residents also have complained and say that the outages were overly broad.",
+        ("that the outages were overly broad",),
+        "Businesses and residents",
+        SpeakerType.UNNAMED,
+        "clause",
+    ),
+    Case(
+        "a bare poll share keeps its mention but names no speaker",
+        "52 percent said they would vote for the incumbent in November.",
+        ("they would vote for the incumbent in November",),
+        None,
+        SpeakerType.UNKNOWN,
+        "clause",
+    ),
+    Case(
+        "a party label is a role, the person the speaker",
+        "Democrat Hillary Clinton said the plan would fail in the Senate.",
+        ("the plan would fail in the Senate",),
+        "Hillary Clinton",
+        SpeakerType.PERSON,
+        "clause",
+        role="Democrat",
+    ),
+    Case(
+        "an explicit ruling is a statement",
+        "But a judge ruled that Assange should remain in jail until his extradition hearing.",
+        ("that Assange should remain in jail until his extradition hearing",),
+        "a judge",
+        SpeakerType.UNNAMED,
+        "clause",
+    ),
+    Case(
+        "a full name opening the sentence is the antecedent of its pronoun",
+        "Michelle Hege runs the campaign. Julie Graham, a public information officer for the state health"
+        " department, she said she did not want to judge the campaign.",
+        ("she did not want to judge the campaign",),
+        "Julie Graham",
+        SpeakerType.PERSON,
+        "clause",
+    ),
+    Case(
+        "a document released by an organisation is that organisation's",
+        "A report on conditions at detention facilities was released by the Office of Inspector General. That"
+        " report found children in some facilities had no access to showers.",
+        ("children in some facilities had no access to showers",),
+        "the Office of Inspector General",
+        SpeakerType.ORGANIZATION,
+        "clause",
+    ),
+    Case(
+        "'according to' a document is a channel when the sentence has its own speaker",
+        '"Here we are on a historic day," Netanyahu told settler leaders, according to a statement.',
+        ('"Here we are on a historic day,"',),
+        "Netanyahu",
+        SpeakerType.PERSON,
+        "quote_cue",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_case(nlp_sm, case: Case) -> None:
+    statements = nlp_sm(case.text)._.statements
+    assert len(statements) > case.index, f"no statement #{case.index}: {[s.quote for s in statements]}"
+    st = statements[case.index]
+    assert _pieces(case.text, st) == case.quote
+    assert st.speaker == case.speaker
+    assert st.speaker_type == case.speaker_type
+    assert st.rule == case.rule
+    if case.kind is not None:
+        assert st.kind == case.kind
+    if case.role is not None:
+        assert st.speaker_role == case.role
+        assert case.role in case.text  # cut from the text, never tokens joined with spaces
+
+
+def test_split_quote_is_the_speakers_words_only(nlp_sm) -> None:
+    st = nlp_sm('"We will win," Mary Smith said on Monday. "And we will win big."')._.statements[0]
+    assert st.quote == '"We will win," … "And we will win big."'
+    assert st.quote_spans == ((0, 14), (42, 64))
+    assert (st.quote_start, st.quote_end) == (0, 64)
+
+
+def test_nested_statement_points_at_the_outer_one(nlp_sm) -> None:
+    text = "The senator said that the minister had told reporters that he was ready to move quickly on the bill."
+    outer, inner = nlp_sm(text)._.statements
+    assert outer.nested_in is None and outer.speaker == "the senator"
+    assert inner.nested_in == 0 and inner.quote == "that he was ready to move quickly on the bill"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "An official, who asked not to be named because of the sensitivity of the matter, was at the meeting.",
+        "He declined to say when the company's lander would be ready for launch.",
+        "His death was shadowed by conspiracy theories suggesting he had been murdered in his cell.",
+        "Two prison officers were charged on Tuesday with falsifying records, stating they had checked every hour.",
+        "The holding rooms are often called hieleras by those held in them, which include children.",
+        "About 5,000 people entered the Statehouse, but the agency didn’t estimate how many were on the grounds.",
+    ],
+)
+def test_not_a_statement(nlp_sm, text: str) -> None:
+    assert [s.quote for s in nlp_sm(text)._.statements] == []
+
+
+def test_every_statement_names_its_rule(nlp_sm) -> None:
+    from saidwhat.nlp.attribution import RULES
+
+    text = (
+        '"We will see," Peskov said. "The talks are going well," he added. "We want peace."\n\n'
+        "The crossing will reopen on Friday, according to state media.\n\n"
+        'Bernie Sanders: "We won this state by a mile."\n\n'
+        "A wall would stop the flow of drugs, Sarah Palin said, and it would pay for itself."
+    )
+    statements = nlp_sm(text)._.statements
+    assert statements and all(s.rule in RULES for s in statements)
+    assert {"quote_cue", "according_to", "quote_colon", "parenthetical"} <= {s.rule for s in statements}
+
+
+def test_a_nested_statement_by_the_same_speaker_is_not_repeated(nlp_sm) -> None:
+    text = "Mary Smith spoke to the players. Mary Smith said she had told them that they were a good team."
+    statements = nlp_sm(text)._.statements
+    assert [(s.speaker, s.nested_in) for s in statements] == [("Mary Smith", None)]
