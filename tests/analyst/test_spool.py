@@ -19,7 +19,7 @@ from saidwhat.storage.commands import COMMANDS, AddArticles, SaveAnalyses, SetCo
 from saidwhat.storage.spool import FORMAT_VERSION, from_json, to_json
 from saidwhat.storage.store import FeedCheck, RunSummary
 
-from saidwhat.core.records import FeedSpec, FetchErrorRecord
+from saidwhat.core.records import FeedSpec, FetchErrorRecord, TopicEvidence
 from tests.analyst.records import analysed, article, statement
 
 TEXT = 'Peskov said "no date, no \\"May\\"".\nThe Kremlin’s line held.'
@@ -72,7 +72,7 @@ def test_every_command_survives_the_file_format() -> None:
         COMMANDS["record_feed_failure"]("https://w.example/feed", "down", 5, datetime(2026, 1, 2, tzinfo=UTC)),
         COMMANDS["link_known_sources"]((("f", "g", "u", "c"),)),
         COMMANDS["record_page_retries"]((art,), ("x1",)),
-        COMMANDS["replace_topics"]((("s1", ("a", "b")),)),
+        COMMANDS["replace_topics"]((("s1", ("a", "b"), (TopicEvidence("a", "about", "Moscow", "quote"),)),)),
         COMMANDS["rebuild_clusters"](),
     ]
     assert {c.kind for c in examples} == set(COMMANDS), "add an example for the new command"
