@@ -21,7 +21,9 @@ Measured, each in a fresh child process (so each phase's memory is its own):
   (feeds, fetch over HTTP, extraction, NLP with the configured
   ``[nlp] parse`` and ``n_process = --processes``, statements, writes), then a
   second run on the unchanged feeds, and Prefect's own empty flow.  Prefect
-  runs with a temporary PREFECT_HOME and its ephemeral API.
+  runs with a temporary PREFECT_HOME and its temporary API server, whose
+  start-up time, memory and CPU share are reported on their own line: what
+  every run costs when no Prefect server is configured.
 
 Peak RSS is the sum over the phase's whole process tree (children included),
 sampled every 0.1 s.  The per-host delay is 0 and 4 requests per host may be
@@ -173,6 +175,7 @@ class PeakRss:
         self.peak = 0
         self.parts: list[tuple[str, int]] = []  # (command, MB) of each process at the peak
         self.cpu: dict[int, tuple[str, float]] = {}  # pid -> (command, CPU seconds last seen)
+        self.max_rss: dict[int, int] = {}  # pid -> the largest RSS seen, in bytes
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -189,6 +192,7 @@ class PeakRss:
                 parts.append((name, round(rss / 2**20)))
                 times = proc.cpu_times()
                 self.cpu[proc.pid] = (name, times.user + times.system)
+                self.max_rss[proc.pid] = max(rss, self.max_rss.get(proc.pid, 0))
             except (psutil.NoSuchProcess, psutil.AccessDenied):
                 pass
         if total > self.peak:
@@ -238,8 +242,10 @@ def phase_limit(args: argparse.Namespace) -> dict:
 
 def phase_pipeline(args: argparse.Namespace) -> dict:
     import duckdb
+    import psutil
     from prefect import flow
     from saidwhat.flows.ingest import ingest
+    from saidwhat.flows.temporary_server import start_temporary_server, temporary_server_pid
 
     workdir = Path(args.workdir)
     corpus = Corpus(Path(args.plan))
@@ -252,8 +258,14 @@ def phase_pipeline(args: argparse.Namespace) -> dict:
         site, feed_paths = serve(corpus, args.articles)
         try:
             config = write_config(workdir, site, feed_paths, args.processes, args.parse)
+            # What `saidwhat run` without PREFECT_API_URL pays first: Prefect's temporary API server.
+            server_started = time.perf_counter()
+            start_temporary_server()
+            api_start = time.perf_counter() - server_started
+            server_pid = temporary_server_pid()
+            server_rss_at_start = psutil.Process(server_pid).memory_info().rss if server_pid else 0
             started = time.perf_counter()
-            empty()  # the first flow run also starts Prefect's ephemeral API
+            empty()  # the first flow run (its client connects to the API just started)
             cold_empty = time.perf_counter() - started
             started = time.perf_counter()
             empty()
@@ -265,8 +277,11 @@ def phase_pipeline(args: argparse.Namespace) -> dict:
             started = time.perf_counter()
             ingest(config_path=str(config))
             second = time.perf_counter() - started
+            server_seconds = time.perf_counter() - server_started
         finally:
             site.stop()
+    cpu_total = sum(seconds for _, seconds in rss.cpu.values())
+    server_cpu = rss.cpu.get(server_pid, ("", 0.0))[1] if server_pid else 0.0
     with duckdb.connect(str(workdir / "bench.duckdb"), read_only=True) as con:
         articles, words = con.execute(
             "SELECT count(*), coalesce(sum(len(string_split_regex(trim(text), '\\s+'))), 0) FROM articles"
@@ -277,6 +292,10 @@ def phase_pipeline(args: argparse.Namespace) -> dict:
     return {
         "articles": articles, "stored": stored, "words": int(words), "statements": statements, "seconds": seconds,
         "second_run_seconds": second, "empty_flow_seconds": empty_seconds, "cold_empty_flow_seconds": cold_empty,
+        "api_start_seconds": api_start, "api_rss_mb_at_start": server_rss_at_start / 2**20,
+        "api_rss_mb_max": rss.max_rss.get(server_pid, 0) / 2**20 if server_pid else 0.0,
+        "api_cpu_seconds": server_cpu, "api_cpu_share": server_cpu / cpu_total if cpu_total else 0.0,
+        "api_core_share": server_cpu / server_seconds if server_seconds else 0.0, "api_wall_seconds": server_seconds,
         "peak_rss_mb": max(peak_first, rss.peak) / 2**20, "peak_parts": rss.parts,
         "cpu_seconds": [(name, round(t, 1)) for name, t in rss.cpu.values()],
     }  # fmt: skip
@@ -289,7 +308,8 @@ def run_child(phase: str, args: argparse.Namespace, plan: Path, workdir: Path) -
     # start, and each failed restart keeps that task's result alive until exit.
     env.pop("PREFECT_API_URL", None)
     env.update(
-        PREFECT_HOME=str(workdir / "prefect"),
+        # A new Prefect home each phase, unless --prefect-home names one already set up (as an hourly job's is).
+        PREFECT_HOME=args.prefect_home or str(workdir / "prefect"),
         PREFECT_SERVER_ANALYTICS_ENABLED="false",
         PREFECT_SERVER_ALLOW_EPHEMERAL_MODE="true",
         PREFECT_LOGGING_LEVEL="WARNING",
@@ -321,6 +341,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=32, help="nlp.pipe batch size ([nlp] batch_size)")
     parser.add_argument("--model", default=MODEL_DEFAULT)
     parser.add_argument("--skip-limit", action="store_true", help="measure the pipeline only")
+    parser.add_argument("--prefect-home", help="PREFECT_HOME to reuse (default: a new one each phase, which"
+                        " makes the temporary API server create its database first)")  # fmt: skip
     parser.add_argument("--phase", choices=("limit", "pipeline"), help=argparse.SUPPRESS)
     parser.add_argument("--plan", help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
@@ -358,8 +380,13 @@ def main() -> None:
                   f"statements), {pipe['words']} words in {pipe['seconds']:.1f}s = "
                   f"{pipe['articles'] / pipe['seconds']:.2f} art/s, {pipe['words'] / pipe['seconds']:.0f} words/s; "
                   f"peak RSS {pipe['peak_rss_mb']:.0f} MB; second run {pipe['second_run_seconds']:.2f}s; "
-                  f"empty flow {pipe['empty_flow_seconds']:.2f}s (first, with API start: "
-                  f"{pipe['cold_empty_flow_seconds']:.2f}s)", flush=True)  # fmt: skip
+                  f"empty flow {pipe['empty_flow_seconds']:.2f}s (first: {pipe['cold_empty_flow_seconds']:.2f}s)",
+                  flush=True)  # fmt: skip
+            print(f"           Prefect's temporary API server: started in {pipe['api_start_seconds']:.1f}s; RSS "
+                  f"{pipe['api_rss_mb_at_start']:.0f} MB after start, {pipe['api_rss_mb_max']:.0f} MB at most; CPU "
+                  f"{pipe['api_cpu_seconds']:.1f}s = {pipe['api_cpu_share']:.0%} of the phase's CPU time, "
+                  f"{pipe['api_core_share']:.0%} of one core over its {pipe['api_wall_seconds']:.0f}s",
+                  flush=True)  # fmt: skip
             print(f"           memory at the peak (MB): {pipe['peak_parts']}; CPU seconds: {pipe['cpu_seconds']}",
                   flush=True)  # fmt: skip
 
@@ -383,6 +410,9 @@ def main() -> None:
         peak_rss_mb=f"{med(pipes, lambda r: r['peak_rss_mb']):.0f}",
         second_run_s=f"{med(pipes, lambda r: r['second_run_seconds']):.2f}",
         empty_flow_s=f"{med(pipes, lambda r: r['empty_flow_seconds']):.2f}",
+        api_start_s=f"{med(pipes, lambda r: r['api_start_seconds']):.1f}",
+        api_rss_mb=f"{med(pipes, lambda r: r['api_rss_mb_max']):.0f}",
+        api_cpu_share=f"{med(pipes, lambda r: r['api_cpu_share']):.2f}",
     )
     if limits:
         summary["limit_peak_rss_mb"] = f"{med(limits, lambda r: r['peak_rss_mb']):.0f}"

@@ -11,6 +11,7 @@ a crash loses at most the batch in flight, which the next run redoes.
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
@@ -42,9 +43,10 @@ from saidwhat.flows.tasks import (
 )
 from saidwhat.nlp import EXTRACTOR_VERSION
 from saidwhat.nlp.errors import ModelNotInstalled
-from saidwhat.storage import Applied, DatabaseLocked, Outcome, SpoolingWriter, StorageError, Store
+from saidwhat.storage import Applied, DatabaseLocked, Outcome, SpoolingWriter, StorageError, Store, Writer
 from saidwhat.storage.commands import (
     AddArticles,
+    CancelRun,
     FinishRun,
     ItemKey,
     LinkKnownSources,
@@ -62,6 +64,7 @@ from saidwhat.storage.store import AnalysedArticle, FeedCheck, RunSummary
 
 from saidwhat.config import Config, config_for
 from saidwhat.core.errors import NothingProcessed
+from saidwhat.core.lifetime import exit_with_parent, signal_name, stop_signal_of
 from saidwhat.core.records import FeedItem, FeedSpec, FetchErrorRecord
 
 T = TypeVar("T")
@@ -117,6 +120,10 @@ def ingest(
     fetch_overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Poll every feed, store new articles once, attribute their statements."""
+    if prefect_deployment.id:
+        # A deployment's run, in a process that `saidwhat serve` (or a Prefect worker) started:
+        # if that process is killed, this run ends too instead of running on without it.
+        exit_with_parent(os.getppid())
     config = config_for(config_path, db_path, feed_urls=feed_urls, feeds=feeds, fetch_overrides=fetch_overrides)
     store = Store(config.storage.path, config.storage.lock_patience_seconds)
     with ExitStack() as held:
@@ -137,7 +144,7 @@ def ingest_once(store: Store, config: Config) -> Any:
     run.write(SyncFeeds(config.feeds))
     run.write(SetConfigAliases(config.speaker_aliases))
 
-    with Fetcher(config.fetch) as fetcher, nlp_submitter(config) as submit:
+    with Fetcher(config.fetch) as fetcher, nlp_submitter(config) as submit, cancelled_on_stop(store, run.run_id):
         # The NLP of each fetched batch runs (in worker threads/processes) while the next batch is fetched.
         stream = nlp_stream(run, config, submit)
         polls = poll_all_feeds(store, run, config, fetcher)
@@ -331,6 +338,27 @@ def backed_off_note(feeds: Sequence[tuple[str, datetime]]) -> str:
     """One line naming the skipped feeds and when each is tried again."""
     named = ", ".join(f"{name} (next attempt {when.astimezone(UTC):%Y-%m-%d %H:%M} UTC)" for name, when in feeds)
     return f"skipped {len(feeds)} feed{'s' if len(feeds) != 1 else ''} backed off after failures: {named}"
+
+
+@contextmanager
+def cancelled_on_stop(store: Store, run_id: str) -> Iterator[None]:
+    """A run stopped by SIGTERM or SIGINT is recorded as ``cancelled``, with the signal as its message.
+
+    Recorded first, before the fetcher and the NLP workers are shut down, so
+    the record is there even if that shutdown is cut short; written directly
+    (not spooled: the process is going). The work in flight is abandoned: the
+    next run redoes it (see `analyze_pending`).
+    """
+    try:
+        yield
+    except BaseException as exc:
+        signum = stop_signal_of(exc)
+        if signum is not None:
+            try:
+                Writer(store).write(CancelRun(run_id, f"stopped by {signal_name(signum)}"))
+            except Exception as failure:  # the stop goes on: the next run marks this one interrupted
+                get_run_logger().warning("run %s could not be recorded as cancelled: %s", run_id, failure)
+        raise
 
 
 @contextmanager

@@ -23,9 +23,10 @@ from dataclasses import replace
 from typing import Any
 
 from saidwhat.flows.tasks import analyze_articles
-from saidwhat.nlp.pool import warm_pool
+from saidwhat.nlp.pool import abandon_pool, warm_pool
 
 from saidwhat.config import Config, RunnerSettings
+from saidwhat.core.lifetime import stop_signal_of
 
 Row = tuple[str, str, str | None]  # (article_id, text, title)
 Submit = Callable[[list[Row]], Any]  # returns a future with .result()
@@ -66,7 +67,12 @@ def nlp_submitter(config: Config) -> Iterator[Submit]:
 
         if config.nlp.n_process > 1:
             submit_here.warm = lambda: warm_pool(config.nlp)  # type: ignore[attr-defined]
-        yield submit_here
+        try:
+            yield submit_here
+        except BaseException as exc:
+            if stop_signal_of(exc) is not None:
+                abandon_pool()
+            raise
         return
     settings = replace(config.nlp, n_process=1)  # one model per Dask worker process
     with ExitStack() as stack:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import atexit
 import multiprocessing
+import os
+import signal
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -16,6 +18,8 @@ from concurrent.futures.process import BrokenProcessPool
 
 from saidwhat.nlp.settings import NlpSettings, TopicSpec
 from saidwhat.nlp.worker import Analysed, Row, analyze_rows, pipeline
+
+from saidwhat.core.lifetime import exit_with_parent
 
 _pool_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
@@ -40,7 +44,7 @@ def _pool_for(settings: NlpSettings) -> ProcessPoolExecutor:
             # spawn, not fork: the flow's process runs threads (Prefect, httpx) that must not be forked.
             context = multiprocessing.get_context("spawn")
             _pool = ProcessPoolExecutor(
-                max_workers=settings.n_process, mp_context=context, initializer=_warm, initargs=(settings,)
+                max_workers=settings.n_process, mp_context=context, initializer=_warm, initargs=(settings, os.getpid())
             )
             _pool_key = key
         return _pool
@@ -57,6 +61,23 @@ def shutdown_pool() -> None:
 atexit.register(shutdown_pool)
 
 
+def abandon_pool() -> None:
+    """End the workers now, dropping the chunks they are analysing (a stopped run's are redone by the next).
+
+    ``shutdown`` alone would wait for the chunks in flight, and so would
+    Prefect's task runner, whose thread waits on them.
+    """
+    global _pool, _pool_key
+    with _pool_lock:
+        pool, _pool, _pool_key = _pool, None, None
+    if pool is None:
+        return
+    pool.abandoned = True  # type: ignore[attr-defined]
+    for process in list((pool._processes or {}).values()):  # no public handle on the workers
+        process.terminate()
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
 def warm_pool(settings: NlpSettings) -> None:
     """Start the pool's processes now (each loads the model), without waiting for them."""
     pool = _pool_for(settings)
@@ -68,7 +89,11 @@ def _noop() -> None:
     return None
 
 
-def _warm(settings: NlpSettings) -> None:
+def _warm(settings: NlpSettings, parent_pid: int) -> None:
+    # A worker outlives a killed parent otherwise (it waits on its task queue forever).
+    exit_with_parent(parent_pid)
+    # Ctrl+C reaches the whole terminal process group: the parent decides when workers stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     pipeline(settings.model, settings.parse)
 
 
@@ -85,6 +110,8 @@ def analyze_in_pool(rows: Sequence[Row], settings: NlpSettings, topics: Sequence
         futures = [pool.submit(_analyze_here, chunk, settings, topics) for chunk in chunks]
         return [result for future in futures for result in future.result()]
     except BrokenProcessPool:
+        if getattr(pool, "abandoned", False):
+            return []  # the run is being stopped and saves nothing more: no failure to report
         # A worker died (killed for memory, or a crash in native code). The
         # next call gets a fresh pool, so the caller's one-by-one fallback can
         # find the article that does it instead of failing on a dead pool.

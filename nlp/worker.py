@@ -7,6 +7,7 @@ model and little else.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
@@ -18,6 +19,11 @@ from saidwhat.core.records import Analysis, TopicEvidence
 Row = tuple[str, str, str | None]  # (article_id, text, title)
 # (article_id, analysis, topics of each statement, topic evidence of each statement)
 Analysed = tuple[str, Analysis, tuple[tuple[str, ...], ...], tuple[tuple[TopicEvidence, ...], ...]]
+
+
+# A spaCy pipeline is not safe to use from two threads at once (shared vocabulary, memory zones), and
+# in process the flow's task threads may analyse several chunks at the same time: one at a time here.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 @lru_cache(maxsize=2)
@@ -32,6 +38,13 @@ def analyze_rows(
     rows: Sequence[Row], model: str, parse: str | None, batch_size: int, topics: Sequence[TopicSpec]
 ) -> list[Analysed]:
     """(article_id, analysis, topics and topic evidence of each statement) for each row, in order."""
+    with _ONE_AT_A_TIME:
+        return _analyze_rows(rows, model, parse, batch_size, topics)
+
+
+def _analyze_rows(
+    rows: Sequence[Row], model: str, parse: str | None, batch_size: int, topics: Sequence[TopicSpec]
+) -> list[Analysed]:
     from saidwhat.nlp.pipeline import analyze
 
     nlp = pipeline(model, parse)

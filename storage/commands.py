@@ -49,6 +49,18 @@ class FinishRun:
 
 
 @dataclass(frozen=True, slots=True)
+class CancelRun:
+    """A run stopped by a signal: recorded as ``cancelled`` with ``message``; the next run redoes its work."""
+
+    kind: ClassVar[str] = "cancel_run"
+    run_id: str
+    message: str
+
+    def apply(self, store: Store) -> None:
+        store.cancel_run(self.run_id, self.message)
+
+
+@dataclass(frozen=True, slots=True)
 class RecordErrors:
     """Failures of one run (feeds, pages, extraction, NLP), for `fetch_errors`."""
 
@@ -176,7 +188,7 @@ class RebuildClusters:
 
 
 WriteCommand = (
-    StartRun | FinishRun | RecordErrors | SyncFeeds | SetConfigAliases | MarkFeedsPolled | RecordFeedFailure
+    StartRun | FinishRun | CancelRun | RecordErrors | SyncFeeds | SetConfigAliases | MarkFeedsPolled | RecordFeedFailure
     | AddArticles | LinkKnownSources | RecordPageRetries | SaveAnalyses | ReplaceTopics | RebuildClusters
 )  # fmt: skip
 
@@ -184,7 +196,7 @@ WriteCommand = (
 COMMANDS: dict[str, Any] = {
     cls.kind: cls
     for cls in (
-        StartRun, FinishRun, RecordErrors, SyncFeeds, SetConfigAliases, MarkFeedsPolled, RecordFeedFailure,
+        StartRun, FinishRun, CancelRun, RecordErrors, SyncFeeds, SetConfigAliases, MarkFeedsPolled, RecordFeedFailure,
         AddArticles, LinkKnownSources, RecordPageRetries, SaveAnalyses, ReplaceTopics, RebuildClusters,
     )
 }  # fmt: skip

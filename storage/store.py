@@ -170,6 +170,15 @@ class Store:
                  summary.errors, summary.message, summary.run_id],
             )  # fmt: skip
 
+    def cancel_run(self, run_id: str, message: str) -> None:
+        """Record that a run was stopped by a signal; its unfinished work is redone by the next run."""
+        with self.db.transaction() as con:
+            con.execute(
+                "UPDATE runs SET finished_at = now(), status = 'cancelled', message = ?"
+                " WHERE run_id = ? AND status = 'running'",
+                [message, run_id],
+            )
+
     def record_errors(self, run_id: str, errors: Sequence[FetchErrorRecord]) -> None:
         if not errors:
             return

@@ -400,12 +400,12 @@ COMMENT ON TABLE runs IS 'One row per ingest run.';
 COMMENT ON COLUMN runs.run_id IS 'Run id: UTC start time and a random suffix.';
 COMMENT ON COLUMN runs.started_at IS 'Start time (UTC).';
 COMMENT ON COLUMN runs.finished_at IS 'End time (UTC); NULL while running or if the run died.';
-COMMENT ON COLUMN runs.status IS 'running, completed, completed_with_errors or failed.';
+COMMENT ON COLUMN runs.status IS 'running, completed, completed_with_errors, failed, interrupted (the process died; set by the next run) or cancelled (stopped by SIGTERM or SIGINT).';
 COMMENT ON COLUMN runs.feeds_polled IS 'Feeds polled successfully.';
 COMMENT ON COLUMN runs.new_articles IS 'Articles added.';
 COMMENT ON COLUMN runs.new_statements IS 'Statements written by this run.';
 COMMENT ON COLUMN runs.errors IS 'Rows this run added to fetch_errors.';
-COMMENT ON COLUMN runs.message IS 'Why a run failed, if it did.';
+COMMENT ON COLUMN runs.message IS 'Why a run failed, was interrupted or was cancelled (the signal that stopped it, e.g. "stopped by SIGTERM").';
 
 COMMENT ON TABLE articles IS 'One row per article (deduplicated by canonical URL and page text), with its text.';
 COMMENT ON COLUMN articles.article_id IS 'First 16 hex digits of SHA-1 of canonical_url (key).';

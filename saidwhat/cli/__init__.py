@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from rich.markup import escape
 from saidwhat.cli.options import ConfigOption, DbOption, FormatOption, VerboseOption
 from saidwhat.cli.output import OutputFormat, write_rows
 from saidwhat.core.errors import InputFileError, NothingProcessed, SaidwhatError
+from saidwhat.core.lifetime import Stopped, end_children, exit_now, stopping_on_signals
 from saidwhat.core.notices import on_lock_wait
 
 app = typer.Typer(
@@ -100,12 +102,14 @@ def run_ingest(
     from saidwhat.config import config_for
     from saidwhat.flows.ingest import ingest
     from saidwhat.flows.progress import listening
+    from saidwhat.flows.temporary_server import start_temporary_server
 
     # Validate before the flow starts, so a bad config or database path is one line, not a crashed flow run.
     settings = config_for(config, db, feed_urls=feed_urls, feeds=feeds, fetch_overrides=fetch_overrides)
     from saidwhat.storage import Database
 
     Database(settings.storage.path).preflight()
+    start_temporary_server()
 
     labels = {"fetch": "Fetching articles", "nlp": "Attributing statements"}
     with Progress(
@@ -312,12 +316,30 @@ def main() -> None:
 
     Typer's standalone mode reports its own usage errors and exit codes (with whichever
     click it bundles: typer 0.29 carries a copy of its own); only our errors are left.
+
+    SIGTERM and SIGINT stop any command cleanly (see saidwhat.core.lifetime): the
+    run unwinds and records itself as cancelled, every process it started is
+    ended, and the exit status is 143 or 130.
     """
-    try:
-        app(prog_name="saidwhat")
-    except SaidwhatError as exc:
-        err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
+    with stopping_on_signals():
+        try:
+            try:
+                app(prog_name="saidwhat")
+            except SaidwhatError as exc:
+                err.print(f"[red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True)
+                sys.exit(exc.exit_code)
+        except Stopped as stop:
+            _stop(stop)
+        except KeyboardInterrupt:  # raised by something other than our handler (interrupt_main)
+            _stop(Stopped(signal.SIGINT))
+
+
+def _stop(stop: Stopped) -> None:
+    """End every process this command started, then exit at once with 128 + the signal number.
+
+    ``exit_now`` rather than a normal exit: threads still blocked in abandoned
+    work (a slow page) would otherwise be waited for at interpreter exit.
+    """
+    err.print(str(stop), highlight=False, soft_wrap=True)  # "stopped by SIGTERM"; a run's record says the same
+    end_children()
+    exit_now(stop.exit_code)

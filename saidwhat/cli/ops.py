@@ -37,7 +37,6 @@ def serve(
     limit: Annotated[int, typer.Option("--limit", min=1, help="At most this many flow runs at once")] = 2,
 ) -> None:
     """Serve the hourly `ingest` and weekly `digest` deployments (needs a Prefect server)."""
-    import prefect
     from prefect.settings import PREFECT_API_URL
 
     from saidwhat.config import load_config
@@ -52,7 +51,42 @@ def serve(
     ensure_ingest_concurrency_limit()
     names = ", ".join(f"{d.flow_name}/{d.name} ({_cron_of(d)})" for d in deployments)
     err.print(f"Serving {names} from {settings.source}; Ctrl+C stops.", highlight=False)
-    prefect.serve(*deployments, limit=limit, print_starting_message=False)
+    serve_until_stopped(deployments, limit)
+
+
+def serve_until_stopped(deployments: list[Any], limit: int) -> None:
+    """``prefect.serve``, except that SIGTERM ends the command as a stop (exit 143), not as a success.
+
+    Prefect's runner takes SIGTERM over while it runs and shuts down
+    gracefully, cancelling the flow runs in flight; it then returns as if
+    nothing had happened. The runner below remembers the signal, so the CLI
+    ends what is left and exits 143 like every other stopped command. SIGINT
+    (Ctrl+C) is the CLI's own ``Stopped`` from the start.
+    """
+    import asyncio
+    import signal
+
+    from prefect.runner import Runner
+
+    from saidwhat.core.lifetime import Stopped, start_deadline
+
+    class StoppableRunner(Runner):
+        stopped_by: int | None = None
+
+        def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+            if not start_deadline(signal.SIGTERM):
+                return  # already stopping: the deadline is running
+            self.stopped_by = signal.SIGTERM
+            if not self.started or self.stopping or self._loop is None:
+                raise Stopped(signal.SIGTERM)  # Prefect would exit 0 here
+            super().handle_sigterm(*args, **kwargs)
+
+    runner = StoppableRunner(pause_on_shutdown=True, limit=limit)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    asyncio.run(runner.start())
+    if runner.stopped_by is not None:
+        raise Stopped(runner.stopped_by)
 
 
 def build_deployments(settings: Any) -> list[Any]:

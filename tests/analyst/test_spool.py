@@ -74,6 +74,7 @@ def test_every_command_survives_the_file_format() -> None:
         COMMANDS["record_page_retries"]((art,), ("x1",)),
         COMMANDS["replace_topics"]((("s1", ("a", "b"), (TopicEvidence("a", "about", "Moscow", "quote"),)),)),
         COMMANDS["rebuild_clusters"](),
+        COMMANDS["cancel_run"]("r1", "stopped by SIGTERM"),
     ]
     assert {c.kind for c in examples} == set(COMMANDS), "add an example for the new command"
     for command in examples:

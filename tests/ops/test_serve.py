@@ -3,6 +3,7 @@ prefect.yaml describes the same deployments for work pools."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import socket
@@ -138,3 +139,80 @@ def test_prefect_deploy_accepts_prefect_yaml(prefect_server):
     assert crons(found["ingest/ingest"]) == [("0 * * * *", "UTC")]
     assert crons(found["digest/digest"]) == [("0 6 * * 1", "UTC")]
     assert found["ingest/ingest"]["work_pool_name"] == "saidwhat"
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_serve_stops_on_a_signal_with_its_exit_status_and_nothing_left(prefect_server, tmp_path, sig, code):
+    import psutil
+
+    _, env = prefect_server
+    config = write_config(tmp_path)
+    log = tmp_path / "serve.log"
+    with log.open("w", encoding="utf-8") as output:  # a file: a leftover child would hold a pipe open
+        serve = subprocess.Popen([str(BIN / "saidwhat"), "serve", "--config", str(config)], cwd=tmp_path, env=env,
+                                 stdin=subprocess.DEVNULL, stdout=output, stderr=output)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 90
+        while "Serving ingest/ingest" not in log.read_text(encoding="utf-8"):
+            assert serve.poll() is None, log.read_text(encoding="utf-8")
+            assert time.monotonic() < deadline, "serve did not start serving"
+            time.sleep(0.2)
+        time.sleep(1.0)  # the runner is polling for scheduled runs now
+        tree = psutil.Process(serve.pid).children(recursive=True)
+        serve.send_signal(sig)
+        started = time.monotonic()
+        assert serve.wait(timeout=30) == code, log.read_text(encoding="utf-8")
+        assert time.monotonic() - started < 10
+        psutil.wait_procs(tree, timeout=max(0.1, started + 10 - time.monotonic()))
+        assert [p.pid for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE] == []
+    finally:
+        if serve.poll() is None:
+            serve.kill()
+            serve.wait()
+    assert f"stopped by {signal.Signals(sig).name}" in log.read_text(encoding="utf-8")
+
+
+def test_a_killed_serve_leaves_no_flow_run_behind(prefect_server, tmp_path):
+    """SIGKILL on `serve` while its ingest run works: the run's process notices and exits by itself."""
+    import psutil
+
+    from saidwhat.demo.server import Route
+
+    from .publishers import FaultySite, Item, feed_route, slow
+
+    _, env = prefect_server
+    items = [Item(f"k-{i}", None, title=f"t{i}", summary="s") for i in range(3)]
+    with FaultySite(
+        {"/slow.xml": slow(feed_route(items), 120.0), "/robots.txt": Route(b"", "text/plain")}
+    ).start() as site:
+        config = write_config(tmp_path, [("slow", site.url("/slow.xml"))], read_timeout=150.0)
+        log = tmp_path / "serve.log"
+        with log.open("w", encoding="utf-8") as output:
+            serve = subprocess.Popen([str(BIN / "saidwhat"), "serve", "--config", str(config)], cwd=tmp_path,
+                                     env=env, stdin=subprocess.DEVNULL, stdout=output, stderr=output)  # fmt: skip
+        tree: list[psutil.Process] = []
+        try:
+            deadline = time.monotonic() + 120
+            ours = {"config_path": str(config.resolve())}  # not a deployment left by an earlier test's serve
+            while deployments(env["PREFECT_API_URL"]).get("ingest/ingest", {}).get("parameters") != ours:
+                assert serve.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+                time.sleep(0.5)
+            ingest = deployments(env["PREFECT_API_URL"])["ingest/ingest"]
+            httpx.post(f"{env['PREFECT_API_URL']}/deployments/{ingest['id']}/create_flow_run", json={}, timeout=30)
+            while not site.requests_to("/slow.xml"):  # the run is polling the (slow) feed now
+                assert serve.poll() is None and time.monotonic() < deadline, log.read_text(encoding="utf-8")
+                time.sleep(0.2)
+            tree = psutil.Process(serve.pid).children(recursive=True)
+            assert tree, "the flow run was expected in a child process of serve"
+            serve.send_signal(signal.SIGKILL)
+            serve.wait()
+            _, alive = psutil.wait_procs(tree, timeout=30)
+            alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+            assert alive == [], [" ".join(p.cmdline())[:100] for p in alive]
+        finally:
+            for process in tree:
+                with contextlib.suppress(psutil.Error):
+                    process.kill()
+            if serve.poll() is None:
+                serve.kill()
+                serve.wait()
