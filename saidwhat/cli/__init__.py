@@ -53,7 +53,7 @@ def _say_waiting(path: Path, patience: float, kind: str) -> None:
     elif kind == "write":
         line = (
             f"waiting for the database (held by another process) — up to {patience:g} s;"
-            " if it stays busy, an ingest keeps its results in the spool and retag/reprocess give up"
+            " results are kept in the spool if it stays busy"
         )
     else:
         line = f"waiting for the database (held by another process) — up to {patience:g} s"
