@@ -12,8 +12,11 @@ request, instead of the decoder's own HTTP client.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Protocol
 from urllib.parse import urlsplit
+
+from saidwhat.core.errors import LinkNotResolved
 
 
 class NotDecoded(Exception):
@@ -84,3 +87,17 @@ def _at(base_url: str, google_url: str) -> str:
     """``google_url`` (on news.google.com) with its scheme and host replaced by ``base_url``'s."""
     parts = urlsplit(google_url)
     return base_url.rstrip("/") + parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+def google_news_resolver(session: HttpSession) -> Callable[[str], str]:
+    """A resolver for fetch.download_pages: Google News links become the publisher's URL, others stay."""
+
+    def resolve(url: str) -> str:
+        if not is_google_news_link(url):
+            return url
+        try:
+            return decode_google_news_link(url, session)
+        except Exception as exc:  # NotDecoded, or the session's own error (a FetchError): recorded, never fatal
+            raise LinkNotResolved(type(exc).__name__, f"Google News link not decoded: {exc}") from None
+
+    return resolve

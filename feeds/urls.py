@@ -23,3 +23,8 @@ def canonical_url(url: str) -> str:
     host = parts.netloc.lower().removeprefix("www.")
     path = parts.path.rstrip("/") or "/"
     return urlunsplit(("https", host, path, parts.query, ""))
+
+
+def item_identity(feed_url: str, guid: str, url: str | None) -> str:
+    """The identity of a feed item's story: its canonical URL, or the feed and GUID when it has no link."""
+    return canonical_url(url) if url else f"urn:item:{feed_url}#{guid}"

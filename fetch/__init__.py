@@ -17,6 +17,7 @@ from saidwhat.fetch.errors import (
     TruncatedBody,
     WrongContentType,
 )
+from saidwhat.fetch.pages import PageDownload, download_pages
 from saidwhat.fetch.politeness import HostGate
 from saidwhat.fetch.retry import RetryPolicy
 
@@ -29,6 +30,7 @@ __all__ = [
     "Fetcher",
     "HostGate",
     "HttpStatusError",
+    "PageDownload",
     "Response",
     "RetryPolicy",
     "RobotsDisallowed",
@@ -36,4 +38,5 @@ __all__ = [
     "TooManyRedirects",
     "TruncatedBody",
     "WrongContentType",
+    "download_pages",
 ]

@@ -33,7 +33,7 @@ from saidwhat.storage.digest import (
 )
 from saidwhat.storage.quotes import QUOTE_COLUMNS, week_quotes
 
-from saidwhat.config import analyst_config, open_store
+from saidwhat.config import config_for, open_store
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.paths import output_dir
 from saidwhat.reports import chart_png, csv_bytes, write_atomic
@@ -84,7 +84,7 @@ def make_digest(
 ) -> dict[str, Any]:
     """Write one ISO week's digest (default: the last complete week, UTC); the flow's body."""
     logger = logger or logging.getLogger("saidwhat.digest")
-    config = analyst_config(config_path, db_path)
+    config = config_for(config_path, db_path, reading=True)
     iso = IsoWeek.parse(week) if week else IsoWeek.last_complete()
     out = Path(out_dir) if out_dir else config.digest.out_dir / (topic or "")
     store = open_store(config.storage)

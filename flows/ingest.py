@@ -1,9 +1,12 @@
 """The hourly ingest flow: feeds -> articles -> statements in DuckDB.
 
-Read top to bottom, `ingest` is the pipeline's story. Each step is a task
-that calls one layer; storage calls are short transactions, so an analyst's
-read connection is never blocked for long and a crash loses at most the
-batch in flight, which the next run redoes.
+Read top to bottom, `ingest_once` is the pipeline's story: drain the spool,
+poll feeds, select new items, fetch pages (and extract them), store, analyse,
+store. Each step is a Prefect task (flows/tasks.py) that calls one layer; every
+write is a typed command (storage/commands.py) sent through the `write` task,
+so it shows in Prefect's UI as applied or spooled. Storage calls are short
+transactions, so an analyst's read connection is never blocked for long and
+a crash loses at most the batch in flight, which the next run redoes.
 """
 
 from __future__ import annotations
@@ -12,17 +15,17 @@ import os
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from itertools import islice
-from pathlib import Path
 from typing import Any, TypeVar
 
-from prefect import flow, get_run_logger
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment as prefect_deployment
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Completed, Failed
-from saidwhat.feeds import canonical_url
+from saidwhat.feeds import feed_backoff, is_due, item_identity
 from saidwhat.fetch import Fetcher
 from saidwhat.flows.progress import report
 from saidwhat.flows.runners import NlpStream, chunk_size, max_in_flight, nlp_submitter
@@ -30,24 +33,41 @@ from saidwhat.flows.tasks import (
     FeedPoll,
     PageRetry,
     analyze_articles,
+    drain_spool,
     fetch_articles,
     network_timeout,
     poll_failed,
     poll_feed,
     refetch_pages,
+    write,
 )
 from saidwhat.nlp import EXTRACTOR_VERSION
 from saidwhat.nlp.errors import ModelNotInstalled
-from saidwhat.storage import DatabaseLocked, StorageError, Store
-from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary
+from saidwhat.storage import Applied, DatabaseLocked, Outcome, SpoolingWriter, StorageError, Store, Writer
+from saidwhat.storage.commands import (
+    AddArticles,
+    CancelRun,
+    FinishRun,
+    ItemKey,
+    LinkKnownSources,
+    MarkFeedsPolled,
+    RecordErrors,
+    RecordFeedFailure,
+    RecordPageRetries,
+    SaveAnalyses,
+    SetConfigAliases,
+    StartRun,
+    SyncFeeds,
+    WriteCommand,
+)
+from saidwhat.storage.store import AnalysedArticle, FeedCheck, RunSummary
 
-from saidwhat.config import Config, load_config, open_store
+from saidwhat.config import Config, config_for, open_store
 from saidwhat.core.errors import NothingProcessed
 from saidwhat.core.lifetime import exit_with_parent, signal_name, stop_signal_of
-from saidwhat.core.records import FeedItem, FeedSpec
+from saidwhat.core.records import FeedItem, FeedSpec, FetchErrorRecord
 
 T = TypeVar("T")
-ItemKey = tuple[str, str, str, str]  # (feed_url, guid, url, canonical_url)
 
 FETCH_BATCH = 50
 # The name of the Prefect global concurrency limit that queues overlapping ingest runs.
@@ -63,6 +83,8 @@ class Tally:
     new_statements: int = 0
     articles_analysed: int = 0
     errors: int = 0
+    drained: int = 0  # commands of earlier runs written by this one
+    spooled: int = 0  # commands of this run kept in the spool (the database was held)
     # (feed name, next attempt) of the feeds this run skipped because they are backed off after failures
     backed_off: list[tuple[str, datetime]] = field(default_factory=list)
 
@@ -71,34 +93,22 @@ class Tally:
         return bool(self.feeds_polled or self.new_articles or self.pages_recovered or self.articles_analysed)
 
 
-def settings_for(
-    config_path: str | None,
-    db_path: str | None = None,
-    feed_urls: Sequence[str] | None = None,
-    feeds: Sequence[FeedSpec] | None = None,
-    fetch_overrides: dict[str, Any] | None = None,
-) -> Config:
-    """The config with this run's overrides: --db replaces the path, --feed the feed list."""
-    config = load_config(Path(config_path) if config_path else None)
-    if db_path:
-        config = replace(config, storage=replace(config.storage, backend="duckdb", path=Path(db_path)))
-    if feed_urls:
-        config = replace(config, feeds=tuple(_adhoc_feed(url, config.feeds) for url in feed_urls))
-    if feeds:
-        config = replace(config, feeds=tuple(feeds))
-    if fetch_overrides:
-        config = replace(config, fetch=replace(config.fetch, **fetch_overrides))
-    return config
+class Run:
+    """One ingest run's writes: each command through the `write` task, outcomes tallied."""
 
+    def __init__(self, writer: SpoolingWriter, run_id: str) -> None:
+        self.writer, self.run_id, self.tally = writer, run_id, Tally()
 
-def _adhoc_feed(url: str, configured: Sequence[FeedSpec]) -> FeedSpec:
-    for spec in configured:
-        if spec.url == url:
-            return spec
-    from urllib.parse import urlsplit
+    def write(self, command: WriteCommand) -> Outcome:
+        outcome = write(self.writer, command)
+        if not isinstance(outcome, Applied):
+            self.tally.spooled += 1
+        return outcome
 
-    host = urlsplit(url).netloc or url
-    return FeedSpec(name=host, url=url, publisher=host)
+    def record(self, errors: Sequence[FetchErrorRecord]) -> None:
+        if errors:
+            self.write(RecordErrors(self.run_id, tuple(errors)))
+            self.tally.errors += len(errors)
 
 
 @flow(name="ingest", log_prints=False)
@@ -114,8 +124,8 @@ def ingest(
         # A deployment's run, in a process that `saidwhat serve` (or a Prefect worker) started:
         # if that process is killed, this run ends too instead of running on without it.
         exit_with_parent(os.getppid())
-    config = settings_for(config_path, db_path, feed_urls, feeds, fetch_overrides)
-    store = open_store(config.storage)
+    config = config_for(config_path, db_path, feed_urls=feed_urls, feeds=feeds, fetch_overrides=fetch_overrides)
+    store = open_store(config.storage)  # a DuckDB file or a DuckLake ([storage] backend)
     with ExitStack() as held:
         try:
             held.enter_context(one_ingest_at_a_time(store, [feed.url for feed in config.feeds]))
@@ -126,47 +136,52 @@ def ingest(
 
 def ingest_once(store: Store, config: Config) -> Any:
     logger = get_run_logger()
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8]
-    store.start_run(run_id, [feed.url for feed in config.feeds])
-    store.sync_feeds(config.feeds)
-    store.set_config_aliases(config.speaker_aliases)
-    tally = Tally()
+    writer = SpoolingWriter.for_store(store, config.storage.spool_dir)
+    run = Run(writer, datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ-") + uuid.uuid4().hex[:8])
+    # First, what earlier runs could not write: everything this run writes comes after it.
+    run.tally.drained = drain_spool(writer).written
+    run.write(StartRun(run.run_id, tuple(feed.url for feed in config.feeds)))
+    run.write(SyncFeeds(config.feeds))
+    run.write(SetConfigAliases(config.speaker_aliases))
 
-    with Fetcher(config.fetch) as fetcher, nlp_submitter(config) as submit, cancelled_on_stop(store, run_id):
+    with Fetcher(config.fetch) as fetcher, nlp_submitter(config) as submit, cancelled_on_stop(store, run.run_id):
         # The NLP of each fetched batch runs (in worker threads/processes) while the next batch is fetched.
-        stream = nlp_stream(store, config, run_id, tally, submit)
-        polls = poll_all_feeds(store, config, fetcher, tally, run_id)
+        stream = nlp_stream(run, config, submit)
+        polls = poll_all_feeds(store, run, config, fetcher)
         new_items, item_keys = select_new_items(store, polls)
-        logger.info("%d new items from %d feeds", len(new_items), tally.feeds_polled)
+        logger.info("%d new items from %d feeds", len(new_items), run.tally.feeds_polled)
         added: set[str] = set()
         for batch_number, batch in enumerate(batched(new_items, FETCH_BATCH)):
             report("fetch", batch_number * FETCH_BATCH, len(new_items))
             timeout = network_timeout(config.fetch, len(batch))
             fetched = fetch_articles.with_options(timeout_seconds=timeout)(batch, fetcher, config.fetch)
-            new_ids = set(store.add_articles(fetched.articles))
+            stored = run.write(AddArticles(fetched.articles))
+            # Only articles known to be new are analysed now; spooled ones are analysed by the run that writes them.
+            new_ids = set(stored.result) if isinstance(stored, Applied) else set()
             added.update(new_ids)
             stream.add([(a.article_id, a.text, a.title) for a in fetched.articles if a.article_id in new_ids])
-            record(store, run_id, fetched.errors, tally)
-        tally.new_articles = len(added)
+            run.record(fetched.errors)
+        run.tally.new_articles = len(added)
         report("fetch", len(new_items), len(new_items))
-        store.link_known_sources(item_keys)
+        run.write(LinkKnownSources(tuple(item_keys)))
         # Only now that their items are stored: a crash before this point re-polls the feeds.
-        remember_polled_feeds(store, polls)
-        retry_summary_pages(store, config, fetcher, run_id, tally, skip=added)
-        analyze_pending(store, config, run_id, tally, stream)
-    return finish(store, run_id, config, tally)
+        run.write(MarkFeedsPolled(tuple(FeedCheck(p.spec.url, p.etag, p.last_modified, p.body_hash)
+                                        for p in polls if p.error is None)))  # fmt: skip
+        retry_summary_pages(store, run, config, fetcher, skip=added)
+        analyze_pending(store, stream)
+    return finish(run, config, store.describe())
 
 
-def poll_all_feeds(store: Store, config: Config, fetcher: Fetcher, tally: Tally, run_id: str) -> list[FeedPoll]:
+def poll_all_feeds(store: Store, run: Run, config: Config, fetcher: Fetcher) -> list[FeedPoll]:
     """Poll the feeds that are due; a failing feed is recorded and backed off, never fatal."""
     logger = get_run_logger()
     states = store.feed_states()
     now = datetime.now(UTC)
-    due = [s for s in config.feeds if _is_due(states.get(s.url), now)]
+    due = [s for s in config.feeds if s.url not in states or is_due(states[s.url].next_poll_after, now)]
     for spec in config.feeds:
         if spec not in due:
             state = states[spec.url]
-            tally.backed_off.append((spec.name, state.next_poll_after))
+            run.tally.backed_off.append((spec.name, state.next_poll_after))
             logger.info("feed %s: backed off until %s after %d failures", spec.name, state.next_poll_after,
                         state.consecutive_failures)  # fmt: skip
     max_items = config.fetch.max_items_per_feed
@@ -180,39 +195,21 @@ def poll_all_feeds(store: Store, config: Config, fetcher: Fetcher, tally: Tally,
             poll = poll_failed(spec, exc)
         polls.append(poll)
         if poll.error is None:
-            tally.feeds_polled += 1
+            run.tally.feeds_polled += 1
             logger.info("feed %s: %s", spec.name, "unchanged" if poll.not_modified else f"{len(poll.items)} items")
         else:
-            tally.feeds_failed += 1
+            run.tally.feeds_failed += 1
             state = states.get(spec.url)
             failures = (state.consecutive_failures if state else 0) + 1
-            store.record_feed_failure(
-                spec.url, poll.error.message, config.fetch.unhealthy_after_failures, now + feed_backoff(failures)
-            )
-            record(store, run_id, [poll.error], tally)
-            unhealthy = failures >= config.fetch.unhealthy_after_failures
+            unhealthy_after = config.fetch.unhealthy_after_failures
+            run.write(RecordFeedFailure(spec.url, poll.error.message, unhealthy_after, now + feed_backoff(failures)))
+            run.record([poll.error])
             logger.warning("feed %s failed (%d in a row%s): %s", spec.name, failures,
-                           ", unhealthy" if unhealthy else "", poll.error.message)  # fmt: skip
+                           ", unhealthy" if failures >= unhealthy_after else "", poll.error.message)  # fmt: skip
     return polls
 
 
-def feed_backoff(consecutive_failures: int) -> timedelta:
-    """Pause after the n-th failure in a row: 2, 4, 8 ... minutes, at most a day."""
-    return timedelta(minutes=min(24 * 60, 2 ** min(consecutive_failures, 11)))
-
-
-def _is_due(state: Any, now: datetime) -> bool:
-    """A failing feed is backed off; it is polled again once its pause has passed."""
-    return state is None or state.next_poll_after is None or state.next_poll_after <= now
-
-
-def remember_polled_feeds(store: Store, polls: Sequence[FeedPoll]) -> None:
-    """Mark polled feeds healthy and keep their ETag, Last-Modified and body hash for next time."""
-    store.record_feed_successes(
-        [FeedCheck(p.spec.url, p.etag, p.last_modified, p.body_hash) for p in polls if p.error is None]
-    )
-
-
+@task(cache_policy=NO_CACHE)
 def select_new_items(store: Store, polls: Sequence[FeedPoll]) -> tuple[list[tuple[FeedItem, FeedSpec]], list[ItemKey]]:
     """Items not seen before, by feed GUID or by canonical URL; the first feed wins a shared story.
 
@@ -223,7 +220,7 @@ def select_new_items(store: Store, polls: Sequence[FeedPoll]) -> tuple[list[tupl
     keys: list[ItemKey] = []
     for poll in polls:
         for item in poll.items:
-            identity = canonical_url(item.url) if item.url else f"urn:item:{item.feed_url}#{item.guid}"
+            identity = item_identity(item.feed_url, item.guid, item.url)
             keys.append((item.feed_url, item.guid, item.url or "", identity))
             candidates.setdefault(identity, (item, poll.spec))
     unseen = store.unseen([(feed, guid, identity) for feed, guid, _, identity in keys])
@@ -231,9 +228,7 @@ def select_new_items(store: Store, polls: Sequence[FeedPoll]) -> tuple[list[tupl
     return [pair for identity, pair in candidates.items() if identity in fresh], keys
 
 
-def retry_summary_pages(
-    store: Store, config: Config, fetcher: Fetcher, run_id: str, tally: Tally, skip: set[str] = frozenset()
-) -> None:
+def retry_summary_pages(store: Store, run: Run, config: Config, fetcher: Fetcher, skip: set[str]) -> None:
     """Articles stored from a feed summary in earlier runs get their page tried again, a bounded number of times."""
     specs = {s.url: s for s in config.feeds}
     retries = [
@@ -245,25 +240,24 @@ def retry_summary_pages(
         return
     timeout = network_timeout(config.fetch, len(retries))
     outcome = refetch_pages.with_options(timeout_seconds=timeout)(retries, fetcher, config.fetch)
-    for article_id, article in outcome.articles:
-        store.record_page_retry(article_id, article)
-    for article_id in outcome.failed:
-        store.record_page_retry(article_id, None)
-    tally.pages_recovered += len(outcome.articles)
-    record(store, run_id, outcome.errors, tally)
+    run.write(RecordPageRetries(outcome.articles, outcome.failed))
+    run.tally.pages_recovered += len(outcome.articles)
+    run.record(outcome.errors)
     get_run_logger().info("%d of %d summary-only articles now have their page", len(outcome.articles), len(retries))
 
 
-def nlp_stream(store: Store, config: Config, run_id: str, tally: Tally, submit: Any) -> NlpStream:
+def nlp_stream(run: Run, config: Config, submit: Any) -> NlpStream:
     """Bounded NLP in flight; each finished chunk is saved here, by the flow (the only writer)."""
+    tally = run.tally
 
     def save(rows: list[tuple[str, str, str | None]], results: list[AnalysedArticle]) -> None:
-        tally.new_statements += store.save_analyses(results, EXTRACTOR_VERSION)
+        saved = run.write(SaveAnalyses(tuple(results), EXTRACTOR_VERSION))
+        tally.new_statements += saved.result if isinstance(saved, Applied) else 0
         tally.articles_analysed += len(results)
         report("nlp", tally.articles_analysed, max(tally.articles_analysed, tally.new_articles))
 
     def fallback(rows: list[tuple[str, str, str | None]]) -> list[AnalysedArticle]:
-        return analyse_or_skip(rows, config, run_id, store, tally, stream.skipped)
+        return analyse_or_skip(rows, config, run, stream.skipped)
 
     # Without the model nothing can be analysed: the run says so instead of blaming every article.
     fatal = (ModelNotInstalled, ImportError)
@@ -271,13 +265,13 @@ def nlp_stream(store: Store, config: Config, run_id: str, tally: Tally, submit: 
     return stream
 
 
-def analyze_pending(store: Store, config: Config, run_id: str, tally: Tally, stream: NlpStream) -> None:
+def analyze_pending(store: Store, stream: NlpStream) -> None:
     """Attribute statements in every article not yet analysed by this extractor version.
 
     The articles of this run are already in ``stream``; articles stored by a
-    run that was killed before this step are picked up here too. A chunk
-    that fails is analysed article by article, so one hostile document is
-    recorded and skipped (until the next run) alone.
+    run that was killed before this step, or from the spool, are picked up
+    here too. A chunk that fails is analysed article by article, so one
+    hostile document is recorded and skipped (until the next run) alone.
     """
     stream.drain()
     while True:
@@ -290,7 +284,7 @@ def analyze_pending(store: Store, config: Config, run_id: str, tally: Tally, str
 
 
 def analyse_or_skip(
-    rows: list[tuple[str, str, str | None]], config: Config, run_id: str, store: Store, tally: Tally, skipped: set[str]
+    rows: list[tuple[str, str, str | None]], config: Config, run: Run, skipped: set[str]
 ) -> list[AnalysedArticle]:
     """The batch's analyses; when the batch fails, each article alone, recording the ones that fail."""
     try:
@@ -304,45 +298,45 @@ def analyse_or_skip(
                 results += analyze_articles([row], config.nlp, config.topics)
             except Exception as exc:
                 skipped.add(row[0])
-                record(store, run_id, [FetchErrorRecord("nlp", type(exc).__name__, f"article {row[0]}: {exc}")], tally)
+                run.record([FetchErrorRecord("nlp", type(exc).__name__, f"article {row[0]}: {exc}")])
         return results
 
 
-def record(store: Store, run_id: str, errors: Sequence[FetchErrorRecord], tally: Tally) -> None:
-    store.record_errors(run_id, errors)
-    tally.errors += len(errors)
-
-
-def finish(store: Store, run_id: str, config: Config, tally: Tally) -> Any:
+def finish(run: Run, config: Config, database: str) -> Any:
     """Completed (with a warning when errors were recorded), or Failed when nothing could be done."""
     logger = get_run_logger()
+    tally = run.tally
     nothing_done = tally.feeds_failed > 0 and not tally.anything_done
     status = "failed" if nothing_done else ("completed_with_errors" if tally.errors else "completed")
     message = f"every feed polled failed ({tally.feeds_failed})" if nothing_done else ""
     if tally.backed_off:
         message = "; ".join(filter(None, [message, backed_off_note(tally.backed_off)]))
     summary = RunSummary(
-        run_id, tally.feeds_polled, tally.new_articles, tally.new_statements, tally.errors, status, message
+        run.run_id, tally.feeds_polled, tally.new_articles, tally.new_statements, tally.errors, status, message
     )
-    store.finish_run(summary)
+    run.write(FinishRun(summary))
     result = {
-        "run_id": run_id, "status": status, "feeds_polled": tally.feeds_polled, "feeds_failed": tally.feeds_failed,
-        "new_articles": tally.new_articles, "pages_recovered": tally.pages_recovered,
-        "new_statements": tally.new_statements, "errors": tally.errors, "database": store.describe(),
+        "run_id": run.run_id, "status": status, "feeds_polled": tally.feeds_polled,
+        "feeds_failed": tally.feeds_failed, "new_articles": tally.new_articles,
+        "pages_recovered": tally.pages_recovered, "new_statements": tally.new_statements, "errors": tally.errors,
+        "drained": tally.drained, "spooled": tally.spooled, "database": database,
         "feeds_backed_off": [{"name": name, "next_attempt": when.isoformat()} for name, when in tally.backed_off],
     }  # fmt: skip
+    if tally.spooled:
+        logger.warning("run %s: the database was held; %d writes wait in %s for the next run",
+                       run.run_id, tally.spooled, config.storage.spool_dir)  # fmt: skip
     if nothing_done:
         # The state's data is an exception, as Prefect expects of a failed run; the CLI prints it in one line.
         recorded = f"{tally.errors} error{'' if tally.errors == 1 else 's'}"
         reason = (
             f"nothing could be processed: {message} ({recorded} recorded in fetch_errors:"
-            f" saidwhat status --errors --run {run_id})"
+            f" saidwhat status --errors --run {run.run_id})"
         )
         return Failed(message=reason, data=NothingProcessed(reason))
     if tally.errors:
         logger.warning(
             "run %s finished with %d recorded error%s (saidwhat status --errors --run %s lists them)",
-            run_id, tally.errors, "" if tally.errors == 1 else "s", run_id,
+            run.run_id, tally.errors, "" if tally.errors == 1 else "s", run.run_id,
         )  # fmt: skip
     return Completed(message=status, data=result)
 
@@ -358,8 +352,9 @@ def cancelled_on_stop(store: Store, run_id: str) -> Iterator[None]:
     """A run stopped by SIGTERM or SIGINT is recorded as ``cancelled``, with the signal as its message.
 
     Recorded first, before the fetcher and the NLP workers are shut down, so
-    the record is there even if that shutdown is cut short. The work in flight
-    is abandoned: the next run redoes it (see `analyze_pending`).
+    the record is there even if that shutdown is cut short; written directly
+    (not spooled: the process is going). The work in flight is abandoned: the
+    next run redoes it (see `analyze_pending`).
     """
     try:
         yield
@@ -367,7 +362,7 @@ def cancelled_on_stop(store: Store, run_id: str) -> Iterator[None]:
         signum = stop_signal_of(exc)
         if signum is not None:
             try:
-                store.cancel_run(run_id, f"stopped by {signal_name(signum)}")
+                Writer(store).write(CancelRun(run_id, f"stopped by {signal_name(signum)}"))
             except Exception as failure:  # the stop goes on: the next run marks this one interrupted
                 get_run_logger().warning("run %s could not be recorded as cancelled: %s", run_id, failure)
         raise

@@ -20,7 +20,7 @@ from saidwhat.storage import Store
 from saidwhat.storage.analyst import Analyst
 from saidwhat.storage.labels import LabelledStatement, Labels, StatementRef, TopicLabel, url_path
 
-from saidwhat.config import Config, analyst_config, open_store
+from saidwhat.config import Config, config_for, open_store
 from saidwhat.core.errors import SaidwhatError
 
 YES = frozenset({"yes", "y", "true", "t", "1"})
@@ -59,7 +59,7 @@ def label_statement(
     statement_id: str, topic: str, answer: str, config_path: str | None = None, db_path: str | None = None
 ) -> dict[str, Any]:
     """Record one judgement; the statement and topic must exist."""
-    config = analyst_config(config_path, db_path)
+    config = config_for(config_path, db_path, reading=True)
     _check_topic(topic, config)
     labels = Labels(_store(config))
     label = parse_answer(answer, "saidwhat label")
@@ -84,7 +84,7 @@ def import_labels(path: Path, config_path: str | None = None, db_path: str | Non
     Several rows may land on the same statement and topic (a quote stored as one
     statement, labelled in parts): the statement is about the topic if any of them says yes.
     """
-    config = analyst_config(config_path, db_path)
+    config = config_for(config_path, db_path, reading=True)
     labels = Labels(_store(config))
     rows = list(_read_csv(path))
     refs: dict[str, list[StatementRef]] | None = None  # by article URL and by its path, read on first need
@@ -193,7 +193,7 @@ def topic_report(
     topic: str | None = None, config_path: str | None = None, db_path: str | None = None
 ) -> tuple[list[TopicScore], list[Disagreement]]:
     """Precision and recall of the current definition of each labelled topic (or ``topic``) against the labels."""
-    config = analyst_config(config_path, db_path)
+    config = config_for(config_path, db_path, reading=True)
     if topic:
         _check_topic(topic, config)
     labels = Labels(_store(config))

@@ -13,6 +13,12 @@
 Each flow's body is a plain function (``retag_statements``,
 ``reprocess_articles``) that the CLI calls directly when no Prefect API is
 configured.
+
+Both write through a plain ``Writer``, never the spool: when another process
+holds the database they refuse in one line before anything is written (a
+user waiting at the terminal can run them again; a spool full of re-analyses
+would only be written by the next ingest). They first write what the spool
+holds, so that an older spooled analysis can never overwrite their work.
 """
 
 from __future__ import annotations
@@ -25,11 +31,12 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from saidwhat.flows.progress import report
 from saidwhat.nlp.topics import StatementContext, TopicTagger, paragraph_around
-from saidwhat.storage import Store
+from saidwhat.storage import Spool, Writer
 from saidwhat.storage.analyst import Analyst, StoredArticle
+from saidwhat.storage.commands import RebuildClusters, ReplaceTopics, SaveAnalyses, SetConfigAliases
 
 from saidwhat import nlp
-from saidwhat.config import Config, analyst_config, open_store
+from saidwhat.config import Config, config_for, open_store
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.records import TopicEvidence
 
@@ -37,12 +44,18 @@ RETAG_BATCH = 200
 REPROCESS_BATCH = 32
 
 
-def _store(config: Config) -> Store:
-    store = open_store(config.storage)
+def _writer(config: Config, command: str) -> Writer:
+    """A direct writer on the configured database, after the spool is written; refuses when it is held."""
+    store = open_store(config.storage)  # a DuckDB file or a DuckLake ([storage] backend)
     if not store.exists():
         raise SaidwhatError(store.db.missing_message())
     Analyst(store).ensure_schema()
-    return store
+    writer = Writer(store)
+    writer.check_free(command)
+    if config.storage.backend == "duckdb":  # a lake has no spool: its writers never wait for a reader
+        Spool(config.storage.spool_dir, store.path).drain(writer.write)
+    writer.write(SetConfigAliases(config.speaker_aliases))  # [speakers.aliases] edits apply now too
+    return writer
 
 
 def topics_for(
@@ -62,24 +75,23 @@ def topics_for(
 def retag_statements(config_path: str | None = None, db_path: str | None = None, logger: Any = None) -> dict[str, Any]:
     """Evaluate the configured topics again for every stored statement; the retag flow's body."""
     logger = logger or logging.getLogger("saidwhat.retag")
-    config = analyst_config(config_path, db_path)
+    config = config_for(config_path, db_path, reading=True)
     if not config.topics:
         raise SaidwhatError(
             f"no topics in {config.source or 'the config'}: add [topics.NAME] tables (retag would clear every tag)"
         )
     tagger = TopicTagger(config.topics)
-    store = _store(config)
-    store.set_config_aliases(config.speaker_aliases)  # [speakers.aliases] edits apply now too
-    analyst = Analyst(store)
+    writer = _writer(config, "retag")
+    analyst = Analyst(writer.store)
     seen = changed = 0
     after: str | None = None
     while batch := analyst.articles_with_statements(after, RETAG_BATCH):
         pairs = topics_for(batch, tagger)
-        changed += analyst.replace_topics(pairs)
+        changed += writer.write(ReplaceTopics(tuple(pairs))).result
         seen += len(pairs)
         after = batch[-1].article_id
     # Alias edits change who is one speaker, and so which statements may share a quote cluster.
-    analyst.rebuild_clusters()
+    writer.write(RebuildClusters())
     logger.info("retag: %d statements, %d changed, topics %s", seen, changed, ", ".join(tagger.names))
     return {"statements": seen, "changed": changed, "topics": list(tagger.names)}
 
@@ -108,18 +120,17 @@ def reprocess_articles(
 ) -> dict[str, Any]:
     """Run the NLP again on stored texts whose statements are stale; the reprocess flow's body."""
     logger = logger or logging.getLogger("saidwhat.reprocess")
-    config = analyst_config(config_path, db_path)
+    config = config_for(config_path, db_path, reading=True)
     version = extractor_version or nlp.EXTRACTOR_VERSION
-    store = _store(config)
-    store.set_config_aliases(config.speaker_aliases)
-    analyst = Analyst(store)
+    writer = _writer(config, "reprocess")
+    analyst = Analyst(writer.store)
     total = analyst.count_for_reprocess(version, everything)
     articles = statements = 0
     after: str | None = None
     while rows := analyst.articles_for_reprocess(version, everything, after, REPROCESS_BATCH):
         report("nlp", articles, total)
         results = analyze_batch(rows, config)
-        statements += store.save_analyses(results, version)
+        statements += writer.write(SaveAnalyses(tuple(results), version)).result
         articles += len(rows)
         after = rows[-1][0]
     report("nlp", total, total)

@@ -1,7 +1,7 @@
-"""Small Prefect tasks, each a call into one layer.
+"""The ingest's Prefect tasks, each a call into one layer.
 
-Network tasks declare their retries; the rest are pure functions of their
-inputs or single storage calls.
+Network tasks declare their retries; the writes are tasks too, so each batch
+written (or spooled) is visible in Prefect's UI with its outcome.
 """
 
 from __future__ import annotations
@@ -9,23 +9,23 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import dataclass, field, replace
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
-from saidwhat.extract import ExtractionFailed, extract_page, summary_text
-from saidwhat.feeds import FeedParseError, canonical_url, parse_feed
-from saidwhat.feeds.googlenews import NotDecoded, decode_google_news_link, is_google_news_link
-from saidwhat.fetch import Fetcher, FetchError, Response, TimedOut
-from saidwhat.nlp import EXTRACTOR_VERSION
-from saidwhat.storage.store import AnalysedArticle, FeedState, FetchErrorRecord, article_id_for
+from saidwhat.extract import article_from_page
+from saidwhat.feeds import FeedParseError, item_identity, parse_feed
+from saidwhat.feeds.googlenews import google_news_resolver
+from saidwhat.fetch import Fetcher, FetchError, PageDownload, TimedOut, download_pages
+from saidwhat.nlp import pool
+from saidwhat.storage import DrainReport, Outcome, SpoolingWriter
+from saidwhat.storage.commands import WriteCommand
+from saidwhat.storage.store import AnalysedArticle, FeedState
 
 from saidwhat.config import FetchSettings, NlpSettings, TopicSpec
-from saidwhat.core.records import Article, FeedItem, FeedSpec, TextSource
+from saidwhat.core.records import Article, FeedItem, FeedSpec, FetchErrorRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,6 +47,20 @@ class FetchedArticles:
     errors: tuple[FetchErrorRecord, ...] = field(default=())
 
 
+# ------------------------------------------------------------------ writes
+@task(cache_policy=NO_CACHE, task_run_name="drain the spool")
+def drain_spool(writer: SpoolingWriter) -> DrainReport:
+    """Write what earlier runs spooled while the database was held, before this run writes anything."""
+    return writer.drain()
+
+
+@task(cache_policy=NO_CACHE, task_run_name="write {command.kind}")
+def write(writer: SpoolingWriter, command: WriteCommand) -> Outcome:
+    """One write command, applied in one transaction or kept in the spool."""
+    return writer.write(command)
+
+
+# ------------------------------------------------------------------ feeds
 def _worth_another_round(exc: FetchError) -> bool:
     """A feed briefly down may answer a little later; one that timed out on every attempt is slow,
     and another round would double the time a run can spend on it (README "Time limits")."""
@@ -150,12 +164,13 @@ def poll_failed(spec: FeedSpec, exc: BaseException) -> FeedPoll:
     return FeedPoll(spec, error=FetchErrorRecord("feed", type(exc).__name__, str(exc), feed_url=spec.url))
 
 
+# ------------------------------------------------------------------ pages
 @task(retries=1, retry_delay_seconds=5, cache_policy=NO_CACHE, timeout_seconds=NETWORK_TASK_TIMEOUT)
 def fetch_articles(
     items: Sequence[tuple[FeedItem, FeedSpec]], fetcher: Fetcher, settings: FetchSettings
 ) -> FetchedArticles:
     """Fetch and extract each item's page; fall back to the feed summary, recording why."""
-    outcomes = _articles_for(items, fetcher, settings)
+    outcomes = articles_for(items, fetcher, settings)
     articles = tuple(a for a, _ in outcomes if a is not None)
     errors = tuple(e for _, e in outcomes if e is not None)
     return FetchedArticles(articles, errors)
@@ -174,152 +189,59 @@ class PageRetry:
 class RetriedPages:
     """Page texts that replace feed summaries, and the ids whose page failed again."""
 
-    articles: tuple[tuple[str, Article], ...]
+    articles: tuple[Article, ...]  # each with the article_id of the stored article it replaces
     failed: tuple[str, ...]
     errors: tuple[FetchErrorRecord, ...]
 
 
 @task(cache_policy=NO_CACHE, timeout_seconds=NETWORK_TASK_TIMEOUT)
 def refetch_pages(retries: Sequence[PageRetry], fetcher: Fetcher, settings: FetchSettings) -> RetriedPages:
-    """Fetch the pages of summary-only articles again; each attempt is counted by the caller."""
+    """Fetch the pages of summary-only articles again; each attempt is counted when written."""
     items = [
         (FeedItem(r.spec.url, r.article_id, r.url, title=None, summary=None, published_at=None), r.spec)
         for r in retries
     ]
     outcomes = [
         (retry, article if error is None else None, error)
-        for retry, (article, error) in zip(retries, _articles_for(items, fetcher, settings), strict=True)
+        for retry, (article, error) in zip(retries, articles_for(items, fetcher, settings), strict=True)
     ]
     return RetriedPages(
-        articles=tuple((r.article_id, a) for r, a, _ in outcomes if a is not None),
+        articles=tuple(replace(a, article_id=r.article_id) for r, a, _ in outcomes if a is not None),
         failed=tuple(r.article_id for r, a, _ in outcomes if a is None),
         errors=tuple(e for _, _, e in outcomes if e is not None),
     )
 
 
-@dataclass(frozen=True, slots=True)
-class _Download:
-    """An item's page as fetched (or why not), before extraction."""
-
-    item: FeedItem
-    spec: FeedSpec
-    url: str | None
-    response: Response | None = None
-    error: FetchErrorRecord | None = None
-
-
-def _articles_for(
+def articles_for(
     items: Sequence[tuple[FeedItem, FeedSpec]], fetcher: Fetcher, settings: FetchSettings
 ) -> list[tuple[Article | None, FetchErrorRecord | None]]:
-    """Each item's article (page text, else feed summary) and the error that made it fall back.
+    """Each item's article (page text, else feed summary) and the error that made it fall back, in item order.
 
-    Pages are downloaded in threads (waiting on the network) and extracted
-    one after another in this thread, each as soon as its download completes,
-    so a slow page never holds up the others: extraction is CPU work under
-    the GIL, and running it in many threads only spreads its allocations over
-    more malloc arenas, which grow the process for no speed. The results keep
-    the order of ``items``.
+    Pages are downloaded in threads (fetch.download_pages) and extracted one
+    after another in this thread as each download completes: extraction is
+    CPU work under the GIL, and running it in many threads only spreads its
+    allocations over more malloc arenas, which grow the process for no speed.
     """
+    resolve = google_news_resolver(fetcher) if settings.resolve_google_news else None
+    threads = settings.per_host_concurrency * 4
     outcomes: list[tuple[Article | None, FetchErrorRecord | None]] = [(None, None)] * len(items)
-    pool = ThreadPoolExecutor(max_workers=max(1, settings.per_host_concurrency * 4))
-    try:
-        futures = {pool.submit(_download, item, spec, fetcher, settings): i for i, (item, spec) in enumerate(items)}
-        for future in as_completed(futures):
-            outcomes[futures[future]] = _extract(future.result())
-    finally:
-        # Every download has finished unless the run is being stopped: then the
-        # queued ones are dropped and the ones in flight are not waited for.
-        pool.shutdown(wait=False, cancel_futures=True)
+    for download in download_pages(items, fetcher, threads, resolve):
+        outcomes[download.index] = _article_from(download)
     return outcomes
 
 
-def _download(item: FeedItem, spec: FeedSpec, fetcher: Fetcher, settings: FetchSettings) -> _Download:
-    url = item.url
-    if not url:
-        return _Download(item, spec, None, error=FetchErrorRecord("page", "NoLink", "feed item has no link", spec.url))
-    if settings.resolve_google_news and is_google_news_link(url):
-        try:
-            url = decode_google_news_link(url, fetcher)
-        except (NotDecoded, FetchError) as exc:
-            message = f"Google News link not decoded: {exc}"
-            error = FetchErrorRecord("resolve", type(exc).__name__, message, spec.url, url)
-            return _Download(item, spec, item.url, error=error)
-    try:
-        return _Download(item, spec, url, response=fetcher.get_page(url))
-    except FetchError as exc:
-        return _Download(item, spec, url, error=FetchErrorRecord("page", type(exc).__name__, str(exc), spec.url, url))
+def _article_from(download: PageDownload) -> tuple[Article | None, FetchErrorRecord | None]:
+    item, spec, url, response = download.item, download.spec, download.url, download.response
+    identity = item_identity(item.feed_url, item.guid, url)
+    content, final_url = (response.text_or_bytes(), response.final_url) if response is not None else (None, None)
+    return article_from_page(item, spec, identity, url, content, final_url, download.error)
 
 
-def _extract(download: _Download) -> tuple[Article | None, FetchErrorRecord | None]:
-    item, spec, url, response, error = download.item, download.spec, download.url, download.response, download.error
-    page = None
-    if response is not None:
-        try:
-            page = extract_page(response.text_or_bytes(), response.final_url)
-        except ExtractionFailed as exc:
-            error = FetchErrorRecord("extract", "ExtractionFailed", str(exc), spec.url, url)
-        except Exception as exc:  # one hostile page must never take the batch down with it
-            error = FetchErrorRecord("extract", type(exc).__name__, f"{url}: {exc}", spec.url, url)
-    return build_article(item, spec, url, page, error), error
-
-
-def build_article(item, spec, url, page, error) -> Article | None:
-    """The article record for an item: page text when extracted, else the feed's title and summary."""
-    if page is not None:
-        text, source, reason = page.text, TextSource.PAGE, None
-    else:
-        text = summary_text(item.title, item.summary)
-        source, reason = TextSource.FEED_SUMMARY, (error.message if error else "page not fetched")
-        if not text:
-            return None
-    identity = canonical_url(url) if url else f"urn:item:{item.feed_url}#{item.guid}"
-    return Article(
-        article_id=article_id_for(identity),
-        url=url or identity,
-        canonical_url=identity,
-        feed_url=spec.url,
-        guid=item.guid,
-        title=(page.title if page and page.title else item.title),
-        authors=(page.authors if page and page.authors else item.authors),
-        publisher=spec.publisher,
-        published_at=item.published_at or (page.published_at if page else None),
-        fetched_at=datetime.now(UTC),
-        text=text,
-        text_source=source,
-        text_hash=hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest(),
-        fallback_reason=reason,
-    )
-
-
+# ------------------------------------------------------------------ NLP
 @task(cache_policy=NO_CACHE, timeout_seconds=NLP_TASK_TIMEOUT)
 def analyze_articles(
     rows: Sequence[tuple[str, str, str | None]], settings: NlpSettings, topics: Sequence[TopicSpec]
 ) -> list[AnalysedArticle]:
-    """Run the spaCy pipeline over (article_id, text, title) rows and tag topics.
-
-    With ``n_process`` >= 2 the rows go to a persistent pool of worker
-    processes (see ``flows.runners``); otherwise the model runs here.
-    """
-    if settings.n_process > 1:
-        from saidwhat.flows.runners import analyze_in_pool
-
-        analysed = analyze_in_pool(rows, settings, topics)
-    else:
-        from saidwhat.nlp.worker import analyze_rows
-
-        analysed = analyze_rows(rows, settings.model, settings.parse, settings.batch_size, topics)
+    """Run the spaCy pipeline over (article_id, text, title) rows and tag topics (nlp.pool: here or on workers)."""
+    analysed = pool.analyze(rows, settings, topics)
     return [AnalysedArticle(article_id, analysis, tags, evidence) for article_id, analysis, tags, evidence in analysed]
-
-
-__all__ = [
-    "EXTRACTOR_VERSION",
-    "FeedPoll",
-    "FetchedArticles",
-    "PageRetry",
-    "RetriedPages",
-    "analyze_articles",
-    "fetch_articles",
-    "network_timeout",
-    "poll_feed",
-    "refetch_pages",
-]

@@ -152,9 +152,6 @@ class NameIndex:
         # The most frequent full form; on a tie the first one introduced.
         return max(forms, key=lambda f: (self.counts.get(f, 0), -forms.index(f)))
 
-    def gender_of(self, canonical: str) -> str | None:
-        return self.genders.get(canonical)
-
     def pick_antecedent(self, pronoun: str, pos: int, sent: int, mentions: list[PersonMention]) -> str | None:
         """Hobbs-like salience: the nearest earlier subject in the pronoun's own sentence, else
         the first subject (or last mention) of the closest previous sentence with a compatible person.

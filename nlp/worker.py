@@ -1,7 +1,7 @@
 """The NLP work of one chunk of articles, importable without Prefect, DuckDB or the fetch stack.
 
-``flows.tasks.analyze_articles`` calls it in process, and the worker
-processes of ``flows.runners`` call it too: a worker then holds the spaCy
+``nlp.pool.analyze`` calls it in process, and the worker processes of
+its pool call it too: a worker then holds the spaCy
 model and little else.
 """
 

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from saidwhat.core.errors import ConfigError, SaidwhatError
 from saidwhat.core.records import FeedSpec
@@ -226,7 +228,7 @@ def open_store(settings: StorageSettings) -> Any:
         settings.data_path,
         settings.lock_patience_seconds,
     )
-    return Store(database, spool_dir=settings.spool_dir)
+    return Store(database)
 
 
 def _check_fetch(fetch: FetchSettings, where: str) -> None:
@@ -394,15 +396,35 @@ def _aliases(raw_speakers: Any, where: str) -> dict[str, str]:
     return dict(aliases)
 
 
-def analyst_config(config_path: str | None, db_path: str | None) -> Config:
-    """The config for a command that reads the database, with the database it reads (see database_to_read)."""
+def config_for(
+    config_path: str | Path | None,
+    db_path: str | Path | None = None,
+    *,
+    reading: bool = False,
+    feed_urls: Sequence[str] | None = None,
+    feeds: Sequence[FeedSpec] | None = None,
+    fetch_overrides: dict[str, Any] | None = None,
+) -> Config:
+    """The config of one command: the config in use (:func:`find_config`) with the command's overrides.
+
+    ``db_path`` (--db) names a DuckDB file, whatever backend the config chooses. ``reading``: the
+    command reads the database, chosen by :func:`database_to_read` (the lake, when configured and no
+    --db is given). ``feed_urls`` (--feed) replace the feed list (a configured feed keeps its name and
+    publisher); ``feeds`` are the feeds themselves (the demo); ``fetch_overrides`` fields of ``[fetch]``.
+    """
     config = load_config(Path(config_path) if config_path else None)
     db = Path(db_path) if db_path else None
-    if db is None and config.storage.backend == "ducklake":
-        return config
-    # --db always names a DuckDB file, whatever backend the config chooses.
-    path = database_to_read(config, db)
-    return replace(config, storage=replace(config.storage, backend="duckdb", path=path))
+    if reading and not (db is None and config.storage.backend == "ducklake"):
+        db = database_to_read(config, db)
+    if db is not None:
+        config = replace(config, storage=replace(config.storage, backend="duckdb", path=db))
+    if feed_urls:
+        config = replace(config, feeds=tuple(_adhoc_feed(url, config.feeds) for url in feed_urls))
+    if feeds:
+        config = replace(config, feeds=tuple(feeds))
+    if fetch_overrides:
+        config = replace(config, fetch=replace(config.fetch, **fetch_overrides))
+    return config
 
 
 def database_to_read(config: Config, db: Path | None) -> Path:
@@ -430,6 +452,15 @@ def database_to_read(config: Config, db: Path | None) -> Path:
         f"database {path} ([storage] path in {config.described}) does not exist yet: {hint},"
         " or run `saidwhat run` or `saidwhat demo` first"
     )
+
+
+def _adhoc_feed(url: str, configured: Sequence[FeedSpec]) -> FeedSpec:
+    """A --feed URL: the configured feed with that URL, else one named after its host."""
+    for spec in configured:
+        if spec.url == url:
+            return spec
+    host = urlsplit(url).netloc or url
+    return FeedSpec(name=host, url=url, publisher=host)
 
 
 def use_prefect() -> bool:

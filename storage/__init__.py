@@ -1,13 +1,25 @@
-"""DuckDB storage: schema migrations, connections and every SQL statement.
+"""DuckDB storage: schema migrations, connections, every SQL statement, and the write path.
 
-Nothing outside this package writes SQL.
+Nothing outside this package writes SQL. Writes are typed commands
+(storage/commands.py) applied by a writer (storage/writer.py), which keeps
+them in the spool (storage/spool.py) while another process holds the file.
 """
 
 from saidwhat.storage.db import Database, DatabaseLocked, StorageError
-from saidwhat.storage.spool import install as _install_spool
+from saidwhat.storage.spool import DrainReport, Spool
 from saidwhat.storage.store import Store
+from saidwhat.storage.writer import Applied, Outcome, Spooled, SpoolingWriter, Writer
 
-# Writes that outlast the lock patience go to the durable spool (storage/spool.py).
-_install_spool(Store)
-
-__all__ = ["Database", "DatabaseLocked", "StorageError", "Store"]
+__all__ = [
+    "Applied",
+    "Database",
+    "DatabaseLocked",
+    "DrainReport",
+    "Outcome",
+    "Spool",
+    "Spooled",
+    "SpoolingWriter",
+    "StorageError",
+    "Store",
+    "Writer",
+]

@@ -6,16 +6,14 @@ every SQL statement is here, the callers get rows.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from saidwhat.storage.store import TOPIC_EVIDENCE_TYPE, Store, evidence_rows
+from saidwhat.storage.store import Store
 
 from saidwhat.core.errors import SaidwhatError
-from saidwhat.core.records import TopicEvidence
 
 # What `saidwhat snapshot` exports: the analysts' views and the tables behind them.
 SNAPSHOT_RELATIONS = (
@@ -196,45 +194,7 @@ class Analyst:
             )
         return [StoredArticle(a, text, title, tuple(by_article.get(a, ()))) for a, text, title in articles]
 
-    def replace_topics(self, decided: Sequence[tuple[str, Sequence[str], Sequence[TopicEvidence]]]) -> int:
-        """Set statements' topics and topic evidence in one transaction; returns how many changed topics."""
-        if not decided:
-            return 0
-        table = pa.table(
-            {
-                "statement_id": [sid for sid, _, _ in decided],
-                "topics": [list(topics) for _, topics, _ in decided],
-                "topic_evidence": [evidence_rows(evidence) for _, _, evidence in decided],
-            },
-            schema=pa.schema(
-                [
-                    ("statement_id", pa.string()),
-                    ("topics", pa.list_(pa.string())),
-                    ("topic_evidence", TOPIC_EVIDENCE_TYPE),
-                ]
-            ),
-        )
-        with self.db.transaction() as con:
-            con.register("new_topics", table)
-            row = con.execute(
-                "SELECT count(*) FROM statements s JOIN new_topics n USING (statement_id)"
-                " WHERE s.topics IS DISTINCT FROM n.topics"
-            ).fetchone()
-            con.execute(
-                "UPDATE statements SET topics = n.topics, topic_evidence = n.topic_evidence FROM new_topics n"
-                " WHERE statements.statement_id = n.statement_id AND (statements.topics IS DISTINCT FROM n.topics"
-                " OR statements.topic_evidence IS DISTINCT FROM n.topic_evidence)"
-            )
-        return int(row[0])
-
     # ------------------------------------------------------------ reprocess
-    def rebuild_clusters(self) -> int:
-        """Cluster every statement again (speaker aliases decide who can share a cluster); one transaction."""
-        from saidwhat.storage.clusters import rebuild_clusters
-
-        with self.db.transaction() as con:
-            return rebuild_clusters(con)
-
     def articles_for_reprocess(
         self, extractor_version: str, everything: bool, after: str | None, limit: int
     ) -> list[tuple[str, str, str | None]]:
@@ -258,12 +218,6 @@ class Analyst:
                 [everything, extractor_version, extractor_version],
             ).fetchone()
         return int(row[0])
-
-    def extractor_versions(self) -> dict[str, int]:
-        """Statements per extractor version."""
-        with self.db.connect(read_only=True) as con:
-            rows = con.execute("SELECT extractor_version, count(*) FROM statements GROUP BY 1 ORDER BY 1").fetchall()
-        return {r[0]: int(r[1]) for r in rows}
 
     # ------------------------------------------------------------- snapshot
     def snapshot(self, out_dir: Path) -> list[tuple[str, Path, int]]:

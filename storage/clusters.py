@@ -191,7 +191,8 @@ def assign_clusters(con: duckdb.DuckDBPyConnection) -> int:
         }))  # fmt: skip
         con.execute(
             # NOT EXISTS, not ON CONFLICT: the DuckLake backend has no key constraints (storage/lake.py).
-            "INSERT INTO quote_clusters SELECT statement_id, cluster_id, match_score, now() FROM new_clusters n"
+            "INSERT INTO quote_clusters BY NAME"
+            " SELECT statement_id, cluster_id, match_score, now() AS assigned_at FROM new_clusters n"
             " WHERE NOT EXISTS (SELECT 1 FROM quote_clusters q WHERE q.statement_id = n.statement_id)"
         )
         con.unregister("new_clusters")

@@ -268,7 +268,7 @@ def apply_migrations(
         con.execute("BEGIN TRANSACTION")
         try:
             con.execute(adapt(sql))
-            con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [version, name])
+            con.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, now())", [version, name])
         except BaseException:
             con.execute("ROLLBACK")
             raise

@@ -1,24 +1,40 @@
-"""A durable spool for writes that could not wait for the database lock.
+"""The spool: write commands kept on disk while another process holds the database.
 
 DuckDB lets one process write a file, and a reader in another process (an
-analyst's notebook, the DuckDB CLI) blocks that writer. The Store's write
-methods wait ``lock_patience_seconds`` for the lock; if it is still held, the
-call and its arguments are written to one JSON Lines file under the spool
-directory (temporary file, fsync, rename) and the method returns as if it had
-written. The next write through any Store on the same database -- this run,
-once the reader has gone, or the next run -- first replays the spooled calls
-in order, deleting each file once its transaction has committed.
+analyst's notebook, the DuckDB CLI) blocks that writer. When a write command
+cannot get the lock within the lock patience, the spooling writer
+(``storage/writer.py``) keeps it here instead; the next run drains the spool
+as its first step, oldest command first, before it writes anything else.
 
-Every spooled method is one transaction that is safe to replay: articles are
-deduplicated by canonical URL, analyses replace an article's statements,
-runs and feeds are keyed. So a crash between commit and delete repeats a
-write but loses nothing.
+File format (version 2; docs/spool.md says the same with an example)
+--------------------------------------------------------------------
+One file per command in the spool directory (``[storage] spool_dir``), named
+``<ns since epoch, 20 digits>-<pid, 7 digits>-<sequence, 6 digits>-<kind>.jsonl``
+so that names sort in the order the commands were spooled. It holds one line,
+a JSON object:
 
-The spool is installed on :class:`storage.store.Store` when the ``storage``
-package is imported (see ``storage/__init__.py``), so every caller gets it
-without changes. ``Store(path, patience, spool_dir=...)`` chooses the
-directory; the default is ``spool`` next to the database file (which is what
-``[storage] spool_dir`` defaults to).
+``format``
+    ``2``. A file with another number is not read: an older one (format 1
+    named Python methods and classes) is set aside as ``<name>.failed``; a
+    newer one stops the drain, so nothing is written out of order, until a
+    saidwhat that reads it drains it.
+``database``
+    The absolute path of the database file the command is for; other
+    databases' files in a shared directory are left alone.
+``kind``
+    The command: one of ``storage.commands.COMMANDS`` (``add_articles``,
+    ``save_analyses``, ``finish_run``, ...).
+``spooled_at``
+    ISO 8601 time, UTC; for people reading the directory.
+``fields``
+    The command's fields by name. Values are JSON: records are objects of
+    their fields, tuples and sets are arrays, times are ISO 8601 strings,
+    enumerations their value (``"page"``, ``"direct"``). A field missing from
+    the file takes its default.
+
+Each file is written to a temporary name, fsynced and renamed, so a crash
+never leaves half a command. A file that cannot be read or applied is renamed
+``<name>.failed`` and logged, so that it never blocks the commands after it.
 """
 
 from __future__ import annotations
@@ -26,8 +42,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 import fcntl
-import functools
-import importlib
 import itertools
 import json
 import logging
@@ -35,114 +49,117 @@ import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import types
+import typing
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from saidwhat.storage.commands import COMMANDS, WriteCommand
 from saidwhat.storage.db import DatabaseLocked
 
 log = logging.getLogger("saidwhat.spool")
 
-FORMAT_VERSION = 1
-# After the lock has outlasted the patience once, later writes of the same
-# Store try only this long before spooling, so a reader that stays for an hour
-# costs one full wait per run, not one per batch.
-RETRY_PATIENCE_SECONDS = 1.0
+FORMAT_VERSION = 2
 
-# Store methods that are spooled, with what each returns when spooled.
-SPOOLED: dict[str, Callable[..., Any]] = {
-    "start_run": lambda *a, **k: None,
-    "finish_run": lambda *a, **k: None,
-    "record_errors": lambda *a, **k: None,
-    "sync_feeds": lambda *a, **k: None,
-    "record_feed_success": lambda *a, **k: None,
-    "record_feed_successes": lambda *a, **k: None,
-    "record_feed_failure": lambda *a, **k: None,
-    "link_known_sources": lambda *a, **k: None,
-    # The ids that will be added when the spool is written (at most these).
-    "add_articles": lambda articles, *a, **k: list(dict.fromkeys(x.article_id for x in articles)),
-    "record_page_retry": lambda *a, **k: None,
-    # The number of statements that will be written.
-    "save_analyses": lambda results, *a, **k: sum(len(r.analysis.statements) for r in results),
-    "set_config_aliases": lambda *a, **k: None,
-}
-# Writes that fail loudly instead (user commands that should say the file is busy).
-NOT_SPOOLED = frozenset({"retag_topics", "replace_topics", "drain_spool", "exclusive_run"})
-
-_DECODABLE_MODULES = ("saidwhat.core.records", "saidwhat.storage.store", "pathlib")
 _sequence = itertools.count()
 _sequence_lock = threading.Lock()
 
 
+class SpoolFileError(ValueError):
+    """A spool file that is not a command this saidwhat can read."""
+
+
+class NewerSpoolFormat(SpoolFileError):
+    """A spool file written by a newer saidwhat: left in place, and the drain stops before it."""
+
+
 # ------------------------------------------------------------------- codec
-def encode(value: Any) -> Any:
-    """JSON-ready form of records, datetimes, enums, tuples, sets and dicts."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
+def to_json(command: WriteCommand) -> dict[str, Any]:
+    """The ``kind`` and ``fields`` of a command, as JSON-ready values."""
+    return {"kind": command.kind, "fields": {f.name: _plain(getattr(command, f.name)) for f in _fields(command)}}
+
+
+def from_json(kind: str, fields: dict[str, Any]) -> WriteCommand:
+    """The command a spool file describes; each value is read as its field's declared type."""
+    cls = COMMANDS.get(kind)
+    if cls is None:
+        raise SpoolFileError(f"unknown command kind {kind!r}")
+    return _typed(fields, cls)
+
+
+def _fields(value: Any) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(value)
+
+
+def _plain(value: Any) -> Any:
     if isinstance(value, enum.Enum):
-        return {"$enum": _qualname(type(value)), "v": value.value}
-    if isinstance(value, str):
+        return value.value
+    if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, datetime):
-        return {"$dt": value.isoformat()}
-    if isinstance(value, Path):
-        return {"$path": str(value)}
+        return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            "$dc": _qualname(type(value)),
-            "f": {f.name: encode(getattr(value, f.name)) for f in dataclasses.fields(value)},
-        }
-    if isinstance(value, tuple):
-        return {"$tuple": [encode(v) for v in value]}
+        return {f.name: _plain(getattr(value, f.name)) for f in _fields(value)}
     if isinstance(value, frozenset | set):
-        return {"$set": [encode(v) for v in sorted(value, key=repr)]}
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
     if isinstance(value, dict):
-        return {"$dict": [[encode(k), encode(v)] for k, v in value.items()]}
-    if isinstance(value, list):
-        return [encode(v) for v in value]
-    raise TypeError(f"cannot spool a {type(value).__name__}")
+        return {str(k): _plain(v) for k, v in value.items()}
+    raise TypeError(f"a write command cannot hold a {type(value).__name__}")
 
 
-def decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [decode(v) for v in value]
-    if not isinstance(value, dict):
+def _typed(value: Any, hint: Any) -> Any:
+    """``value`` (from JSON) as an instance of the type ``hint``."""
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        if value is None:
+            return None
+        options = [a for a in args if a is not type(None)]
+        if len(options) != 1:
+            raise SpoolFileError(f"cannot read a value of type {hint}")
+        return _typed(value, options[0])
+    if value is None or hint is Any:
         return value
-    if "$dt" in value:
-        return datetime.fromisoformat(value["$dt"])
-    if "$path" in value:
-        return Path(value["$path"])
-    if "$enum" in value:
-        return _resolve(value["$enum"])(value["v"])
-    if "$dc" in value:
-        cls = _resolve(value["$dc"])
-        return cls(**{k: decode(v) for k, v in value["f"].items()})
-    if "$tuple" in value:
-        return tuple(decode(v) for v in value["$tuple"])
-    if "$set" in value:
-        return frozenset(decode(v) for v in value["$set"])
-    if "$dict" in value:
-        return {decode(k): decode(v) for k, v in value["$dict"]}
-    raise ValueError(f"unknown spooled value {sorted(value)}")
-
-
-def _qualname(cls: type) -> str:
-    return f"{cls.__module__}:{cls.__qualname__}"
-
-
-def _resolve(name: str) -> Any:
-    module, _, qualname = name.partition(":")
-    if module not in _DECODABLE_MODULES:
-        raise ValueError(f"spool file names type {name}, which is not a saidwhat record")
-    obj: Any = importlib.import_module(module)
-    for part in qualname.split("."):
-        obj = getattr(obj, part)
-    return obj
+    if origin is tuple:
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_typed(v, args[0]) for v in value)
+        return tuple(_typed(v, a) for v, a in zip(value, args, strict=True))
+    if origin is frozenset:
+        return frozenset(_typed(v, args[0]) for v in value)
+    if origin in (list, Sequence):
+        return [_typed(v, args[0]) for v in value]
+    if origin is dict:
+        return {_typed(k, args[0]): _typed(v, args[1]) for k, v in value.items()}
+    if hint is datetime:
+        return datetime.fromisoformat(value)
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return hint(value)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
+        if not isinstance(value, dict):
+            raise SpoolFileError(f"expected an object for {hint.__name__}, got {type(value).__name__}")
+        hints = typing.get_type_hints(hint)
+        known = {f.name for f in dataclasses.fields(hint) if f.init}
+        return hint(**{name: _typed(v, hints[name]) for name, v in value.items() if name in known})
+    if hint in (str, int, float, bool) and not isinstance(value, hint):
+        raise SpoolFileError(f"expected {hint.__name__}, got {value!r}")
+    return value
 
 
 # ------------------------------------------------------------------- files
+@dataclass(frozen=True, slots=True)
+class DrainReport:
+    """What draining the spool did: commands written, files set aside, and files still waiting."""
+
+    written: int = 0
+    set_aside: tuple[Path, ...] = ()
+    waiting: int = 0
+
+
 class Spool:
     """The spool directory of one database file."""
 
@@ -150,18 +167,17 @@ class Spool:
         self.directory = Path(directory)
         self.database = str(Path(database).resolve())
 
-    def append(self, method: str, args: Sequence[Any], kwargs: dict[str, Any]) -> Path:
-        """Write one call durably; returns the file."""
+    def append(self, command: WriteCommand) -> Path:
+        """Keep one command durably; returns its file."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with _sequence_lock:
             seq = next(_sequence)
-        name = f"{time.time_ns():020d}-{os.getpid():07d}-{seq:06d}-{method}.jsonl"
+        name = f"{time.time_ns():020d}-{os.getpid():07d}-{seq:06d}-{command.kind}.jsonl"
         record = {
             "format": FORMAT_VERSION,
             "database": self.database,
-            "method": method,
-            "args": encode(list(args)),
-            "kwargs": encode(kwargs),
+            **to_json(command),
+            "spooled_at": datetime.now(UTC).isoformat(),
         }
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".jsonl", dir=self.directory)
         try:
@@ -178,7 +194,7 @@ class Spool:
         return target
 
     def pending(self) -> list[Path]:
-        """Spooled calls for this database, oldest first."""
+        """Spooled commands for this database, oldest first."""
         if not self.directory.is_dir():
             return []
         found = []
@@ -189,20 +205,77 @@ class Spool:
             except OSError:
                 continue  # gone meanwhile (another process wrote it)
             except ValueError:
-                failed = path.with_name(path.name + ".failed")
-                os.replace(path, failed)
-                log.error("spool file %s is not a spooled write; moved to %s", path, failed.name)
+                _set_aside(path, "it is not JSON")
                 continue
-            if head.get("database") == self.database:
+            if isinstance(head, dict) and head.get("database") == self.database:
                 found.append(path)
         return found
 
     @staticmethod
-    def read(path: Path) -> tuple[str, list[Any], dict[str, Any]]:
+    def read(path: Path) -> WriteCommand:
+        """The command in one spool file (SpoolFileError when it cannot be read)."""
         record = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
-        if record.get("format") != FORMAT_VERSION:
-            raise ValueError(f"spool file {path} has format {record.get('format')}, expected {FORMAT_VERSION}")
-        return record["method"], decode(record["args"]), decode(record["kwargs"])
+        version = record.get("format")
+        if isinstance(version, int) and version > FORMAT_VERSION:
+            raise NewerSpoolFormat(f"format {version}; this saidwhat reads format {FORMAT_VERSION}")
+        if version != FORMAT_VERSION:
+            raise SpoolFileError(f"format {version!r}, not {FORMAT_VERSION}")
+        try:
+            return from_json(record["kind"], record["fields"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise SpoolFileError(f"{type(exc).__name__}: {exc}") from None
+
+    def drain(self, apply: typing.Callable[[WriteCommand], Any]) -> DrainReport:
+        """Apply this database's spooled commands in order with ``apply``, deleting each file once written.
+
+        Raises DatabaseLocked (leaving that command and the rest in place) if the lock is still held.
+        """
+        files = self.pending()
+        if not files:
+            return DrainReport()
+        written, set_aside = 0, []
+        with _drain_lock(self.directory):  # one drainer at a time; the next finds the files gone
+            for index, path in enumerate(files):
+                try:
+                    command = self.read(path)
+                except FileNotFoundError:
+                    continue  # written and removed by another process meanwhile
+                except NewerSpoolFormat as exc:
+                    log.error("spool file %s: %s; it and the %d after it wait for that saidwhat",
+                              path, exc, len(files) - index - 1)  # fmt: skip
+                    return DrainReport(written, tuple(set_aside), len(files) - index)
+                except (SpoolFileError, ValueError, IndexError) as exc:
+                    set_aside.append(_set_aside(path, str(exc)))
+                    continue
+                try:
+                    apply(command)
+                except DatabaseLocked:
+                    raise
+                except Exception as exc:  # a command the database refuses must not block every later write
+                    set_aside.append(_set_aside(path, f"the database refused it: {exc}"))
+                    continue
+                path.unlink(missing_ok=True)
+                written += 1
+        if written:
+            log.warning("wrote %d spooled command(s) from %s to %s", written, self.directory, self.database)
+        return DrainReport(written, tuple(set_aside))
+
+
+def _set_aside(path: Path, why: str) -> Path:
+    failed = path.with_name(path.name + ".failed")
+    os.replace(path, failed)
+    log.error("spool file %s cannot be written (%s); moved to %s", path, why, failed.name)
+    return failed
+
+
+@contextmanager
+def _drain_lock(directory: Path) -> Iterator[None]:
+    with open(directory / ".drain.lock", "a+") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -216,149 +289,3 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-# --------------------------------------------------------------- the Store
-def _materialize(value: Any) -> Any:
-    """Generators and other one-shot iterables become lists, so a call can be both tried and spooled."""
-    if isinstance(value, str | bytes | dict | Sequence | frozenset | set) or not isinstance(value, Iterable):
-        return value
-    return list(value)
-
-
-class _State:
-    def __init__(self) -> None:
-        self.lock_seen = False
-        self.draining = False
-
-
-def _state(store: Any) -> _State:
-    state = store.__dict__.get("_spool_state")
-    if state is None:
-        state = store.__dict__["_spool_state"] = _State()
-    return state
-
-
-def spool_of(store: Any) -> Spool:
-    directory = store.__dict__.get("spool_dir") or store.db.path.parent / "spool"
-    return Spool(directory, store.db.path)
-
-
-def drain(store: Any) -> int:
-    """Replay this database's spooled calls in order; returns how many were written.
-
-    Raises DatabaseLocked (leaving the rest in place) if the lock is still held.
-    """
-    state = _state(store)
-    if state.draining:
-        return 0
-    spool = spool_of(store)
-    files = spool.pending()
-    if not files:
-        return 0
-    state.draining = True
-    done = 0
-    try:
-        with _drain_lock(spool.directory):  # one drainer at a time; the next finds the files gone
-            for path in files:
-                if not path.exists():
-                    continue
-                done += _replay(store, path)
-    finally:
-        state.draining = False
-    if done:
-        log.warning("wrote %d spooled batch(es) from %s to %s", done, spool.directory, store.db.path)
-    return done
-
-
-@contextmanager
-def _drain_lock(directory: Path) -> Iterator[None]:
-    with open(directory / ".drain.lock", "a+") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-
-
-def _replay(store: Any, path: Path) -> int:
-    """Apply one spooled call and delete its file; 1 if written, 0 if the file was set aside."""
-    try:
-        method, args, kwargs = Spool.read(path)
-        _RAW[method](store, *args, **kwargs)
-    except FileNotFoundError:
-        return 0  # written and removed by another process meanwhile
-    except DatabaseLocked:
-        raise
-    except Exception as exc:  # a bad file must not block every later write
-        failed = path.with_name(path.name + ".failed")
-        os.replace(path, failed)
-        log.error("spool file %s could not be written (%s); moved to %s", path, exc, failed.name)
-        return 0
-    path.unlink(missing_ok=True)
-    return 1
-
-
-def _spooled(name: str, method: Callable[..., Any], placeholder: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(method)
-    def write(self: Any, *args: Any, **kwargs: Any) -> Any:
-        state = _state(self)
-        if state.draining or not self.db.uses_spool:  # a DuckLake has no lock a reader could hold
-            return method(self, *args, **kwargs)
-        args = tuple(_materialize(a) for a in args)
-        kwargs = {k: _materialize(v) for k, v in kwargs.items()}
-        db = self.db
-        patience = db.lock_patience_seconds
-        if state.lock_seen:
-            db.lock_patience_seconds = min(patience, RETRY_PATIENCE_SECONDS)
-        try:
-            drain(self)
-            result = method(self, *args, **kwargs)
-        except DatabaseLocked as exc:
-            state.lock_seen = True
-            path = spool_of(self).append(name, args, kwargs)
-            log.warning("%s: %s; kept in %s and written by the next write", name, exc, path)
-            return placeholder(*args, **kwargs)
-        finally:
-            db.lock_patience_seconds = patience
-        state.lock_seen = False
-        return result
-
-    write.__spooled__ = True  # type: ignore[attr-defined]
-    return write
-
-
-_RAW: dict[str, Callable[..., Any]] = {}
-
-
-def install(store_class: type) -> None:
-    """Wrap the Store's write methods (idempotent) and add ``drain_spool`` and ``spool_dir``."""
-    if getattr(store_class, "__spool_installed__", False):
-        return
-    for name, placeholder in SPOOLED.items():
-        method = getattr(store_class, name, None)
-        if method is None:
-            continue
-        _RAW[name] = method
-        setattr(store_class, name, _spooled(name, method, placeholder))
-
-    original_init = store_class.__init__
-
-    @functools.wraps(original_init)
-    def __init__(self: Any, *args: Any, spool_dir: Path | str | None = None, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        if spool_dir is not None:
-            self.spool_dir = Path(spool_dir)
-
-    def drain_spool(self: Any) -> int:
-        """Write what earlier runs spooled while the database was locked; returns the number of batches."""
-        return drain(self) if self.db.uses_spool else 0
-
-    def pending_spool(self: Any) -> list[Path]:
-        """Spool files waiting to be written to this database."""
-        return spool_of(self).pending()
-
-    store_class.__init__ = __init__
-    store_class.drain_spool = drain_spool
-    store_class.pending_spool = pending_spool
-    store_class.__spool_installed__ = True

@@ -2,7 +2,10 @@
 
 Writes happen in short transactions (one per batch) so that an analyst's
 connection is blocked for as little time as possible, and so that a crash
-loses at most the batch in flight, which the next run then redoes.
+loses at most the batch in flight, which the next run then redoes. The
+pipeline does not call the write methods itself: it sends write commands
+(storage/commands.py) through a writer (storage/writer.py), which may keep
+them in the spool while another process holds the file.
 """
 
 from __future__ import annotations
@@ -11,21 +14,17 @@ import hashlib
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
-from saidwhat.storage.clusters import assign_clusters
+from saidwhat.storage.clusters import assign_clusters, rebuild_clusters
 from saidwhat.storage.db import Database
 from saidwhat.storage.lake import LakeDatabase
 
-from saidwhat.core.records import Analysis, Article, FeedSpec, TextSource, TopicEvidence
-
-
-def article_id_for(canonical_url: str) -> str:
-    return hashlib.sha1(canonical_url.encode("utf-8")).hexdigest()[:16]
+from saidwhat.core.records import Analysis, Article, FeedSpec, FetchErrorRecord, TextSource, TopicEvidence
 
 
 def statement_id_for(article_id: str, quote_start: int, quote_end: int, extractor_version: str) -> str:
@@ -52,15 +51,6 @@ class FeedCheck:
     etag: str | None = None
     last_modified: str | None = None
     body_hash: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FetchErrorRecord:
-    stage: str
-    error_class: str
-    message: str
-    feed_url: str | None = None
-    url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +181,8 @@ class Store:
             return
         with self.db.transaction() as con:
             con.executemany(
-                "INSERT INTO fetch_errors VALUES (?, now(), ?, ?, ?, ?, ?)",
+                "INSERT INTO fetch_errors (run_id, occurred_at, feed_url, url, stage, error_class, message)"
+                " VALUES (?, now(), ?, ?, ?, ?, ?)",
                 [[run_id, e.feed_url, e.url, e.stage, e.error_class, e.message[:2000]] for e in errors],
             )
 
@@ -220,13 +211,6 @@ class Store:
                 " FROM feeds"
             ).fetchall()
         return {row[0]: FeedState(*row) for row in rows}
-
-    def record_feed_success(
-        self, feed_url: str, etag: str | None, last_modified: str | None, body_hash: str | None
-    ) -> None:
-        # Kept for spool files written before record_feed_successes existed.
-        with self.db.transaction() as con:
-            _mark_feeds_polled(con, [FeedCheck(feed_url, etag, last_modified, body_hash)])
 
     def record_feed_successes(self, checks: Sequence[FeedCheck]) -> None:
         """Mark feeds healthy and keep their validators, all in one transaction.
@@ -281,8 +265,9 @@ class Store:
         with self.db.transaction() as con:
             con.register("known_items", table)
             con.execute(
-                "INSERT INTO article_sources"
-                " SELECT k.feed_url, k.guid, arg_min(k.url, k.row), arg_min(a.article_id, k.row), now()"
+                "INSERT INTO article_sources BY NAME"
+                " SELECT k.feed_url, k.guid, arg_min(k.url, k.row) AS url, arg_min(a.article_id, k.row) AS article_id,"
+                " now() AS seen_at"
                 " FROM (SELECT *, row_number() OVER () AS row FROM known_items) k"
                 " JOIN articles a ON a.canonical_url = k.canonical_url"
                 " WHERE NOT EXISTS (SELECT 1 FROM article_sources s WHERE s.feed_url = k.feed_url AND s.guid = k.guid)"
@@ -310,7 +295,8 @@ class Store:
                     added.append(article.article_id)
                     existing = article.article_id
                 con.execute(
-                    "INSERT INTO article_sources SELECT ?, ?, ?, ?, now() WHERE NOT EXISTS"
+                    "INSERT INTO article_sources (feed_url, guid, url, article_id, seen_at)"
+                    " SELECT ?, ?, ?, ?, now() WHERE NOT EXISTS"
                     " (SELECT 1 FROM article_sources WHERE feed_url = ? AND guid = ?)",
                     [article.feed_url, article.guid, article.url, existing, article.feed_url, article.guid],
                 )
@@ -335,13 +321,6 @@ class Store:
                 [extractor_version, limit],
             ).fetchall()
 
-    def count_articles_to_process(self, extractor_version: str) -> int:
-        with self.db.connect() as con:
-            row = con.execute(
-                "SELECT count(*) FROM articles WHERE extractor_version IS DISTINCT FROM ?", [extractor_version]
-            ).fetchone()
-        return int(row[0])
-
     def articles_for_page_retry(self, max_attempts: int) -> list[tuple[str, str, str]]:
         """(article_id, url, feed_url) of summary-only articles whose page may still be fetched."""
         with self.db.connect() as con:
@@ -351,20 +330,26 @@ class Store:
                 [max_attempts],
             ).fetchall()
 
-    def record_page_retry(self, article_id: str, article: Article | None) -> None:
-        """Count a page retry; with ``article``, replace the summary with the page text."""
+    def record_page_retries(self, recovered: Sequence[Article], failed: Sequence[str]) -> None:
+        """Count a page retry of each article; the ``recovered`` ones get their page text instead of the summary."""
+        if not recovered and not failed:
+            return
         with self.db.transaction() as con:
-            if article is None:
-                con.execute("UPDATE articles SET page_attempts = page_attempts + 1 WHERE article_id = ?", [article_id])
-                return
-            con.execute(
-                "UPDATE articles SET page_attempts = page_attempts + 1, text = ?, text_source = ?, text_hash = ?,"
-                " title = coalesce(?, title), authors = ?, published_at = coalesce(published_at, ?),"
-                " fallback_reason = NULL, fetched_at = now(), extractor_version = NULL, processed_at = NULL"
-                " WHERE article_id = ?",
-                [article.text, str(article.text_source), article.text_hash, article.title,
-                 list(article.authors), article.published_at, article_id],
-            )  # fmt: skip
+            if failed:
+                con.register("failed_retries", pa.table({"article_id": pa.array(list(failed), pa.string())}))
+                con.execute(
+                    "UPDATE articles SET page_attempts = page_attempts + 1"
+                    " WHERE article_id IN (SELECT article_id FROM failed_retries)"
+                )
+            for article in recovered:
+                con.execute(
+                    "UPDATE articles SET page_attempts = page_attempts + 1, text = ?, text_source = ?, text_hash = ?,"
+                    " title = coalesce(?, title), authors = ?, published_at = coalesce(published_at, ?),"
+                    " fallback_reason = NULL, fetched_at = now(), extractor_version = NULL, processed_at = NULL"
+                    " WHERE article_id = ?",
+                    [article.text, str(article.text_source), article.text_hash, article.title,
+                     list(article.authors), article.published_at, article.article_id],
+                )  # fmt: skip
 
     # -------------------------------------------------------------- analyses
     def save_analyses(self, results: Sequence[AnalysedArticle], extractor_version: str) -> int:
@@ -420,11 +405,11 @@ class Store:
             # contain the article id, and these articles' rows were just deleted.
             con.execute("INSERT INTO statements BY NAME SELECT *, now() AS created_at FROM new_statements")
             con.register("new_mentions", mentions)
-            con.execute("INSERT INTO mentions SELECT * FROM new_mentions")
+            con.execute("INSERT INTO mentions BY NAME SELECT * FROM new_mentions")
             con.register("new_aliases", aliases)
             # First sighting wins; a config alias is never overwritten by the NLP.
             con.execute(
-                "INSERT INTO speaker_aliases SELECT alias, canonical, 'nlp' FROM new_aliases n"
+                "INSERT INTO speaker_aliases BY NAME SELECT alias, canonical, 'nlp' AS source FROM new_aliases n"
                 " WHERE NOT EXISTS (SELECT 1 FROM speaker_aliases s WHERE s.alias = n.alias)"
             )
             con.execute(
@@ -434,6 +419,42 @@ class Store:
             )
             assign_clusters(con)  # same transaction: no statement is ever visible without its cluster
         return statements.num_rows
+
+    def replace_topics(self, decided: Sequence[tuple[str, Sequence[str], Sequence[TopicEvidence]]]) -> int:
+        """Set statements' topics and topic evidence in one transaction; returns how many changed topics."""
+        if not decided:
+            return 0
+        table = pa.table(
+            {
+                "statement_id": [sid for sid, _, _ in decided],
+                "topics": [list(topics) for _, topics, _ in decided],
+                "topic_evidence": [evidence_rows(evidence) for _, _, evidence in decided],
+            },
+            schema=pa.schema(
+                [
+                    ("statement_id", pa.string()),
+                    ("topics", pa.list_(pa.string())),
+                    ("topic_evidence", TOPIC_EVIDENCE_TYPE),
+                ]
+            ),
+        )
+        with self.db.transaction() as con:
+            con.register("new_topics", table)
+            row = con.execute(
+                "SELECT count(*) FROM statements s JOIN new_topics n USING (statement_id)"
+                " WHERE s.topics IS DISTINCT FROM n.topics"
+            ).fetchone()
+            con.execute(
+                "UPDATE statements SET topics = n.topics, topic_evidence = n.topic_evidence FROM new_topics n"
+                " WHERE statements.statement_id = n.statement_id AND (statements.topics IS DISTINCT FROM n.topics"
+                " OR statements.topic_evidence IS DISTINCT FROM n.topic_evidence)"
+            )
+        return int(row[0])
+
+    def rebuild_clusters(self) -> int:
+        """Cluster every statement again (speaker aliases decide who can share a cluster); one transaction."""
+        with self.db.transaction() as con:
+            return rebuild_clusters(con)
 
     def set_config_aliases(self, aliases: dict[str, str]) -> None:
         """Make the 'config' rows of speaker_aliases exactly ``aliases`` ([speakers.aliases] in config.toml)."""
@@ -530,12 +551,9 @@ def filter_sql(where: StatementFilter) -> tuple[list[str], list[Any]]:
         clauses.append("list_contains(topics, ?)")
         params.append(where.topic)
     if where.speaker:
-        # The canonical name, any name that resolves to it, or whole words of it ("peskov"), any case.
-        clauses.append(
-            "(speaker ILIKE ? OR speaker IN (SELECT canonical FROM v_speaker_names WHERE name ILIKE ?)"
-            " OR regexp_matches(speaker, ?))"
-        )
-        params += [where.speaker, where.speaker, words_pattern(where.speaker)]
+        # The said_by macro's rule (storage/views.sql), so `who --speaker` and SQL users agree on who is who.
+        clauses.append("speaker IN (SELECT speaker FROM said_by(?))")
+        params.append(where.speaker)
     if where.since:
         clauses.append("published_at >= ?")
         params.append(where.since)
@@ -635,7 +653,3 @@ def _statement_row(
         "nested_in": statement_id_for(article_id, outer.quote_start, outer.quote_end, extractor_version)
         if outer is not None else None,
     }  # fmt: skip
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

@@ -366,15 +366,19 @@ CREATE OR REPLACE MACRO said_about(topic) AS TABLE
     WHERE list_contains(topics, topic)
     ORDER BY published_at NULLS LAST, speaker, statement_id;
 
+-- The one speaker-matching rule: `saidwhat who --speaker` filters with this macro too.
 CREATE OR REPLACE MACRO said_by(who) AS TABLE
     SELECT * FROM v_statements
-    WHERE lower(speaker) = lower(who)
-       OR speaker IN (SELECT canonical FROM v_speaker_names WHERE lower(name) = lower(who))
-       OR list_contains(string_split(lower(speaker), ' '), lower(who))
+    WHERE lower(speaker) = lower(trim(who))
+       OR speaker IN (SELECT canonical FROM v_speaker_names WHERE lower(name) = lower(trim(who)))
+       OR regexp_matches(
+              speaker,
+              '(?i)(^|[^[:alnum:]])' || regexp_escape(regexp_replace(trim(who), '\s+', ' ', 'g')) || '($|[^[:alnum:]])'
+          )
     ORDER BY published_at NULLS LAST, speaker, statement_id;
 
 COMMENT ON MACRO TABLE said_about IS 'said_about(topic): v_statements rows tagged with the topic, by published_at then speaker.';
-COMMENT ON MACRO TABLE said_by IS 'said_by(who): v_statements rows whose canonical speaker is who, has who as an alias, or has who as one of its words (said_by(''Putin'')); case-insensitive.';
+COMMENT ON MACRO TABLE said_by IS 'said_by(who): v_statements rows whose canonical speaker is who, has who as an alias, or contains who as whole words (said_by(''Putin''), said_by(''vladimir putin'')); case-insensitive.';
 
 -- -------------------------------------------------------------------- tables
 COMMENT ON TABLE schema_version IS 'One row per applied migration (storage/migrations/NNN_name.sql).';

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from saidwhat.extract import article_id_for
 from saidwhat.storage import Store
 from saidwhat.storage.db import migrations
-from saidwhat.storage.store import AnalysedArticle, article_id_for
+from saidwhat.storage.store import AnalysedArticle
 
 from saidwhat.core.records import Analysis, Article, Statement, StatementKind, TextSource
 

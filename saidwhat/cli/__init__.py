@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from saidwhat.cli.options import ConfigOption, DbOption, FormatOption, VerboseOption
 from saidwhat.cli.output import OutputFormat, logs_through, plural, timestamp, write_rows
 from saidwhat.core.errors import InputFileError, NothingProcessed, SaidwhatError
 from saidwhat.core.lifetime import Stopped, end_children, exit_now, stopping_on_signals
@@ -33,17 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG, ./config.toml, or the built-in one)"),
-]
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="DuckDB file (default: \\[storage] path in the config; without a config file, "
-                 "demo.duckdb when that one is missing)"),
-]  # fmt: skip
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
 WHO_COLUMNS = ["published_at", "speaker", "quote", "kind", "cue", "publisher", "title", "url", "topics", "statement_id"]
 TABLE_COLUMNS = ["published_at", "speaker", "quote", "kind", "publisher"]
@@ -109,9 +99,9 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
 
 def _store_for(config_path: Path | None, db: Path | None):
     """The Store a reading command uses: the lake, or the file chosen by saidwhat.config.database_to_read."""
-    from saidwhat.config import analyst_config, open_store
+    from saidwhat.config import config_for, open_store
 
-    config = analyst_config(str(config_path) if config_path else None, str(db) if db else None)
+    config = config_for(config_path, db, reading=True)
     return open_store(config.storage), config
 
 
@@ -122,12 +112,13 @@ def run_ingest(
     """Run the ingest flow with a progress bar; return its summary."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from saidwhat.flows.ingest import ingest, settings_for
+    from saidwhat.config import config_for
+    from saidwhat.flows.ingest import ingest
     from saidwhat.flows.progress import listening
     from saidwhat.flows.temporary_server import start_temporary_server
 
     # Validate before the flow starts, so a bad config or database path is one line, not a crashed flow run.
-    settings = settings_for(str(config) if config else None, str(db) if db else None, feed_urls, feeds, fetch_overrides)
+    settings = config_for(config, db, feed_urls=feed_urls, feeds=feeds, fetch_overrides=fetch_overrides)
     from saidwhat.storage import Database
 
     Database(settings.storage.path).preflight()
@@ -193,6 +184,11 @@ def _print_summary(summary: dict[str, Any]) -> None:
     )
     if errors:
         err.print(f"  the errors: saidwhat status --errors --run {summary['run_id']}", highlight=False)
+    if summary.get("spooled"):
+        err.print(
+            f"[yellow]the database was held by another process: {summary['spooled']} writes wait in the spool[/]"
+            " and are written first by the next run (saidwhat status counts them)"
+        )
     skipped = summary.get("feeds_backed_off") or []
     if skipped:
         named = ", ".join(f"{f['name']} (next attempt {timestamp(datetime.fromisoformat(f['next_attempt']))})"
@@ -207,7 +203,7 @@ def run(
     feed: Annotated[
         list[str] | None, typer.Option("--feed", help="Feed URL to poll instead of the configured feeds (repeatable)")
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Run one ingest now: poll feeds, store new articles, attribute statements."""
     _quiet_prefect(verbose)
@@ -222,7 +218,7 @@ def demo(
     port: Annotated[
         int | None, typer.Option("--port", help="Port for the local server on 127.0.0.1 (default: 8765, or a free one)")
     ] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Show Prefect's logs")] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Serve the sample corpus on 127.0.0.1, ingest it, and show who said what about the Moscow meeting."""
     _quiet_prefect(verbose)

@@ -20,22 +20,12 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from saidwhat.cli.options import ConfigOption, DbOption, FormatOption
 from saidwhat.cli.output import OutputFormat, logs_through, plural, timestamp, write_rows
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.paths import output_dir
 
 err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG, ./config.toml, or the built-in one)"),
-]
-DbOption = Annotated[
-    Path | None,
-    typer.Option("--db", help="DuckDB file (default: the storage path in the config; without a config file, "
-                 "demo.duckdb when that one is missing)"),
-]  # fmt: skip
-FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")]
 
 SPEAKER_COLUMNS = ["speaker", "speaker_type", "statements", "articles", "publishers", "first_seen", "last_seen",
                    "aliases", "roles", "topics"]  # fmt: skip
@@ -82,14 +72,14 @@ def _progress(label: str) -> Iterator[None]:
             yield
 
 
-def _pending_spool(store: Any) -> set[Path]:
+def _pending_spool(store: Any, spool_dir: Path) -> set[Path]:
     """Spooled writes for this database, in the configured spool_dir and in the default one next to it."""
-    from saidwhat.storage.spool import Spool
+    from saidwhat.storage import Spool
 
     if not store.db.uses_spool:  # the DuckLake backend writes straight through
         return set()
     default = Spool(store.path.parent / "spool", store.path).pending()
-    return set(store.pending_spool()) | set(default)
+    return set(Spool(spool_dir, store.path).pending()) | set(default)
 
 
 def _s(path: Path | None) -> str | None:
@@ -97,10 +87,10 @@ def _s(path: Path | None) -> str | None:
 
 
 def _analyst(config: Path | None, db: Path | None):
-    from saidwhat.config import analyst_config, open_store
+    from saidwhat.config import config_for, open_store
     from saidwhat.storage.analyst import Analyst
 
-    settings = analyst_config(_s(config), _s(db))
+    settings = config_for(_s(config), _s(db), reading=True)
     store = open_store(settings.storage)
     analyst = Analyst(store)
     analyst.ensure_schema()
@@ -144,7 +134,7 @@ def status(
         raise SaidwhatError(f"--section {section!r}: use all, runs, feeds or counts")
     if run is not None and not errors:
         raise SaidwhatError("--run names the run whose errors to list: add --errors")
-    analyst, _ = _analyst(config, db)
+    analyst, settings = _analyst(config, db)
     if errors:
         run_id, rows = analyst.fetch_errors(run)
         columns = ERROR_COLUMNS if fmt is not OutputFormat.table else ERROR_TABLE_COLUMNS
@@ -163,7 +153,7 @@ def status(
         sections.append(("feeds", feeds, columns, "Feeds", FEED_OPTIONAL))
     if section in ("all", "counts"):
         counts = analyst.counts()
-        counts["spooled_batches"] = len(_pending_spool(analyst.store))
+        counts["spooled_batches"] = len(_pending_spool(analyst.store, settings.storage.spool_dir))
         rows = [{"table": name, "rows": n} for name, n in counts.items()]
         sections.append(("counts", rows, ["table", "rows"], f"Counts in {analyst.store.describe()}", []))
     if fmt is not OutputFormat.table and section == "all":

@@ -48,10 +48,10 @@ def migrate(
     """Copy a DuckDB file into a DuckLake (safe to repeat); compares every table's counts at the end."""
     if to != "ducklake":
         raise SaidwhatError(f"--to {to!r}: the only target is ducklake")
-    from saidwhat.config import analyst_config
+    from saidwhat.config import config_for
     from saidwhat.storage.lake import LakeDatabase, copy_file_to_lake
 
-    settings = analyst_config(str(config) if config else None, None).storage
+    settings = config_for(config, None).storage
     source = db or settings.path
     catalog = catalog or settings.catalog
     data_path = data_path or settings.data_path
@@ -88,10 +88,10 @@ def connect_sql(
 
     Save it and run it: duckdb -cmd ".read attach.sql"
     """
-    from saidwhat.config import analyst_config, open_store
+    from saidwhat.config import config_for, open_store
     from saidwhat.storage.lake import LakeDatabase, attach_sql
 
-    settings = analyst_config(str(config) if config else None, str(db) if db else None)
+    settings = config_for(config, db, reading=True)
     store = open_store(settings.storage)
     if isinstance(store.db, LakeDatabase):
         if not store.exists():

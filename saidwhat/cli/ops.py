@@ -22,13 +22,10 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from saidwhat.cli.options import ConfigOption
 from saidwhat.core.errors import SaidwhatError
 
 err = Console(stderr=True)
-
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
-]
 
 
 def register(app: typer.Typer) -> None:

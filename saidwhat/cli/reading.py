@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.text import Text
 
+from saidwhat.cli.options import ConfigOption, DbOption
 from saidwhat.cli.output import plural, timestamp
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.excerpt import excerpt
@@ -17,19 +18,14 @@ from saidwhat.core.excerpt import excerpt
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", help="config.toml to use (default: $SAIDWHAT_CONFIG or ./config.toml)")
-]
-DbOption = Annotated[Path | None, typer.Option("--db", help="DuckDB file (default: the storage path in the config)")]
-
 STYLES = {"quote": "bold black on yellow", "speaker": "bold underline cyan"}
 
 
 def _store(config: Path | None, db: Path | None):
-    from saidwhat.config import analyst_config, open_store
+    from saidwhat.config import config_for, open_store
     from saidwhat.storage.analyst import Analyst
 
-    settings = analyst_config(str(config) if config else None, str(db) if db else None)
+    settings = config_for(config, db, reading=True)
     store = open_store(settings.storage)  # a DuckDB file or a DuckLake ([storage] backend)
     if not store.exists():
         raise SaidwhatError(store.db.missing_message())

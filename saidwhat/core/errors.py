@@ -25,3 +25,11 @@ class NothingProcessed(SaidwhatError):
 
 class OutputPathError(SaidwhatError):
     """A file or folder given for output cannot be created or written."""
+
+
+class LinkNotResolved(Exception):
+    """A link that could not be turned into the address to fetch (a Google News link), as it is recorded."""
+
+    def __init__(self, error_class: str, message: str) -> None:
+        super().__init__(message)
+        self.error_class = error_class

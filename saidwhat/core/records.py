@@ -34,6 +34,17 @@ class FeedItem:
     authors: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class FetchErrorRecord:
+    """Why a feed, a page, its extraction or its NLP failed; stored in `fetch_errors`."""
+
+    stage: str  # feed | resolve | page | extract | nlp
+    error_class: str
+    message: str
+    feed_url: str | None = None
+    url: str | None = None
+
+
 class TextSource(StrEnum):
     """How an article's text was obtained."""
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from saidwhat.storage.store import AnalysedArticle, article_id_for
+from saidwhat.extract import article_id_for
+from saidwhat.storage.store import AnalysedArticle
 
 from saidwhat.core.records import Analysis, Article, EntityMention, SpeakerType, Statement, StatementKind, TextSource
 

@@ -76,15 +76,21 @@ def test_a_reader_during_ingest_costs_no_data(prefect_harness, tmp_path: Path) -
             assert reader.stdout.readline().strip() == "ready"
             held = run(locked)
             assert held.is_completed(), held.message
-            # Nothing could be written while the reader held the file; it is all in the spool.
+            # Nothing could be written while the reader held the file; it is all in the spool,
+            # and the run says so instead of reporting articles it could not store.
             assert _counts(locked)["articles"] == 0
             spooled = sorted(p.name for p in (tmp_path / "spool").glob("*.jsonl"))
-            assert any("add_articles" in name for name in spooled)
+            assert any(name.endswith("-add_articles.jsonl") for name in spooled)
+            summary = held.result()
+            assert summary["spooled"] == len(spooled) and summary["new_articles"] == 0
         finally:
             reader.stdin.close()
             reader.wait(timeout=30)
 
-        assert run(locked).is_completed()
+        following = run(locked)
+        assert following.is_completed()
+        # Its first step wrote every spooled command; then its NLP step analysed the spooled articles.
+        assert following.result()["drained"] == len(spooled)
 
     assert _counts(locked) == expected
     assert _ids(locked) == _ids(baseline)

@@ -139,3 +139,51 @@ def test_commands_run_without_a_prefect_server(demo_copy: Path, tmp_path: Path) 
     )  # fmt: skip
     assert digest.returncode == 0, digest.stderr[-2000:]
     assert (out / "statements-2026-W04.csv").read_bytes().startswith(b"week,published_at,speaker,")
+
+
+HOLD = """
+import sys, duckdb
+con = duckdb.connect(sys.argv[1], read_only=True)
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_retag_and_reprocess_on_a_held_database_refuse_before_writing(demo_copy: Path, tmp_path: Path) -> None:
+    """Consistent with each other: one line naming the cause and the fix, nothing written, nothing spooled."""
+    import os
+    import subprocess
+    import sys
+
+    config = analyst_config(tmp_path, topics=DAVOS_AND_MOSCOW)  # retag would change topics
+    config.write_text(
+        config.read_text(encoding="utf-8").replace("lock_patience_seconds = 60", "lock_patience_seconds = 0.5"),
+        encoding="utf-8",
+    )
+    content = "SELECT statement_id, topics, extractor_version FROM statements ORDER BY statement_id"
+    aliases = "SELECT * FROM speaker_aliases ORDER BY alias"
+    before = (_query(demo_copy, content), _query(demo_copy, aliases))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    main = "from saidwhat.cli import main; main()"
+    reader = subprocess.Popen([sys.executable, "-c", HOLD, str(demo_copy)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert reader.stdout.readline().strip() == "ready"
+        for command in ("retag", "reprocess"):
+            result = subprocess.run(
+                [sys.executable, "-c", main, command, "--all", "--config", str(config), "--db", str(demo_copy)]
+                if command == "reprocess"
+                else [sys.executable, "-c", main, command, "--config", str(config), "--db", str(demo_copy)],
+                capture_output=True, text=True, timeout=300, cwd=ROOT, env=env,
+            )  # fmt: skip
+            assert result.returncode != 0
+            # At most the line that says it is waiting (as every command does), then the one-line refusal.
+            *waiting, refusal = result.stderr.strip().splitlines()
+            assert len(waiting) <= 1 and all(w.startswith("waiting for the database") for w in waiting), result.stderr
+            assert refusal.startswith(f"error: {command} wrote nothing: database {demo_copy} is locked")
+            assert "snapshot" in refusal  # the fix
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=30)
+    assert (_query(demo_copy, content), _query(demo_copy, aliases)) == before
+    assert not (tmp_path / "spool").exists() or not list((tmp_path / "spool").glob("*.jsonl"))

@@ -275,6 +275,36 @@ def test_every_redirect_hop_is_checked_against_robots_and_schemes(site):
     assert site.requests_to("/private/secret") == []
 
 
+def test_pages_download_in_threads_and_come_back_as_they_complete(site):
+    from saidwhat.fetch import download_pages
+
+    from saidwhat.core.records import FeedItem, FeedSpec
+
+    site.routes["/slow"] = slow(page_route("harbour"), 0.6)
+    site.routes["/quick"] = page_route("harbour")
+    spec = FeedSpec("Test", f"{site.base_url}/feed.xml", "Test")
+
+    def item(guid: str, path: str | None) -> tuple[FeedItem, FeedSpec]:
+        link = f"{site.base_url}{path}" if path else None
+        return FeedItem(spec.url, guid, link, title=None, summary=None, published_at=None), spec
+
+    items = [item("a", "/slow"), item("b", "/quick"), item("c", None), item("d", "/missing")]
+    downloads = list(download_pages(items, fetcher(per_host_concurrency=4, read_timeout=3.0), threads=4))
+    assert downloads[0].index != 0  # the slow page did not hold up the others
+    by_index = {d.index: d for d in downloads}
+    assert sorted(by_index) == [0, 1, 2, 3]
+    assert by_index[0].response is not None and by_index[1].response is not None
+    assert (by_index[2].error.stage, by_index[2].error.error_class) == ("page", "NoLink")
+    assert (by_index[3].error.stage, by_index[3].error.error_class) == ("page", "HttpStatusError")
+
+    def refuse(url: str) -> str:
+        raise ValueError(f"cannot resolve {url}")
+
+    [unresolved] = download_pages([item("e", "/quick")], fetcher(), threads=1, resolve=refuse)
+    assert unresolved.response is None and unresolved.error.stage == "resolve"
+    assert unresolved.error.message == f"cannot resolve {site.base_url}/quick"
+
+
 def test_retried_statuses_and_attempts_follow_the_fetch_settings(site):
     from saidwhat.config import FetchSettings
 

@@ -22,7 +22,7 @@ LIMIT_MB = 150
 CHILD = r"""
 import json, resource, sys
 from dataclasses import replace
-from saidwhat.flows.tasks import _articles_for, poll_feed
+from saidwhat.flows.tasks import articles_for, poll_feed
 from saidwhat.fetch import Fetcher, RetryPolicy
 from saidwhat.config import FetchSettings
 from saidwhat.core.records import FeedItem, FeedSpec
@@ -45,7 +45,7 @@ with Fetcher(settings, retry=RetryPolicy(attempts=1)) as fetcher:
                 outcomes[path] += f", longest summary {max(len(i.summary or '') for i in poll.items)}"
         else:
             item = FeedItem(spec.url, path, base + path, "t", "s", None)
-            ((article, error),) = _articles_for([(item, spec)], fetcher, settings)
+            ((article, error),) = articles_for([(item, spec)], fetcher, settings)
             outcomes[path] = error.error_class if error else article.text_source.value
 print(json.dumps({"baseline_mb": baseline, "peak_mb": peak_mb(), "outcomes": outcomes}))
 """.replace("MAX_BODY", str(MAX_BODY))

@@ -19,7 +19,7 @@ from contextlib import suppress
 from pathlib import Path
 
 import psutil
-from saidwhat.flows.runners import shutdown_pool
+from saidwhat.nlp.pool import shutdown_pool
 
 from saidwhat.demo.server import Route
 

@@ -7,7 +7,7 @@ import signal
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
-from saidwhat.flows import runners
+from saidwhat.nlp import pool as runners
 
 from saidwhat.config import NlpSettings
 
