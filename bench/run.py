@@ -244,6 +244,7 @@ def phase_pipeline(args: argparse.Namespace) -> dict:
     import duckdb
     import psutil
     from prefect import flow
+
     from saidwhat.flows.ingest import ingest
     from saidwhat.flows.temporary_server import start_temporary_server, temporary_server_pid
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
-from saidwhat.extract.html import ExtractionFailed, extract_page, summary_text
-
 from saidwhat.core.records import Article, ExtractedPage, FeedItem, FeedSpec, FetchErrorRecord, TextSource
+from saidwhat.extract.html import ExtractionFailed, extract_page, summary_text
 
 
 def article_id_for(identity: str) -> str:

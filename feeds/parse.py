@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import feedparser
-from saidwhat.feeds.guard import EntityDeclarations, defuse
 
 from saidwhat.core.records import FeedItem
+from saidwhat.feeds.guard import EntityDeclarations, defuse
 
 # feedparser warns on every entry read that falls back from published to updated: not ours to fix.
 warnings.filterwarnings("ignore", message="To avoid breaking existing software", category=DeprecationWarning)

@@ -29,6 +29,7 @@ from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import httpx
+
 from saidwhat.fetch import retry as retry_module
 from saidwhat.fetch.errors import (
     BadUrl,

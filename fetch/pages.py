@@ -6,11 +6,10 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 
-from saidwhat.fetch.client import Fetcher, Response
-from saidwhat.fetch.errors import FetchError
-
 from saidwhat.core.errors import LinkNotResolved
 from saidwhat.core.records import FeedItem, FeedSpec, FetchErrorRecord
+from saidwhat.fetch.client import Fetcher, Response
+from saidwhat.fetch.errors import FetchError
 
 # A link that must be turned into the publisher's address first (a Google News link);
 # returns the address to fetch, raises with a message to record when it cannot.

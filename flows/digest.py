@@ -20,6 +20,11 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
+
+from saidwhat.config import config_for, open_store
+from saidwhat.core.errors import SaidwhatError
+from saidwhat.core.paths import output_dir
+from saidwhat.reports import chart_png, csv_bytes, write_atomic
 from saidwhat.storage import Store
 from saidwhat.storage.analyst import Analyst
 from saidwhat.storage.digest import (
@@ -32,11 +37,6 @@ from saidwhat.storage.digest import (
     weeks_with_statements,
 )
 from saidwhat.storage.quotes import QUOTE_COLUMNS, week_quotes
-
-from saidwhat.config import config_for, open_store
-from saidwhat.core.errors import SaidwhatError
-from saidwhat.core.paths import output_dir
-from saidwhat.reports import chart_png, csv_bytes, write_atomic
 
 
 def digest_paths(out: Path, week: IsoWeek) -> dict[str, Path]:

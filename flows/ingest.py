@@ -25,6 +25,11 @@ from prefect.cache_policies import NO_CACHE
 from prefect.runtime import deployment as prefect_deployment
 from prefect.settings import PREFECT_API_URL
 from prefect.states import Completed, Failed
+
+from saidwhat.config import Config, config_for, open_store
+from saidwhat.core.errors import NothingProcessed
+from saidwhat.core.lifetime import exit_with_parent, signal_name, stop_signal_of
+from saidwhat.core.records import FeedItem, FeedSpec, FetchErrorRecord
 from saidwhat.feeds import feed_backoff, is_due, item_identity
 from saidwhat.fetch import Fetcher
 from saidwhat.flows.progress import report
@@ -61,11 +66,6 @@ from saidwhat.storage.commands import (
     WriteCommand,
 )
 from saidwhat.storage.store import AnalysedArticle, FeedCheck, RunSummary
-
-from saidwhat.config import Config, config_for, open_store
-from saidwhat.core.errors import NothingProcessed
-from saidwhat.core.lifetime import exit_with_parent, signal_name, stop_signal_of
-from saidwhat.core.records import FeedItem, FeedSpec, FetchErrorRecord
 
 T = TypeVar("T")
 

@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from saidwhat.config import Config, config_for, open_store
+from saidwhat.core.errors import SaidwhatError
 from saidwhat.nlp.topics import StatementContext, TopicDecision, TopicTagger, paragraph_around
 from saidwhat.storage import Store
 from saidwhat.storage.analyst import Analyst
 from saidwhat.storage.labels import LabelledStatement, Labels, StatementRef, TopicLabel, url_path
-
-from saidwhat.config import Config, config_for, open_store
-from saidwhat.core.errors import SaidwhatError
 
 YES = frozenset({"yes", "y", "true", "t", "1"})
 NO = frozenset({"no", "n", "false", "f", "0"})

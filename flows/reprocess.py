@@ -29,16 +29,16 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from saidwhat.flows.progress import report
-from saidwhat.nlp.topics import StatementContext, TopicTagger, paragraph_around
-from saidwhat.storage import Spool, Writer
-from saidwhat.storage.analyst import Analyst, StoredArticle
-from saidwhat.storage.commands import RebuildClusters, ReplaceTopics, SaveAnalyses, SetConfigAliases
 
 from saidwhat import nlp
 from saidwhat.config import Config, config_for, open_store
 from saidwhat.core.errors import SaidwhatError
 from saidwhat.core.records import TopicEvidence
+from saidwhat.flows.progress import report
+from saidwhat.nlp.topics import StatementContext, TopicTagger, paragraph_around
+from saidwhat.storage import Spool, Writer
+from saidwhat.storage.analyst import Analyst, StoredArticle
+from saidwhat.storage.commands import RebuildClusters, ReplaceTopics, SaveAnalyses, SetConfigAliases
 
 RETAG_BATCH = 200
 REPROCESS_BATCH = 32

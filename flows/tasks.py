@@ -15,6 +15,9 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 from prefect.tasks import exponential_backoff
+
+from saidwhat.config import FetchSettings, NlpSettings, TopicSpec
+from saidwhat.core.records import Article, FeedItem, FeedSpec, FetchErrorRecord
 from saidwhat.extract import article_from_page
 from saidwhat.feeds import FeedParseError, item_identity, parse_feed
 from saidwhat.feeds.googlenews import google_news_resolver
@@ -23,9 +26,6 @@ from saidwhat.nlp import pool
 from saidwhat.storage import DrainReport, Outcome, SpoolingWriter
 from saidwhat.storage.commands import WriteCommand
 from saidwhat.storage.store import AnalysedArticle, FeedState
-
-from saidwhat.config import FetchSettings, NlpSettings, TopicSpec
-from saidwhat.core.records import Article, FeedItem, FeedSpec, FetchErrorRecord
 
 
 @dataclass(frozen=True, slots=True)

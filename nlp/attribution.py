@@ -33,13 +33,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy
-from saidwhat.nlp.lexicon import Lexicon
-from saidwhat.nlp.quotes import Quote, count_words, find_quotes, paragraphs
-from saidwhat.nlp.speakers import Speaker, SpeakerResolver
 from spacy.attrs import LEMMA, LOWER
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Token
 from spacy.tokens import Span as SpacySpan
+
+from saidwhat.nlp.lexicon import Lexicon
+from saidwhat.nlp.quotes import Quote, count_words, find_quotes, paragraphs
+from saidwhat.nlp.speakers import Speaker, SpeakerResolver
 
 Span = tuple[int, int]
 

@@ -31,10 +31,11 @@ from dataclasses import dataclass
 from itertools import islice
 
 import numpy
-from saidwhat.nlp.speed_paths import SpeedPath, check_text, guarded, same_entities
 from spacy.attrs import ENT_IOB, IS_SPACE, SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc, Span
+
+from saidwhat.nlp.speed_paths import SpeedPath, check_text, guarded, same_entities
 
 MOVE_KINDS = "BILUO"
 _BEGIN, _IN, _LAST, _UNIT, _OUT = range(5)

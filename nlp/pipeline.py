@@ -7,11 +7,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import spacy
-from saidwhat.nlp.errors import ModelNotInstalled
-from saidwhat.nlp.speed_paths import speed_paths
 from spacy.language import Language
 
 from saidwhat.core.records import Analysis
+from saidwhat.nlp.errors import ModelNotInstalled
+from saidwhat.nlp.speed_paths import speed_paths
 
 PARSE_ENV = "SAIDWHAT_NLP_PARSE"
 NER_BATCH = 8

@@ -16,10 +16,9 @@ from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
+from saidwhat.core.lifetime import exit_with_parent
 from saidwhat.nlp.settings import NlpSettings, TopicSpec
 from saidwhat.nlp.worker import Analysed, Row, analyze_rows, pipeline
-
-from saidwhat.core.lifetime import exit_with_parent
 
 _pool_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None

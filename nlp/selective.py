@@ -41,6 +41,11 @@ from itertools import islice
 from pathlib import Path
 
 import numpy
+from spacy.attrs import DEP, ENT_TYPE, HEAD, LEMMA, LOWER, MORPH, ORTH, POS, SPACY, TAG
+from spacy.language import Language
+from spacy.strings import get_string_id
+from spacy.tokens import Doc
+
 from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
 from saidwhat.nlp.quotes import find_quotes
 from saidwhat.nlp.speed_paths import (
@@ -51,10 +56,6 @@ from saidwhat.nlp.speed_paths import (
     record,
     same_annotations,
 )
-from spacy.attrs import DEP, ENT_TYPE, HEAD, LEMMA, LOWER, MORPH, ORTH, POS, SPACY, TAG
-from spacy.language import Language
-from spacy.strings import get_string_id
-from spacy.tokens import Doc
 
 PARSE_MODES = ("candidates", "all")
 

@@ -21,11 +21,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy
-from saidwhat.nlp.lexicon import Lexicon
 from spacy.attrs import DEP, ENT_TYPE, IDX, LOWER, POS
 from spacy.parts_of_speech import PROPN
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
+
+from saidwhat.nlp.lexicon import Lexicon
 
 NAME_LABELS = ("PERSON", "ORG", "GPE", "NORP", "FAC")
 ORG_LABELS = ("ORG", "GPE", "NORP", "FAC")

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import spacy
+
 from saidwhat.nlp import paragraphs as _paragraphs  # noqa: F401  (registers the factory)
 from saidwhat.nlp.statements import analysis_of
 

@@ -21,13 +21,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from saidwhat.nlp.attribution import Draft, RuleSettings, run_rules
-from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, Lexicon, lexicon_from_toml, load_lexicon
-from saidwhat.nlp.speakers import NAME_LABELS, SpeakerResolver, clean_name_tokens
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from saidwhat.core.records import Analysis, EntityMention, SpeakerType, Statement, StatementKind
+from saidwhat.nlp.attribution import Draft, RuleSettings, run_rules
+from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, Lexicon, lexicon_from_toml, load_lexicon
+from saidwhat.nlp.speakers import NAME_LABELS, SpeakerResolver, clean_name_tokens
 
 CUES_FILE = "cues.toml"
 MENTION_LABELS = ("PERSON", "ORG", "GPE", "NORP")

@@ -24,10 +24,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from saidwhat.nlp.settings import TopicSpec
-
 from saidwhat.core.errors import ConfigError
 from saidwhat.core.records import TopicEvidence
+from saidwhat.nlp.settings import TopicSpec
 
 QUOTE, SENTENCE, CONTEXT = "quote", "sentence", "context"
 _WORD_CHAR = re.compile(r"\w")

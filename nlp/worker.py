@@ -11,10 +11,9 @@ import threading
 from collections.abc import Sequence
 from functools import lru_cache
 
+from saidwhat.core.records import Analysis, TopicEvidence
 from saidwhat.nlp.settings import TopicSpec
 from saidwhat.nlp.topics import StatementContext, TopicTagger, paragraph_around
-
-from saidwhat.core.records import Analysis, TopicEvidence
 
 Row = tuple[str, str, str | None]  # (article_id, text, title)
 # (article_id, analysis, topics of each statement, topic evidence of each statement)

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-from saidwhat.storage.store import Store
 
 from saidwhat.core.errors import SaidwhatError
+from saidwhat.storage.store import Store
 
 # What `saidwhat snapshot` exports: the analysts' views and the tables behind them.
 SNAPSHOT_RELATIONS = (

@@ -20,9 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, ClassVar
 
-from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary, Store
-
 from saidwhat.core.records import Article, FeedSpec, TopicEvidence
+from saidwhat.storage.store import AnalysedArticle, FeedCheck, FetchErrorRecord, RunSummary, Store
 
 # (feed_url, guid, url, canonical_url) of a feed item
 ItemKey = tuple[str, str, str, str]

@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from saidwhat.storage.store import Store
-
 from saidwhat.core.errors import SaidwhatError
+from saidwhat.storage.store import Store
 
 STATEMENT_COLUMNS = (
     "week", "published_at", "speaker", "speaker_role", "quote", "kind", "cue", "topics", "publisher", "title",

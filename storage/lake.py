@@ -47,9 +47,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-from saidwhat.storage.db import DatabaseLocked, StorageError, apply_migrations, file_run_lock, views_sql
 
 from saidwhat.core.notices import lock_wait_began
+from saidwhat.storage.db import DatabaseLocked, StorageError, apply_migrations, file_run_lock, views_sql
 
 LAKE_NAME = "lake"
 # The packages the `lake` extra installs; the pins in pyproject.toml match these.

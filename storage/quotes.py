@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from saidwhat.core.errors import SaidwhatError
 from saidwhat.storage.digest import STATEMENT_COLUMNS, IsoWeek
 from saidwhat.storage.store import StatementFilter, Store, filter_sql
-
-from saidwhat.core.errors import SaidwhatError
 
 # The quotes digest file (quotes-YYYY-Www.csv) and `who --clusters --format csv|jsonl`.
 QUOTE_COLUMNS = (

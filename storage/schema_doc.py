@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import duckdb
+
 from saidwhat.storage.db import Database
 
 DOC_PATH = Path(__file__).resolve().parent.parent / "docs" / "schema.md"

@@ -20,11 +20,11 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+
+from saidwhat.core.records import Analysis, Article, FeedSpec, FetchErrorRecord, TextSource, TopicEvidence
 from saidwhat.storage.clusters import assign_clusters, rebuild_clusters
 from saidwhat.storage.db import Database
 from saidwhat.storage.lake import LakeDatabase
-
-from saidwhat.core.records import Analysis, Article, FeedSpec, FetchErrorRecord, TextSource, TopicEvidence
 
 
 def statement_id_for(article_id: str, quote_start: int, quote_end: int, extractor_version: str) -> str:

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from saidwhat.core.records import ExtractedPage, FeedItem, FeedSpec, FetchErrorRecord, TextSource
 from saidwhat.extract import article_from_page, article_id_for, build_article, text_hash
 from saidwhat.feeds import feed_backoff, is_due, item_identity
-
-from saidwhat.core.records import ExtractedPage, FeedItem, FeedSpec, FetchErrorRecord, TextSource
 
 SPEC = FeedSpec("Wire", "https://wire.example/feed.xml", "Wire One")
 ITEM = FeedItem(

@@ -86,9 +86,8 @@ def test_the_built_in_config_is_the_repository_config_toml() -> None:
 
 def test_every_commented_example_in_the_shipped_config_works(tmp_path: Path) -> None:
     """Lines '# key = value' in config.toml are examples: enabled all at once, the config loads and tags."""
-    from saidwhat.nlp.topics import TopicTagger
-
     from saidwhat.config import parse_config
+    from saidwhat.nlp.topics import TopicTagger
 
     lines = (ROOT / "config.toml").read_text(encoding="utf-8").splitlines()
     example = re.compile(r"^# ((?:\"[^\"]+\"|[A-Za-z_][\w-]*) = .+)$")

@@ -8,10 +8,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import duckdb
-from saidwhat.storage import Store
-from saidwhat.storage.store import AnalysedArticle, statement_id_for
 
 from saidwhat.core.records import Analysis, StatementKind
+from saidwhat.storage import Store
+from saidwhat.storage.store import AnalysedArticle, statement_id_for
 from tests.conftest import run_cli
 from tests.test_storage import TEXT, _analysis, _article
 

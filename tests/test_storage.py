@@ -8,12 +8,12 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from saidwhat.core.records import Analysis, Article, Statement, StatementKind, TextSource
 from saidwhat.extract import article_id_for
 from saidwhat.storage import Store
 from saidwhat.storage.db import migrations
 from saidwhat.storage.store import AnalysedArticle
-
-from saidwhat.core.records import Analysis, Article, Statement, StatementKind, TextSource
 
 TEXT = "“We are ready to receive him in Moscow,” Peskov said on Monday, adding that no date had been set."
 
@@ -94,9 +94,8 @@ def test_a_failed_batch_leaves_nothing_behind(tmp_path: Path) -> None:
 
 
 def test_polled_feeds_are_recorded_in_one_write_keeping_old_validators(tmp_path: Path) -> None:
-    from saidwhat.storage.store import FeedCheck
-
     from saidwhat.core.records import FeedSpec
+    from saidwhat.storage.store import FeedCheck
 
     store = Store(tmp_path / "db.duckdb")
     feeds = [FeedSpec(f"feed-{k}", f"https://example.com/{k}.xml", "Example") for k in range(3)]

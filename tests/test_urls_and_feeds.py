@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from saidwhat.feeds import FeedParseError, canonical_url, parse_feed
 
+from saidwhat.feeds import FeedParseError, canonical_url, parse_feed
 from tests.conftest import shared_path
 
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime
 
+from saidwhat.core.records import Analysis, Article, EntityMention, SpeakerType, Statement, StatementKind, TextSource
 from saidwhat.extract import article_id_for
 from saidwhat.storage.store import AnalysedArticle
-
-from saidwhat.core.records import Analysis, Article, EntityMention, SpeakerType, Statement, StatementKind, TextSource
 
 
 def article(

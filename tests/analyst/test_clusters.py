@@ -10,10 +10,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from saidwhat.storage import Store
-from saidwhat.storage.clusters import quote_words, similarity
 
 from saidwhat.core.records import SpeakerType
+from saidwhat.storage import Store
+from saidwhat.storage.clusters import quote_words, similarity
 from tests.analyst.records import analysed, article, statement
 from tests.conftest import run_cli
 

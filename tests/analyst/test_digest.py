@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from saidwhat.storage import Store
-from saidwhat.storage.digest import IsoWeek
 
 from saidwhat.core.errors import OutputPathError
+from saidwhat.storage import Store
+from saidwhat.storage.digest import IsoWeek
 from tests.analyst.records import analysed, article, statement
 
 STATEMENT_HEADER = ("week,published_at,speaker,speaker_role,quote,kind,cue,topics,publisher,title,url,article_id,"

@@ -13,8 +13,8 @@ import sys
 from pathlib import Path
 
 import duckdb
-from saidwhat.storage import Store
 
+from saidwhat.storage import Store
 from tests.analyst.conftest import analyst_config
 
 CONTENT = ("articles", "article_sources", "statements", "mentions", "feeds")
@@ -42,10 +42,9 @@ def _ids(db: Path) -> tuple[set, set]:
 
 
 def test_a_reader_during_ingest_costs_no_data(prefect_harness, tmp_path: Path) -> None:
-    from saidwhat.flows.ingest import ingest
-
     from saidwhat.demo.run import demo_feeds, demo_fetch_settings
     from saidwhat.demo.server import serve_corpus
+    from saidwhat.flows.ingest import ingest
 
     config = analyst_config(tmp_path)
     config.write_text(

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from saidwhat.storage import Store
 
 from saidwhat.core.errors import OutputPathError
+from saidwhat.storage import Store
 from tests.analyst.records import analysed, article, statement
 
 

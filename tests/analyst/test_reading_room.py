@@ -19,9 +19,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from saidwhat.storage import Store
 from saidwhat.storage.digest import STATEMENT_COLUMNS
-
 from tests.analyst.records import analysed, article, statement
 
 ROOT = Path(__file__).resolve().parents[2]

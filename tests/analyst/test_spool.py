@@ -13,13 +13,13 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from saidwhat.core.records import FeedSpec, FetchErrorRecord, TopicEvidence
 from saidwhat.storage import Applied, DatabaseLocked, Spool, Spooled, SpoolingWriter, Store, Writer
 from saidwhat.storage import commands as commands_module
 from saidwhat.storage.commands import COMMANDS, AddArticles, SaveAnalyses, SetConfigAliases, StartRun
 from saidwhat.storage.spool import FORMAT_VERSION, from_json, to_json
 from saidwhat.storage.store import FeedCheck, RunSummary
-
-from saidwhat.core.records import FeedSpec, FetchErrorRecord, TopicEvidence
 from tests.analyst.records import analysed, article, statement
 
 TEXT = 'Peskov said "no date, no \\"May\\"".\nThe Kremlin’s line held.'

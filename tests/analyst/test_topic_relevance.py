@@ -9,15 +9,15 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from saidwhat.flows.reprocess import reprocess_articles
-from saidwhat.nlp.topics import StatementContext, TopicTagger
-from saidwhat.storage import Store
 
 from saidwhat.config import parse_config
 from saidwhat.core.errors import ConfigError
 from saidwhat.core.records import SpeakerType
 from saidwhat.demo.gold_labels import gold_label_rows
 from saidwhat.demo.server import corpus_root
+from saidwhat.flows.reprocess import reprocess_articles
+from saidwhat.nlp.topics import StatementContext, TopicTagger
+from saidwhat.storage import Store
 from tests.analyst.records import analysed, article, statement
 
 MEETING = {

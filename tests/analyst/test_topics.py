@@ -8,11 +8,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from saidwhat.nlp.topics import StatementContext, TopicTagger
-from saidwhat.storage import Store
 
 from saidwhat.config import parse_config
 from saidwhat.core.errors import ConfigError
+from saidwhat.nlp.topics import StatementContext, TopicTagger
+from saidwhat.storage import Store
 from tests.analyst.records import analysed, article, statement
 
 TOPICS = {

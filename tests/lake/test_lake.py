@@ -19,11 +19,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from saidwhat.storage.db import DatabaseLocked
-from saidwhat.storage.lake import LakeDatabase
 
 from saidwhat.demo.run import demo_feeds
 from saidwhat.demo.server import serve_corpus
+from saidwhat.storage.db import DatabaseLocked
+from saidwhat.storage.lake import LakeDatabase
 from tests.conftest import DEMO_TEST_PORT, ROOT, run_cli
 from tests.lake.conftest import PostgresServer, lake_config
 

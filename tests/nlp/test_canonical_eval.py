@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from saidwhat.nlp.canonical_eval import canonical_summary, is_canonical_gold, load_canonical_gold, score_canonical
-
 from tests.conftest import run_cli
 from tests.nlp.conftest import shared_file
 

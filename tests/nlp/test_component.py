@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from spacy.tokens import Doc, DocBin
+
 from saidwhat.nlp.pipeline import analyze
 from saidwhat.nlp.statements import analysis_of
-from spacy.tokens import Doc, DocBin
 
 TEXT = (
     "U.S. special envoy Steve Witkoff arrived in Moscow on Tuesday.\n\n"

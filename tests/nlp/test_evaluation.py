@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from saidwhat.nlp.evaluation import (
     GoldDoc,
     evaluate,
@@ -17,7 +18,6 @@ from saidwhat.nlp.evaluation import (
     read_predictions,
     score,
 )
-
 from tests.nlp.conftest import shared_file
 
 TEXT = 'Putin said, "Next time in Moscow, my friend." Aides said the trip was likely to happen.'

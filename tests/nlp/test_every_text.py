@@ -91,9 +91,8 @@ def texts_of(folder: Path) -> Iterator[tuple[str, str]]:
 
 
 def test_the_component_never_raises_on_any_text(nlp_sm) -> None:
-    from saidwhat.nlp.statements import analysis_of
-
     from saidwhat.demo.server import corpus_root
+    from saidwhat.nlp.statements import analysis_of
 
     texts = [*texts_of(shared_path("corpus")), *texts_of(shared_path("eval")), *texts_of(corpus_root())]
     assert len(texts) > 400

@@ -6,12 +6,12 @@ import json
 from functools import cache
 
 import spacy
-from saidwhat.nlp import paragraphs  # noqa: F401  (registers the factory)
-from saidwhat.nlp.fast_ner import FastEntityRecognizer, fast_entity_recognizer
-from saidwhat.nlp.pipeline import load_pipeline
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
+from saidwhat.nlp import paragraphs  # noqa: F401  (registers the factory)
+from saidwhat.nlp.fast_ner import FastEntityRecognizer, fast_entity_recognizer
+from saidwhat.nlp.pipeline import load_pipeline
 from tests.conftest import shared_path
 from tests.nlp.test_selective import demo_texts
 

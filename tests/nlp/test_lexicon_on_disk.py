@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import spacy
+
 from saidwhat.nlp.lexicon import DEFAULT_CUES_PATH, load_lexicon
 
 TEXT = (

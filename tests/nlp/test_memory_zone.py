@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import cache
 
 import pytest
+
 from saidwhat.nlp.pipeline import analyze, load_pipeline
 
 # Invented names and words, so that every run adds strings the vocabulary has never seen;

@@ -6,10 +6,11 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from saidwhat.nlp.fast_ruler import FastAttributeRuler, FastLemmatizer
-from saidwhat.nlp.pipeline import analyze, load_pipeline
 from spacy.attrs import DEP, HEAD, LEMMA, MORPH, POS, TAG
 from spacy.tokens import Doc
+
+from saidwhat.nlp.fast_ruler import FastAttributeRuler, FastLemmatizer
+from saidwhat.nlp.pipeline import analyze, load_pipeline
 
 DEMO_ARTICLES = Path(__file__).resolve().parents[2] / "saidwhat" / "demo" / "corpus" / "articles"
 

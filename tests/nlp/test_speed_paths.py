@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 import spacy
+from spacy.training import Example
+
 from saidwhat.nlp.pipeline import analyze, load_pipeline
 from saidwhat.nlp.speed_paths import SELF_CHECK_TEXT, same_entities, speed_paths
-from spacy.training import Example
 
 TEXTS = [
     SELF_CHECK_TEXT,

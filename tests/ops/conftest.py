@@ -8,10 +8,10 @@ from typing import Any
 
 import duckdb
 import pytest
-from saidwhat.fetch.retry import RetryPolicy
 from typer.testing import CliRunner
 
 from saidwhat.demo.server import Route
+from saidwhat.fetch.retry import RetryPolicy
 
 from .publishers import FaultySite
 

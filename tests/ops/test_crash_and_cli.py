@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from saidwhat.storage import Store
 
 from saidwhat.demo.server import Route
+from saidwhat.storage import Store
 
 from .conftest import query
 from .publishers import ARTICLES, FaultySite, Item, article_html, feed_route, slow, write_config

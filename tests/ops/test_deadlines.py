@@ -12,9 +12,9 @@ from __future__ import annotations
 import time
 
 import pytest
-from saidwhat.fetch import Fetcher, TimedOut
 
 from saidwhat.config import FetchSettings
+from saidwhat.fetch import Fetcher, TimedOut
 
 from .conftest import query
 from .publishers import ARTICLES, FaultySite, Item, Silent, Trickle, feed_route, page_route, write_config

@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 
 import pytest
+
+from saidwhat.demo.server import Route
 from saidwhat.fetch import (
     BadUrl,
     BodyTooLarge,
@@ -22,8 +24,6 @@ from saidwhat.fetch import (
 )
 from saidwhat.fetch.errors import ConnectFailed
 from saidwhat.fetch.robots import RobotsCache
-
-from saidwhat.demo.server import Route
 
 from .publishers import FaultySite, Raw, article_html, flaky, page_route, slow
 
@@ -276,9 +276,8 @@ def test_every_redirect_hop_is_checked_against_robots_and_schemes(site):
 
 
 def test_pages_download_in_threads_and_come_back_as_they_complete(site):
-    from saidwhat.fetch import download_pages
-
     from saidwhat.core.records import FeedItem, FeedSpec
+    from saidwhat.fetch import download_pages
 
     site.routes["/slow"] = slow(page_route("harbour"), 0.6)
     site.routes["/quick"] = page_route("harbour")

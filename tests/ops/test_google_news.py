@@ -11,11 +11,11 @@ import time
 from urllib.parse import parse_qs, unquote
 
 import pytest
-from saidwhat.feeds.googlenews import NotDecoded, decode_google_news_link
-from saidwhat.fetch import Fetcher, HttpStatusError, RobotsDisallowed, TimedOut
 
 from saidwhat.config import FetchSettings
 from saidwhat.demo.server import Route
+from saidwhat.feeds.googlenews import NotDecoded, decode_google_news_link
+from saidwhat.fetch import Fetcher, HttpStatusError, RobotsDisallowed, TimedOut
 
 from .publishers import FaultySite, Trickle, flaky
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from saidwhat.extract import ExtractionFailed, extract_page
 from saidwhat.feeds import FeedParseError, parse_feed
-
 from tests.conftest import shared_path
 
 from .publishers import Item, rss

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import duckdb
 import pytest
-from saidwhat.storage import Store
 
 from saidwhat.demo.server import Route
+from saidwhat.storage import Store
 from tests.conftest import ROOT, run_cli
 
 from .conftest import query

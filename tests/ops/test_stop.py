@@ -19,9 +19,9 @@ from contextlib import suppress
 from pathlib import Path
 
 import psutil
-from saidwhat.nlp.pool import shutdown_pool
 
 from saidwhat.demo.server import Route
+from saidwhat.nlp.pool import shutdown_pool
 
 from .conftest import query
 from .publishers import ARTICLES, FaultySite, Item, article_html, feed_route, slow, write_config

@@ -62,9 +62,9 @@ def test_dask_runner_stores_the_same_rows_as_the_default_runner(tmp_path: Path, 
 
 def test_runner_settings_build_a_dask_task_runner() -> None:
     from prefect_dask import DaskTaskRunner
-    from saidwhat.flows.runners import dask_runner
 
     from saidwhat.config import RunnerSettings
+    from saidwhat.flows.runners import dask_runner
 
     remote = dask_runner(RunnerSettings(kind="dask", address="tcp://10.0.0.1:8786"))
     assert isinstance(remote, DaskTaskRunner) and remote.address == "tcp://10.0.0.1:8786"

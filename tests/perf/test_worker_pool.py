@@ -7,9 +7,9 @@ import signal
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
-from saidwhat.nlp import pool as runners
 
 from saidwhat.config import NlpSettings
+from saidwhat.nlp import pool as runners
 
 ROWS = [
     ("a1", '"We are ready to receive him in Moscow," Peskov said on Monday.', "Kremlin ready"),
