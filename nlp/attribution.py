@@ -62,6 +62,14 @@ RULES = {
     "floating_quote": "a quotation paragraph inheriting the speaker of the statement before it",
 }
 _TRIM = " \t\n,;:-–—"
+# A wire dateline at the start of a paragraph: "MOSCOW (Northgate Wire) — ", "WASHINGTON, Jan 5 (Reuters) - ".
+# It is the writer's, never part of what the speaker said.
+_DATELINE = re.compile(
+    r"[A-Z][A-Z'’.\- ]{1,40}"  # the place, in capitals
+    r"(?:,\s*[A-Z][A-Za-z0-9.\- ]{1,30})?"  # ", Jan 5"
+    r"(?:\s*\([^()\n]{1,40}\))?"  # "(Reuters)"
+    r"\s*[—–-]{1,2}\s+"
+)
 _MODALS = {"would", "will", "could", "can", "should", "must", "might", "may", "shall"}
 _COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
@@ -674,7 +682,7 @@ class DocRules:
         for cue in cues:
             if cue.content is None:
                 continue
-            span = self._without_writer_tail(cue.content, cue)
+            span = self._without_dateline(self._without_writer_tail(cue.content, cue))
             quoted = self._quoted_chars(span)
             unquoted = self._unquoted_text(span)
             outside = count_words(unquoted)
@@ -710,6 +718,14 @@ class DocRules:
         first = bisect_right(self._token_starts, span[0] - 1)
         last = bisect_right(self._token_starts, span[1] - 1)
         return [self.doc[i] for i in range(first, last)]
+
+    def _without_dateline(self, span: Span) -> Span:
+        """Content that opens its paragraph starts after a wire dateline, if the paragraph has one."""
+        start, end = span
+        if start and self.text[start - 1] != "\n":
+            return span
+        dateline = _DATELINE.match(self.text, start, end)
+        return (dateline.end(), end) if dateline and dateline.end() < end else span
 
     def _without_writer_tail(self, span: Span, cue: Cue) -> Span:
         """Reported content stops where the writer's own words begin: a dash gloss with no verb ('... last

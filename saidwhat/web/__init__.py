@@ -79,10 +79,11 @@ def create_app(db: Path | Store) -> Starlette:
     """The reading room for the DuckDB file at ``db``, or for a Store of either backend."""
     store = db if isinstance(db, Store) else Store(Path(db))
     env = Environment(loader=PackageLoader("saidwhat.web", "templates"), autoescape=True)
-    env.filters["when"] = lambda v: v.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else ""
+    # The one timestamp format of every saidwhat output: ISO 8601 in UTC with Z.
+    env.filters["when"] = lambda v: v.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if isinstance(v, datetime) else ""
     # A link from a feed could be javascript:...; only http(s) URLs become links.
     env.filters["http_only"] = lambda url: url if str(url).lower().startswith(("http://", "https://")) else "#"
-    env.filters["day"] = lambda v: v.astimezone(UTC).strftime("%Y-%m-%d") if isinstance(v, datetime) else ""
+    env.filters["day"] = env.filters["when"]
 
     def page(name: str, status: int = 200, **context: Any) -> HTMLResponse:
         return HTMLResponse(env.get_template(name).render(db=store.path.name, **context), status_code=status)

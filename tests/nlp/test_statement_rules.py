@@ -328,3 +328,13 @@ MORE_CASES = [
 @pytest.mark.parametrize("case", MORE_CASES, ids=[c.name for c in MORE_CASES])
 def test_more_rules(nlp_sm, case: Case) -> None:
     test_rule(nlp_sm, case)
+
+
+def test_a_wire_dateline_is_not_part_of_fronted_reported_content(nlp_sm):
+    text = (
+        "MOSCOW (Northgate Wire) — A summit in Moscow is possible before summer if negotiators finish a draft,"
+        " Kremlin spokesman Dmitry Peskov said on Monday."
+    )
+    (statement,) = nlp_sm(text)._.statements
+    assert statement.quote.startswith("A summit in Moscow is possible")
+    assert statement.speaker == "Dmitry Peskov"
