@@ -161,7 +161,9 @@ def poll_feed(spec: FeedSpec, state: FeedState | None, fetcher: Fetcher, max_ite
 
 
 def poll_failed(spec: FeedSpec, exc: BaseException) -> FeedPoll:
-    return FeedPoll(spec, error=FetchErrorRecord("feed", type(exc).__name__, str(exc), feed_url=spec.url))
+    # Some exceptions (a task timeout, a cancelled future) carry no message: their class is the message then.
+    message = str(exc) or f"{type(exc).__name__} while polling {spec.url}"
+    return FeedPoll(spec, error=FetchErrorRecord("feed", type(exc).__name__, message, feed_url=spec.url))
 
 
 # ------------------------------------------------------------------ pages

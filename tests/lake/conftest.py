@@ -103,8 +103,13 @@ def lake_dsn(postgres: PostgresServer) -> str:
     return postgres.dsn(postgres.create_database())
 
 
-def lake_config(tmp_path: Path, catalog: str, feeds: list | None = None, name: str = "lake.toml") -> Path:
-    """The shipped config.toml with the ducklake backend (data under tmp_path) and the given feeds."""
+def lake_config(
+    tmp_path: Path, catalog: str, feeds: list | None = None, name: str = "lake.toml", proxy: str = ""
+) -> Path:
+    """The shipped config.toml with the ducklake backend (data under tmp_path) and the given feeds.
+
+    ``proxy``: the demo site's server, which answers for the demo's host name (saidwhat.demo.run).
+    """
     text = (ROOT / "config.toml").read_text(encoding="utf-8")
     text = re.sub(r"\[\[feeds\]\]\n(?:\w+ = .*\n)+", "", text)
     for old, new in {
@@ -115,6 +120,7 @@ def lake_config(tmp_path: Path, catalog: str, feeds: list | None = None, name: s
         'spool_dir = "data/spool"': f'spool_dir = "{tmp_path / "spool"}"',
         'out_dir = "digest"': f'out_dir = "{tmp_path / "digest"}"',
         "per_host_delay_seconds = 1.0": "per_host_delay_seconds = 0.0",
+        'proxy = ""': f"proxy = {_toml(proxy)}",
     }.items():
         assert old in text, f"config.toml lost its line {old}"
         text = text.replace(old, new)

@@ -55,7 +55,7 @@ def lake_demo(postgres: PostgresServer, demo_db: tuple[Path, str], tmp_path_fact
     tmp = tmp_path_factory.mktemp("lake-demo")
     dsn = postgres.dsn(postgres.create_database())
     with serve_corpus(port=DEMO_TEST_PORT) as site:
-        config = lake_config(tmp, dsn, demo_feeds(site))
+        config = lake_config(tmp, dsn, demo_feeds(site), proxy=site.proxy_url)
         result = run_cli("run", "--config", str(config))
     assert result.returncode == 0, result.stderr[-3000:]
     return config, dsn, tmp / "lake-data"
@@ -226,7 +226,7 @@ def test_two_ingests_on_different_feeds_commit_while_a_reader_queries(
         _wait_for(Path(str(stop) + ".ready"), reader)
         with serve_corpus(port=DEMO_TEST_PORT) as site:
             feeds = demo_feeds(site)
-            config = lake_config(tmp_path, dsn, feeds)
+            config = lake_config(tmp_path, dsn, feeds, proxy=site.proxy_url)
             groups = [feeds[0::2], feeds[1::2]]
             runs = []
             for n, group in enumerate(groups):
