@@ -26,8 +26,8 @@ from saidwhat.config import Config, RunnerSettings
 from saidwhat.core.lifetime import stop_signal_of
 from saidwhat.flows.tasks import analyze_articles
 from saidwhat.nlp.pool import abandon_pool, warm_pool
+from saidwhat.nlp.worker import Row  # (article_id, text, title)
 
-Row = tuple[str, str, str | None]  # (article_id, text, title)
 Submit = Callable[[list[Row]], Any]  # returns a future with .result()
 
 

@@ -216,6 +216,12 @@ def _storage_settings(storage: StorageSettings, base: Path, where: str) -> Stora
     )
 
 
+def store_to_read(config_path: str | Path | None, db_path: str | Path | None) -> tuple[Any, Config]:
+    """The Store a reading command uses (the lake, or the file by :func:`database_to_read`) and its config."""
+    config = config_for(config_path, db_path, reading=True)
+    return open_store(config.storage), config
+
+
 def open_store(settings: StorageSettings) -> Any:
     """The Store of the configured backend (a saidwhat.storage.Store)."""
     from saidwhat.storage import Store

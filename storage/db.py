@@ -178,14 +178,8 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """A write connection inside one transaction: all of it lands, or none."""
-        with self.write_connection() as con:
-            con.execute("BEGIN TRANSACTION")
-            try:
-                yield con
-            except BaseException:
-                con.execute("ROLLBACK")
-                raise
-            con.execute("COMMIT")
+        with self.write_connection() as con, atomic(con):
+            yield con
 
     def _open(self, read_only: bool, patience: float | None = None) -> duckdb.DuckDBPyConnection:
         patience = self.lock_patience_seconds if patience is None else patience
@@ -265,19 +259,21 @@ def apply_migrations(
     for version, name, sql in migrations():
         if version in applied:
             continue
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with atomic(con):
             con.execute(adapt(sql))
             con.execute("INSERT INTO schema_version (version, name, applied_at) VALUES (?, ?, now())", [version, name])
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
     # Views and comments are definitions, not history: one file, applied whole each time, so a
     # view is never defined in two places and an upgraded database gets exactly today's views.
+    with atomic(con):
+        con.execute(views_sql() if views is None else views)
+
+
+@contextmanager
+def atomic(con: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
+    """One transaction on an open connection: everything in the block lands, or nothing does."""
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(views_sql() if views is None else views)
+        yield con
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -49,7 +49,14 @@ from pathlib import Path
 import duckdb
 
 from saidwhat.core.notices import lock_wait_began
-from saidwhat.storage.db import DatabaseLocked, StorageError, apply_migrations, file_run_lock, views_sql
+from saidwhat.storage.db import (
+    DatabaseLocked,
+    StorageError,
+    apply_migrations,
+    atomic,
+    file_run_lock,
+    views_sql,
+)
 
 LAKE_NAME = "lake"
 # The packages the `lake` extra installs; the pins in pyproject.toml match these.
@@ -451,15 +458,9 @@ def copy_file_to_lake(source: Path, lake: LakeDatabase) -> list[TableCopy]:
             }
             _check_same_tables(con, tables, source)
             copies = []
-            with lake._write_lock():
-                con.execute("BEGIN TRANSACTION")
-                try:
-                    for table in tables:
-                        copies.append(_copy_table(con, table, keys.get(table)))
-                except BaseException:
-                    con.execute("ROLLBACK")
-                    raise
-                con.execute("COMMIT")
+            with lake._write_lock(), atomic(con):
+                for table in tables:
+                    copies.append(_copy_table(con, table, keys.get(table)))
         finally:
             con.execute(f"USE {LAKE_NAME}")
             con.execute("DETACH saidwhat_source")

@@ -167,6 +167,11 @@ class Spool:
         self.directory = Path(directory)
         self.database = str(Path(database).resolve())
 
+    @classmethod
+    def beside(cls, database: Path) -> Spool:
+        """The default spool: a ``spool`` folder next to the database file."""
+        return cls(Path(database).parent / "spool", database)
+
     def append(self, command: WriteCommand) -> Path:
         """Keep one command durably; returns its file."""
         self.directory.mkdir(parents=True, exist_ok=True)

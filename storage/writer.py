@@ -89,7 +89,7 @@ class SpoolingWriter:
     @classmethod
     def for_store(cls, store: Store, spool_dir: Path | None) -> SpoolingWriter:
         """The writer of an ingest run; the spool is ``spool_dir``, by default ``spool`` beside the database."""
-        return cls(Writer(store), Spool(spool_dir or store.path.parent / "spool", store.path))
+        return cls(Writer(store), Spool(spool_dir, store.path) if spool_dir else Spool.beside(store.path))
 
     def drain(self) -> DrainReport:
         """Write what earlier runs (or this one) spooled, oldest first; a held database leaves it waiting."""

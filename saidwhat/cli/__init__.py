@@ -97,14 +97,6 @@ def _parse_day(value: str | None, option: str) -> datetime | None:
     return day if day.tzinfo else day.replace(tzinfo=UTC)
 
 
-def _store_for(config_path: Path | None, db: Path | None):
-    """The Store a reading command uses: the lake, or the file chosen by saidwhat.config.database_to_read."""
-    from saidwhat.config import config_for, open_store
-
-    config = config_for(config_path, db, reading=True)
-    return open_store(config.storage), config
-
-
 def run_ingest(
     config: Path | None, db: Path | None, feed_urls: list[str] | None, feeds: list[Any] | None = None,
     fetch_overrides: dict[str, Any] | None = None,
@@ -316,6 +308,7 @@ def who(
     With --clusters, the copies of one utterance across articles and outlets are one row (v_quotes);
     the filters select clusters with at least one matching statement.
     """
+    from saidwhat.config import store_to_read
     from saidwhat.storage.analyst import Analyst
     from saidwhat.storage.store import StatementFilter
 
@@ -324,7 +317,7 @@ def who(
     start, end = _parse_day(since, "--since"), _parse_day(until, "--until")
     if start and end and start >= end:
         raise SaidwhatError(f"--since {since} is not before --until {until}: no day can match; swap them")
-    store, settings = _store_for(config, db)
+    store, settings = store_to_read(config, db)
     if about is not None:
         Analyst(store).check_topic(about, [t.name for t in settings.topics])
     if limit is None and not show_all and fmt is OutputFormat.table:

@@ -78,7 +78,7 @@ def _pending_spool(store: Any, spool_dir: Path) -> set[Path]:
 
     if not store.db.uses_spool:  # the DuckLake backend writes straight through
         return set()
-    default = Spool(store.path.parent / "spool", store.path).pending()
+    default = Spool.beside(store.path).pending()
     return set(Spool(spool_dir, store.path).pending()) | set(default)
 
 
@@ -87,11 +87,10 @@ def _s(path: Path | None) -> str | None:
 
 
 def _analyst(config: Path | None, db: Path | None):
-    from saidwhat.config import config_for, open_store
+    from saidwhat.config import store_to_read
     from saidwhat.storage.analyst import Analyst
 
-    settings = config_for(_s(config), _s(db), reading=True)
-    store = open_store(settings.storage)
+    store, settings = store_to_read(config, db)
     analyst = Analyst(store)
     analyst.ensure_schema()
     return analyst, settings

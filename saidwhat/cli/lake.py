@@ -88,11 +88,10 @@ def connect_sql(
 
     Save it and run it: duckdb -cmd ".read attach.sql"
     """
-    from saidwhat.config import config_for, open_store
+    from saidwhat.config import store_to_read
     from saidwhat.storage.lake import LakeDatabase, attach_sql
 
-    settings = config_for(config, db, reading=True)
-    store = open_store(settings.storage)
+    store, _ = store_to_read(config, db)
     if isinstance(store.db, LakeDatabase):
         if not store.exists():
             raise SaidwhatError(store.db.missing_message())

@@ -22,11 +22,10 @@ STYLES = {"quote": "bold black on yellow", "speaker": "bold underline cyan"}
 
 
 def _store(config: Path | None, db: Path | None):
-    from saidwhat.config import config_for, open_store
+    from saidwhat.config import store_to_read
     from saidwhat.storage.analyst import Analyst
 
-    settings = config_for(config, db, reading=True)
-    store = open_store(settings.storage)  # a DuckDB file or a DuckLake ([storage] backend)
+    store, _ = store_to_read(config, db)  # a DuckDB file or a DuckLake ([storage] backend)
     if not store.exists():
         raise SaidwhatError(store.db.missing_message())
     Analyst(store).ensure_schema()

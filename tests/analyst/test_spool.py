@@ -90,7 +90,8 @@ def test_file_format_is_pinned(tmp_path: Path) -> None:
     path = Spool(tmp_path / "spool", db).append(StartRun("r1"))
     record = json.loads(path.read_text(encoding="utf-8"))
     assert FORMAT_VERSION == 2
-    assert record["format"] == 2 and record["kind"] == "start_run" and record["fields"] == {"run_id": "r1", "feed_urls": []}
+    assert record["format"] == 2 and record["kind"] == "start_run"
+    assert record["fields"] == {"run_id": "r1", "feed_urls": []}
     assert record["database"] == str(db.resolve())
     assert path.name.endswith("-start_run.jsonl")
     art, _ = _items()
