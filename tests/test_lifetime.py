@@ -77,3 +77,31 @@ def test_a_stopped_process_that_does_not_unwind_still_exits_143_by_the_deadline(
     started = time.monotonic()
     assert process.wait(timeout=30) == 143
     assert STOP_DEADLINE_SECONDS - 0.5 < time.monotonic() - started < 10
+
+
+# A stop that arrives while DuckDB runs a query: DuckDB notices the signal, our handler raises
+# Stopped inside it, and DuckDB reports "Query interrupted" raised from that Stopped.
+INTERRUPTED_QUERY = textwrap.dedent(
+    """
+    import duckdb
+    from saidwhat.core.lifetime import stop_signal_of, stopping_on_signals
+    con = duckdb.connect()
+    with stopping_on_signals():
+        try:
+            print("ready", flush=True)
+            con.execute("CREATE TABLE t AS SELECT count(*) FROM range(1000000000000) a WHERE a.range % 7 = 3")
+        except BaseException as exc:
+            print(type(exc).__name__, stop_signal_of(exc), flush=True)
+    """
+)
+
+
+def test_a_stop_reported_by_an_interrupted_database_query_is_still_a_stop():
+    process = subprocess.Popen([sys.executable, "-c", INTERRUPTED_QUERY], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "ready"
+    time.sleep(0.5)
+    process.send_signal(signal.SIGINT)
+    out, _ = process.communicate(timeout=30)
+    kind, signum = out.split()
+    assert kind == "RuntimeError", out  # DuckDB's own report; if DuckDB ever re-raises ours, this test can go
+    assert int(signum) == signal.SIGINT, out

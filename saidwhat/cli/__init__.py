@@ -18,7 +18,7 @@ from rich.markup import escape
 from saidwhat.cli.options import ConfigOption, DbOption, FormatOption, VerboseOption
 from saidwhat.cli.output import OutputFormat, logs_through, plural, timestamp, write_rows
 from saidwhat.core.errors import InputFileError, NothingProcessed, SaidwhatError
-from saidwhat.core.lifetime import Stopped, end_children, exit_now, stopping_on_signals
+from saidwhat.core.lifetime import Stopped, end_children, exit_now, stop_signal_of, stopping_on_signals
 from saidwhat.core.notices import on_lock_wait
 from saidwhat.core.records import StatementKind
 
@@ -443,6 +443,11 @@ def main() -> None:
             _stop(stop)
         except KeyboardInterrupt:  # raised by something other than our handler (interrupt_main)
             _stop(Stopped(signal.SIGINT))
+        except Exception as exc:  # a library that was interrupted by the signal reports its own error
+            signum = stop_signal_of(exc)
+            if signum is None:
+                raise
+            _stop(Stopped(signum))
 
 
 def _stop(stop: Stopped) -> None:

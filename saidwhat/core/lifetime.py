@@ -74,7 +74,24 @@ def stop_signal_of(exc: BaseException) -> int | None:
     Prefect's flow engine raises its own ``TerminationSignal`` (with a
     ``signal`` attribute) while a flow runs; it is recognised by that
     attribute, so this layer needs no Prefect import.
+
+    The exception's causes are searched too: a signal that arrives while a
+    library runs C code (DuckDB checks for signals mid-query) raises our
+    :class:`Stopped` inside that library, which reports it as its own error
+    ("Query interrupted") raised *from* the Stopped.
     """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        signum = _own_stop_signal(current)
+        if signum is not None:
+            return signum
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _own_stop_signal(exc: BaseException) -> int | None:
     if isinstance(exc, Stopped):
         return exc.signum
     if isinstance(exc, KeyboardInterrupt):
