@@ -22,20 +22,20 @@ from saidwhat.nlp.worker import Analysed, Row, analyze_rows, pipeline
 
 _pool_lock = threading.Lock()
 _pool: ProcessPoolExecutor | None = None
-_pool_key: tuple[str, str, int] | None = None
+_pool_key: tuple[str, str, bool, int] | None = None
 
 
 def analyze(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list[Analysed]:
     """(article_id, analysis, topics, topic evidence) of ``rows``, in order; on the pool when ``n_process`` >= 2."""
     if settings.n_process > 1:
         return analyze_in_pool(rows, settings, topics)
-    return analyze_rows(rows, settings.model, settings.parse, settings.batch_size, topics)
+    return analyze_rows(rows, settings, topics)
 
 
 def _pool_for(settings: NlpSettings) -> ProcessPoolExecutor:
     """The persistent NLP worker pool for these settings (started on first use, reused by later runs)."""
     global _pool, _pool_key
-    key = (settings.model, settings.parse, settings.n_process)
+    key = (settings.model, settings.parse, settings.nested, settings.n_process)
     with _pool_lock:
         if _pool is None or _pool_key != key:
             if _pool is not None:
@@ -93,11 +93,11 @@ def _warm(settings: NlpSettings, parent_pid: int) -> None:
     exit_with_parent(parent_pid)
     # Ctrl+C reaches the whole terminal process group: the parent decides when workers stop.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    pipeline(settings.model, settings.parse)
+    pipeline(settings)
 
 
 def _analyze_here(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list[Analysed]:
-    return analyze_rows(rows, settings.model, settings.parse, settings.batch_size, topics)
+    return analyze_rows(rows, settings, topics)
 
 
 def analyze_in_pool(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list[Analysed]:

@@ -13,6 +13,13 @@ class NlpSettings:
     n_process: int = 1
     # "candidates": tag and parse only sentences where a statement can be (nlp.selective); "all": every sentence.
     parse: str = "candidates"
+    # Also keep statements reported inside another statement (marked nested_in); see RuleSettings.nested.
+    nested: bool = False
+
+    @property
+    def statements_config(self) -> dict[str, bool]:
+        """The ``saidwhat_statements`` component's config for these settings."""
+        return {"nested": self.nested}
 
 
 @dataclass(frozen=True, slots=True)

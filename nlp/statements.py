@@ -56,6 +56,7 @@ if not Doc.has_extension("statements"):
         "min_indirect_words": 3,
         "max_split_gap": 250,
         "merge_floating": False,
+        "nested": False,
     },
     requires=["token.dep", "token.lemma", "token.pos", "doc.ents", "doc.sents"],
     assigns=["doc._.statement_data", "doc._.statements"],
@@ -68,12 +69,14 @@ def make_statements(
     min_indirect_words: int,
     max_split_gap: int,
     merge_floating: bool,
+    nested: bool,
 ) -> StatementsComponent:
     settings = RuleSettings(
         min_direct_words=min_direct_words,
         min_indirect_words=min_indirect_words,
         max_split_gap=max_split_gap,
         merge_floating=merge_floating,
+        nested=nested,
     )
     return StatementsComponent(name, Path(cues_path) if cues_path else DEFAULT_CUES_PATH, settings)
 

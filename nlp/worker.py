@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from saidwhat.core.records import Analysis, TopicEvidence
-from saidwhat.nlp.settings import TopicSpec
+from saidwhat.nlp.settings import NlpSettings, TopicSpec
 from saidwhat.nlp.topics import StatementContext, TopicTagger, paragraph_around
 
 Row = tuple[str, str, str | None]  # (article_id, text, title)
@@ -25,28 +25,29 @@ Analysed = tuple[str, Analysis, tuple[tuple[str, ...], ...], tuple[tuple[TopicEv
 _ONE_AT_A_TIME = threading.Lock()
 
 
+def pipeline(settings: NlpSettings):
+    """The loaded pipeline for ``settings``, once per process, model and mode."""
+    return _pipeline(settings.model, settings.parse, settings.nested)
+
+
 @lru_cache(maxsize=2)
-def pipeline(model: str, parse: str | None = None):
-    """The loaded pipeline, once per process and mode."""
+def _pipeline(model: str, parse: str, nested: bool):
     from saidwhat.nlp.pipeline import load_pipeline
 
-    return load_pipeline(model, parse=parse)
+    return load_pipeline(model, statements_config={"nested": nested}, parse=parse)
 
 
-def analyze_rows(
-    rows: Sequence[Row], model: str, parse: str | None, batch_size: int, topics: Sequence[TopicSpec]
-) -> list[Analysed]:
+def analyze_rows(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list[Analysed]:
     """(article_id, analysis, topics and topic evidence of each statement) for each row, in order."""
     with _ONE_AT_A_TIME:
-        return _analyze_rows(rows, model, parse, batch_size, topics)
+        return _analyze_rows(rows, settings, topics)
 
 
-def _analyze_rows(
-    rows: Sequence[Row], model: str, parse: str | None, batch_size: int, topics: Sequence[TopicSpec]
-) -> list[Analysed]:
+def _analyze_rows(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list[Analysed]:
     from saidwhat.nlp.pipeline import analyze
 
-    nlp = pipeline(model, parse)
+    nlp = pipeline(settings)
+    batch_size = settings.batch_size
     tagger = TopicTagger(topics)
     results = []
     texts = (text for _, text, _ in rows)

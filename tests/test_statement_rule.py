@@ -52,3 +52,17 @@ def test_extract_many_files_reports_the_bad_one_and_writes_the_others(tmp_path: 
     assert split["quote"] == '"We will win," … "And we will win big."'
     assert split["quote_spans"] == [[0, 14], [32, 54]]
     assert all(row["rule"] for row in rows) and all("nested_in" in row for row in rows)
+
+
+def test_extract_keeps_nested_statements_only_when_asked(tmp_path: Path) -> None:
+    text = tmp_path / "senator.txt"
+    text.write_text(
+        "The senator said that the minister had told reporters that he was ready to move quickly on the bill.",
+        encoding="utf-8",
+    )
+    plain = [json.loads(line) for line in run_cli("extract", str(text)).stdout.splitlines()]
+    assert [(row["speaker"], row["nested_in"]) for row in plain] == [("the senator", None)]
+    result = run_cli("extract", "--nested", str(text))
+    assert result.returncode == 0, result.stderr
+    kept = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [(row["speaker"], row["nested_in"]) for row in kept] == [("the senator", None), ("the minister", 0)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -254,6 +255,9 @@ def extract(
         typer.Argument(help=".txt (as is) or .html/.htm (through trafilatura) files, or folders of them"),
     ],
     fmt: Annotated[str, typer.Option("--format", help="jsonl (one JSON object per statement)")] = "jsonl",
+    nested: Annotated[
+        bool, typer.Option("--nested", help="Also statements reported inside another one (marked nested_in)")
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Find statements in local files and print them as JSON lines (offline)."""
@@ -269,7 +273,10 @@ def extract(
         failed.append(path)
         err.print(f"[red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
 
-    for obj in extract_files(files, nlp_settings(config), report):
+    settings = nlp_settings(config)
+    if nested:
+        settings = dataclasses.replace(settings, nested=True)
+    for obj in extract_files(files, settings, report):
         sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
     sys.stdout.flush()
     if failed:

