@@ -245,9 +245,17 @@ class DocRules:
         if noun_clause and not self._could_speak(head) and (subject is None or subject.i == head.i):
             return None  # "conspiracy theories suggesting ...": the noun does not speak
         content, gap, rule = None, None, "clause"
-        if not quote_only and not self._after_quote(token):
+        if not quote_only and self._after_quote(token):
+            # 'No Child Left Behind was "very assertive," said Gary Orfield': the writer's words and the
+            # quotation before the closing attribution are one mixed statement.
+            final = self._final_frame(token, subject, after_quote=True)
+            if final is not None and _content_words(self._unquoted_text(final))[1:]:
+                content, rule = final, "closing_frame"
+        elif not quote_only and self._frames_opening_quote(token, subject):
+            pass  # '"...," Mr. Obama told the lawmakers ...': the quotation is what was said
+        elif not quote_only:
             content, rule = self._verb_content(token, lemma)
-            parenthetical = self._parenthetical(token, subject)
+            parenthetical = self._parenthetical(token, subject) or self._as_frame(token, subject)
             if parenthetical is not None:
                 (content, gap), rule = parenthetical, "parenthetical"
             else:
@@ -303,9 +311,10 @@ class DocRules:
                 return phrase
         return None
 
-    def _final_frame(self, verb: Token, subject: Token | None) -> Span | None:
+    def _final_frame(self, verb: Token, subject: Token | None, after_quote: bool = False) -> Span | None:
         """'As Trump prepared to speak, a girl was pepper-sprayed, police said.': a sentence-final
-        'X said' (or 'said X') after a comma reports everything before that comma."""
+        'X said' (or 'said X') after a comma reports everything before that comma.  ``after_quote``:
+        the comma is inside a quotation that closes right before the verb ('was "strategic," said X')."""
         if subject is None or verb.lemma_.lower() not in self.lex.parenthetical_verbs:
             return None
         sent = self.sent_span(verb)
@@ -313,10 +322,17 @@ class DocRules:
         last = max(subject.right_edge.i, verb.i)
         if not all(self._closing_token(t, verb) for t in self.doc[last + 1 : sent.end]):
             return None  # more clause after the verb: not a closing attribution
+        para_start = self.paragraphs[self.para_of(verb.idx)][0] if self.paragraphs else 0
+        if after_quote:
+            before = self.text[: verb.idx].rstrip()
+            if first != verb.i or not before.endswith(("”", '"', "''", "’’")):
+                return None
+            if self.in_quote(sent.start_char):
+                return None  # the sentence opens with the quotation: the direct pass takes it
+            return self._trim((max(sent.start_char, para_start), len(before)))
         comma = self.doc[first - 1] if first - 1 >= sent.start else None
         if comma is None or comma.text != "," or self.in_quote(comma.idx):
             return None
-        para_start = self.paragraphs[self.para_of(verb.idx)][0] if self.paragraphs else 0
         return self._trim((max(sent.start_char, para_start), comma.idx))
 
     @staticmethod
@@ -326,6 +342,8 @@ class DocRules:
             return True
         if token.head.i == verb.i and token.dep_ in ("npadvmod", "advmod", "prep"):
             return True
+        if token.head.i == verb.i and token.dep_ in ("dobj", "dative") and verb.lemma_.lower() == "tell":
+            return True  # the addressee: "..., Ash Carter told a Senate panel Wednesday."
         return token.head.dep_ in ("prep", "pobj")
 
     def _parenthetical(self, verb: Token, subject: Token | None) -> tuple[Span, Span] | None:
@@ -358,6 +376,34 @@ class DocRules:
             return None
         return content, (before.idx, after.idx + 1)
 
+    def _as_frame(self, verb: Token, subject: Token | None) -> tuple[Span, Span | None] | None:
+        """'As the paper noted, it is surprising ...' / '..., as Clyburn noted.': an "as X noted" clause
+        reports the rest of its sentence.  Returns (content, the frame when it sits inside the content)."""
+        if subject is None or subject.head.i != verb.i or verb.lemma_.lower() not in self.lex.parenthetical_verbs:
+            return None
+        mark = next((c for c in verb.children if c.dep_ == "mark" and c.lower_ == "as" and c.i < subject.i), None)
+        if mark is None or any(c.dep_ in ("ccomp", "dobj", "xcomp") for c in verb.children):
+            return None
+        sent = self.sent_span(verb)
+        last = verb.right_edge.i
+        first = mark.i
+        while first - 1 >= sent.start and self.doc[first - 1].dep_ == "cc":
+            first -= 1  # "But as Clyburn noted, ..."
+        before = self.doc[first - 1] if first - 1 >= sent.start else None
+        after = self.doc[last + 1] if last + 1 < sent.end else None
+        para = self.paragraphs[self.para_of(verb.idx)] if self.paragraphs else (sent.start_char, sent.end_char)
+        sent_start, sent_end = max(sent.start_char, para[0]), min(sent.end_char, para[1])
+        if before is None and after is not None and after.text == ",":
+            content = self._trim((after.idx + 1, sent_end))
+            return (content, None) if content else None
+        if before is not None and before.text == "," and (after is None or after.is_punct and after.text != ","):
+            content = self._trim((sent_start, before.idx))
+            return (content, None) if content else None
+        if before is not None and before.text == "," and after is not None and after.text == ",":
+            content = self._trim((sent_start, sent_end))
+            return (content, (before.idx, after.idx + 1)) if content else None
+        return None
+
     @staticmethod
     def _is_question(verb: Token) -> bool:
         """An inverted do-support question: 'did X say ...?'."""
@@ -372,6 +418,23 @@ class DocRules:
         if before.endswith((",", "-", "—", "–")):
             before = before[:-1].rstrip()
         return bool(before) and self.in_quote(len(before) - 1)
+
+    def _frames_opening_quote(self, verb: Token, subject: Token | None) -> bool:
+        """'"...," X told the lawmakers ...': a quotation opening the paragraph, closed with a comma
+        right before the verb's subject.  What follows the verb is the scene, not more content."""
+        if subject is None or subject.head.i != verb.i or not subject.i < verb.i:
+            return False
+        if not self._after_quote(subject.left_edge):
+            return False
+        before = self.text[: subject.left_edge.idx].rstrip()
+        inner = before.rstrip("\"”’'").rstrip()
+        if not inner.endswith(","):
+            return False
+        quote = next((q for q in self.quotes if q.start <= len(inner) <= q.end), None)
+        if quote is None:
+            return False
+        para_start = self.paragraphs[self.para_of(verb.idx)][0] if self.paragraphs else 0
+        return not self.text[para_start : quote.start].strip()
 
     def _noun_cue(self, noun: Token) -> Cue | None:
         """'her assertion that "we now finally are where we need to be"': possessor + that-clause."""
@@ -447,11 +510,14 @@ class DocRules:
         """'"...," said Jeff Weaver' / '"...," Sanders campaign manager Jeff Weaver said' misparsed:
         the noun phrase right after, else right before, the verb (outside quotes)."""
         sent = self.sent_span(verb)
-        # With a clause complement the word after the verb starts the content, not a speaker.
+        # With a clause complement the word after the verb starts the content, not a speaker,
+        # unless a quotation closes right before the verb ('"...," said Robin Maynard, half joking').
         para = self.para_of(verb.idx)
+        after_quote = self._after_quote(verb)
         steps = (
             (-1,)
-            if any(c.dep_ == "ccomp" and c.i > verb.i and self.para_of(c.idx) == para for c in verb.children)
+            if not after_quote
+            and any(c.dep_ == "ccomp" and c.i > verb.i and self.para_of(c.idx) == para for c in verb.children)
             else (1, -1)
         )
         for step in steps:
@@ -472,12 +538,24 @@ class DocRules:
                 if token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in self.lex.time_words:
                     head = self._np_head(token)
                     return head if self._could_speak(head) else None
+                if step == 1 and after_quote and i == verb.i + 1 and self._mistagged_name(token):
+                    return token  # '"...," said Skelly, explaining ...' with "Skelly" tagged as an adverb
                 if step == 1 and (
                     token.pos_ not in ("ADV", "DET", "ADJ", "AUX", "PART", "NUM") or verb.lemma_ in ("tell", "ask")
                 ):
                     break  # "said in a statement", "told reporters": not the speaker
                 i += step
         return None
+
+    def _mistagged_name(self, token: Token) -> bool:
+        """A capitalised word the tagger did not take for a noun, ending the attribution ("said Skelly,")."""
+        following = token.nbor(1) if token.i + 1 < len(self.doc) else None
+        return (
+            token.text[:1].isupper()
+            and token.is_alpha
+            and token.lower_ not in self.lex.time_words
+            and (following is None or following.is_punct)
+        )
 
     def _is_dateline(self, token: Token) -> bool:
         """'MOSCOW (Northgate Wire) — President Vladimir Putin said': the place line is no subject."""

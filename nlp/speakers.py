@@ -21,8 +21,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy
-from spacy.attrs import DEP, ENT_TYPE, IDX, LOWER, POS
-from spacy.parts_of_speech import PROPN
+from spacy.attrs import DEP, IDX, LOWER, POS
+from spacy.parts_of_speech import NOUN, PROPN
 from spacy.strings import get_string_id
 from spacy.tokens import Doc, Span, Token
 
@@ -38,9 +38,18 @@ _EDGE_PUNCT_RE = re.compile(r"^[\W_]+|[\W_]+$")
 _SALIENCE_SENTENCES = 4
 
 
+_QUOTE_TOKENS = frozenset({'"', "“", "”", "''", "``", "«", "»"})
+
+
 def clean_name_tokens(words: list[str], lex: Lexicon) -> tuple[list[str], list[str]]:
     """Split leading honorifics/titles off a name: (name words, title words)."""
     words = [w for w in words if w not in {"'s", "’s", "'", "’"}]
+    marks = [j for j, w in enumerate(words) if w in _QUOTE_TOKENS]
+    if len(marks) >= 2:  # a nickname in quotation marks: 'Juan "Chico" Manriquez' -> Juan Manriquez
+        words = words[: marks[0]] + words[marks[1] + 1 :]
+    words = [w for w in words if w not in _QUOTE_TOKENS]
+    while len(words) > 1 and words[-1].islower() and words[-1] not in lex.name_suffixes:
+        words = words[:-1]  # the NER ran on into the next phrase: "Manriquez of (Oakland)"
     i = 0
     while i < len(words) - 1 and words[i].lower().rstrip(".") in lex.honorifics:
         i += 1
@@ -153,10 +162,15 @@ class NameIndex:
         # The most frequent full form; on a tie the first one introduced.
         return max(forms, key=lambda f: (self.counts.get(f, 0), -forms.index(f)))
 
-    def pick_antecedent(self, pronoun: str, pos: int, sent: int, mentions: list[PersonMention]) -> str | None:
+    def pick_antecedent(
+        self, pronoun: str, pos: int, sent: int, mentions: list[PersonMention], main_subject: bool = False
+    ) -> str | None:
         """Hobbs-like salience: the nearest earlier subject in the pronoun's own sentence, else
         the first subject (or last mention) of the closest previous sentence with a compatible person.
-        An empty ``pronoun`` accepts either gender (for role nouns: "the Russian leader")."""
+        An empty ``pronoun`` accepts either gender (for role nouns: "the Russian leader").
+        ``main_subject``: the pronoun is the subject of its sentence's main clause, so a person
+        of the pronoun's known gender named in a clause before it is its antecedent ("While the
+        campaign did not appeal to Julie Graham, she said ...")."""
         gender = _PRONOUN_GENDER.get(pronoun.lower())
         if gender is None and pronoun:
             return None
@@ -176,6 +190,9 @@ class NameIndex:
                 opening = [m for m in candidates if m.start in self.sentence_starts and len(m.canonical.split()) >= 2]
                 if opening:
                     return opening[-1].canonical
+                same_gender = [m for m in candidates if gender and self.genders.get(m.canonical) == gender]
+                if main_subject and same_gender:
+                    return same_gender[-1].canonical
                 continue
             if candidates:
                 return (subjects[0] if subjects else candidates[-1]).canonical
@@ -338,9 +355,12 @@ class OrgIndex:
         self._cache: dict[str, str] = {}  # name as written -> canonical (each one scans the text)
         self.mentions: list[tuple[int, str]] = []  # (start, surface name) of ORG mentions, in order
         names: list[str] = []
+        modifier_uses: dict[str, list[bool]] = {}  # name -> for each "the NAME": is NAME a modifier there
         for ent in doc.ents:
             if ent.label_ in ("ORG", "GPE", "NORP", "FAC"):
                 name = _org_surface(ent.text)
+                if ent.start > 0 and doc[ent.start - 1].lower_ == "the":
+                    modifier_uses.setdefault(name, []).append(ent.root.dep_ in ("compound", "amod", "nmod"))
                 if ent.label_ == "ORG" and not ent.text.endswith(("’s", "'s")):
                     # "the U.S. Attorney’s Office for the Western District of New York": the NER stops at "for".
                     tail = _ORG_TAIL_RE.match(text, ent.end_char)
@@ -351,6 +371,7 @@ class OrgIndex:
                 if ent.label_ == "ORG" and name:
                     self.mentions.append((ent.start_char, name))
         self.names = names
+        self._the_only_as_modifier = {name for name, uses in modifier_uses.items() if all(uses)}
 
     def canonical(self, name: str) -> str:
         """The fullest name of an organisation, with "the" when the text writes it so ("the European Union")."""
@@ -358,6 +379,8 @@ class OrgIndex:
         if cached is None:
             full = self._fullest(_org_surface(name))
             with_article = re.search(r"\b(?i:the)\s+" + re.escape(full) + r"\b(?!\s+[A-Z])", self.text)
+            # "the GateHouse parent" puts "the" before a modifier, not before the name.
+            with_article = with_article and full not in self._the_only_as_modifier
             cached = self._cache[name] = "the " + full if with_article else full
         return cached
 
@@ -433,10 +456,13 @@ class SpeakerResolver:
         ids = numpy.array([get_string_id(w) for w in words], dtype="uint64")
         hits = set(numpy.flatnonzero(numpy.isin(self.doc.to_array([LOWER]), ids)).tolist())
         hits.update(ent.start for ent in self.doc.ents if ent.label_ == "PERSON")
-        # Untagged proper-noun subjects ("In Kyiv, Zelenskyy said ..." with the NER silent).
-        array = self.doc.to_array([POS, DEP, ENT_TYPE])
-        subjects = (array[:, 0] == PROPN) & (array[:, 1] == get_string_id("nsubj")) & (array[:, 2] == 0)
+        # Proper-noun subjects: untagged ("In Kyiv, Zelenskyy said ..." with the NER silent), or a
+        # person's name the NER tags otherwise this time (the loop decides which count).
+        array = self.doc.to_array([POS, DEP])
+        subjects = (array[:, 0] == PROPN) & (array[:, 1] == get_string_id("nsubj"))
         hits.update(numpy.flatnonzero(subjects).tolist())
+        nouns = (array[:, 0] == NOUN) & (array[:, 1] == get_string_id("nsubj"))
+        hits.update(i for i in numpy.flatnonzero(nouns).tolist() if self.doc[i].text[:1].isupper())
         return sorted(hits)
 
     def _chain_pronouns(self, in_quote: Callable[[int], bool]) -> dict[int, str | None]:
@@ -446,6 +472,7 @@ class SpeakerResolver:
         by_start = {m.start: m for m in self.names.mentions}
         mentions: list[PersonMention] = []
         resolved: dict[int, str | None] = {}
+        seen: set[str] = set()  # last words of the person names met so far
         for i in self._chain_candidates():
             token = self.doc[i]
             quoted = in_quote(token.idx)
@@ -455,14 +482,25 @@ class SpeakerResolver:
                 # A known last name the NER missed ("Trump" tagged as a verb) still counts.
                 salient = token.dep_ in ("nsubj", "nsubjpass")
                 mention = PersonMention(token.idx, self.names.canonical([token.text]), salient)
-            elif mention is None and token.pos_ == "PROPN" and not token.ent_type_ and token.text[:1].isupper():
+            elif (
+                mention is None
+                and token.text[:1].isupper()
+                and (
+                    (token.pos_ == "PROPN" and not token.ent_type_)
+                    # A name already seen as a person's stays one when the tagger or the NER
+                    # later reads it otherwise ("Figgins" as a noun, as an organisation).
+                    or (token.dep_ in ("nsubj", "nsubjpass") and token.lower_ in seen)
+                )
+            ):
                 mention = PersonMention(token.idx, self.names.canonical([token.text]), True)
             if mention is not None and not quoted:
                 mention.sent = sent
                 mentions.append(mention)
+                seen.add(mention.canonical.split()[-1].lower())
             if token.lower_ not in _PRONOUN_GENDER or quoted:
                 continue
-            name = self.names.pick_antecedent(token.lower_, token.idx, sent, mentions)
+            main_subject = token.dep_ == "nsubj" and token.head.dep_ == "ROOT"
+            name = self.names.pick_antecedent(token.lower_, token.idx, sent, mentions, main_subject)
             resolved[token.i] = name
             if name:
                 self.names.genders.setdefault(name, _PRONOUN_GENDER[token.lower_])

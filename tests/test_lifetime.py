@@ -98,10 +98,14 @@ INTERRUPTED_QUERY = textwrap.dedent(
 
 def test_a_stop_reported_by_an_interrupted_database_query_is_still_a_stop():
     process = subprocess.Popen([sys.executable, "-c", INTERRUPTED_QUERY], stdout=subprocess.PIPE, text=True)
-    assert process.stdout.readline().strip() == "ready"
-    time.sleep(0.5)
-    process.send_signal(signal.SIGINT)
-    out, _ = process.communicate(timeout=30)
+    try:
+        assert process.stdout.readline().strip() == "ready"
+        time.sleep(0.5)
+        process.send_signal(signal.SIGINT)
+        out, _ = process.communicate(timeout=30)
+    finally:
+        process.kill()  # a query DuckDB did not interrupt would otherwise run on after the test
+        process.wait()
     kind, signum = out.split()
     assert kind == "RuntimeError", out  # DuckDB's own report; if DuckDB ever re-raises ours, this test can go
     assert int(signum) == signal.SIGINT, out

@@ -347,3 +347,97 @@ def test_a_nested_statement_by_the_same_speaker_is_not_repeated(nlp_sm) -> None:
     text = "Mary Smith spoke to the players. Mary Smith said she had told them that they were a good team."
     statements = nlp_sm(text)._.statements
     assert [(s.speaker, s.nested_in) for s in statements] == [("Mary Smith", None)]
+
+
+def _said(nlp, text: str) -> list[tuple[str | None, str, str]]:
+    return [(s.speaker, s.kind, s.quote) for s in nlp(text)._.statements]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        # the tagger reads the name after a verb-first "said" as an adverb
+        (
+            "Bill Skelly, a longtime data operative, vouched for both of them.\n\n"
+            "“Having access to the file and two people who understand it is valuable,” said Skelly, "
+            "explaining he worked more closely with one of them.",
+            "Bill Skelly",
+        ),
+        # the parser makes the name the subject of the trailing "joking"
+        ("''I'm more skilled with my hands than I am with my brain,'' said Robin Maynard, half joking.", "Robin Maynard"),
+    ],
+)
+def test_a_verb_first_attribution_after_a_quotation_names_the_speaker(nlp_sm, text: str, speaker: str) -> None:
+    statements = nlp_sm(text)._.statements
+    quoted = [s for s in statements if s.kind == "direct"]
+    assert [s.speaker for s in quoted] == [speaker]
+
+
+def test_the_writers_words_before_a_closing_said_and_quotation_are_one_mixed_statement(nlp_sm) -> None:
+    text = 'The old law was “very assertive and interventionist,” said Gary Orfield, a law professor.'
+    assert _said(nlp_sm, text) == [("Gary Orfield", "mixed", "The old law was “very assertive and interventionist,”")]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker", "quote"),
+    [
+        (
+            "The administration is increasing troops in the region, Defense Secretary Ash Carter told a Senate panel.",
+            "Ash Carter",
+            "The administration is increasing troops in the region",
+        ),
+        (
+            "In Chicago the parade began with a moment of silence, the Chicago Sun-Times reported.",
+            "the Chicago Sun-Times",
+            "In Chicago the parade began with a moment of silence",
+        ),
+        (
+            "As reported by the Northgate Wire, investigators found over 2,200 emails on the server.",
+            "the Northgate Wire",
+            "investigators found over 2,200 emails on the server",
+        ),
+    ],
+)
+def test_closing_and_opening_attributions(nlp_sm, text: str, speaker: str, quote: str) -> None:
+    assert [(s.speaker, s.quote) for s in nlp_sm(text)._.statements] == [(speaker, quote)]
+
+
+def test_the_scene_after_an_opening_quotation_is_not_reported_content(nlp_sm) -> None:
+    text = (
+        "“Anyone claiming that the economy is in decline is peddling fiction,” Mr. Obama told the lawmakers "
+        "in the chamber and the millions watching at home who could easily guess whom he meant."
+    )
+    assert _said(nlp_sm, text) == [
+        ("Obama", "direct", "“Anyone claiming that the economy is in decline is peddling fiction,”")
+    ]
+
+
+def test_a_pronoun_opening_the_main_clause_takes_the_person_named_in_the_clause_before_it(nlp_sm) -> None:
+    text = (
+        "“This is our favorite kind of work,” said Michelle Hege, the agency's director.\n\n"
+        "While the campaign did not appeal to Julie Graham, a state health official, "
+        "she said she did not want to judge it."
+    )
+    assert [s.speaker for s in nlp_sm(text)._.statements] == ["Michelle Hege", "Julie Graham"]
+
+
+def test_a_nickname_in_quotation_marks_is_not_part_of_the_speakers_name(nlp_sm) -> None:
+    text = 'Juan "Chico" Manriquez of Oakland carried one of the photos. "I pretty much cried the whole parade," he said.'
+    assert [s.speaker for s in nlp_sm(text)._.statements] == ["Juan Manriquez"]
+
+
+@pytest.mark.parametrize(
+    ("text", "quote"),
+    [
+        (
+            "As the paper noted, it is surprising because he has not always had good things to say about China.",
+            "it is surprising because he has not always had good things to say about China",
+        ),
+        (
+            "Those voters will give her a second look if she starts winning, as the paper noted.",
+            "Those voters will give her a second look if she starts winning",
+        ),
+    ],
+)
+def test_an_as_clause_reports_the_rest_of_its_sentence(nlp_sm, text: str, quote: str) -> None:
+    assert [(s.speaker, s.quote) for s in nlp_sm(text)._.statements] == [("the paper", quote)]
