@@ -130,6 +130,10 @@ class RuleSettings:
     nested: bool = False
 
 
+# Subordinators whose clause, hung on the reporting verb right after its content, continues the content.
+_CONTENT_SUBORDINATORS = frozenset({"if", "unless", "because", "until", "once", "so"})
+
+
 def _content_words(text: str) -> list[str]:
     """Words outside quotation marks that say something (not a bare 'that')."""
     return [w for w in re.findall(r"\w+", text.lower()) if w not in _COMPLEMENTIZERS]
@@ -516,7 +520,8 @@ class DocRules:
         after_quote = self._after_quote(verb)
         steps = (
             (-1,)
-            if not after_quote
+            if verb.lemma_.lower() == "tell"  # "... told Mr. Obama": the word after the verb is who was told
+            or not after_quote
             and any(c.dep_ == "ccomp" and c.i > verb.i and self.para_of(c.idx) == para for c in verb.children)
             else (1, -1)
         )
@@ -651,6 +656,17 @@ class DocRules:
                     and not self.lex.is_cue_verb(conj.lemma_.lower())
                 ):
                     last = self._clause_end(conj)
+            for clause in verb.children:
+                # "says he may move to the South if he doesn't do well": a condition or reason the
+                # parser hung on the reporting verb, right after the content with no comma, is content.
+                if (
+                    clause.dep_ in ("advcl", "ccomp")
+                    and clause.i != comp.i
+                    and clause.left_edge.i == last.i + 1
+                    and comp.i > verb.i
+                    and clause.left_edge.lower_ in _CONTENT_SUBORDINATORS
+                ):
+                    last = self._clause_end(clause)
             return self._span_of_tokens(first, last), "question" if comp.dep_ == "advcl" else "clause"
         misparsed = self._misparsed_clause(verb)
         if misparsed is not None:

@@ -137,6 +137,9 @@ class NameIndex:
         words, titles = clean_name_tokens([t.text for t in ent], self.lex)
         if not words:
             return None
+        before = ent.doc[ent.start - 1] if ent.start > 0 else None
+        if before is not None and before.lower_.rstrip(".") in self.lex.honorifics:
+            titles = [before.text, *titles]  # "Mr. Obama" with the NER's entity starting at "Obama"
         return self.canonical(words, titles)
 
     def canonical(self, words: list[str], titles: list[str] = ()) -> str:
@@ -157,8 +160,10 @@ class NameIndex:
         wanted = MALE if hints & self.lex.male_honorifics else FEMALE if hints & self.lex.female_honorifics else None
         if wanted:
             matching = [f for f in forms if self.genders.get(f) == wanted]
-            if matching:
-                forms = matching
+            # "Mr. Obama" in a text that names only Michelle Obama is not her.
+            forms = matching or [f for f in forms if self.genders.get(f) is None]
+            if not forms:
+                return name
         # The most frequent full form; on a tie the first one introduced.
         return max(forms, key=lambda f: (self.counts.get(f, 0), -forms.index(f)))
 
@@ -359,7 +364,7 @@ class OrgIndex:
         for ent in doc.ents:
             if ent.label_ in ("ORG", "GPE", "NORP", "FAC"):
                 name = _org_surface(ent.text)
-                if ent.start > 0 and doc[ent.start - 1].lower_ == "the":
+                if ent[0].lower_ == "the" or (ent.start > 0 and doc[ent.start - 1].lower_ == "the"):
                     modifier_uses.setdefault(name, []).append(ent.root.dep_ in ("compound", "amod", "nmod"))
                 if ent.label_ == "ORG" and not ent.text.endswith(("’s", "'s")):
                     # "the U.S. Attorney’s Office for the Western District of New York": the NER stops at "for".
@@ -609,6 +614,9 @@ class SpeakerResolver:
             text = text[:-2]
         if ent.label_ == "PERSON":
             words, titles = clean_name_tokens(text.split(), self.lex)
+            before = self.doc[ent.start - 1] if ent.start > 0 else None
+            if before is not None and before.lower_.rstrip(".") in self.lex.honorifics:
+                titles = [before.text, *titles]  # "Mr. Obama" with the entity starting at "Obama"
             name = self.names.canonical(words, titles) if words else text
             role = role_words(ent, self.lex)
             return Speaker(start, end, text, name, "person", role)

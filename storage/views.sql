@@ -474,7 +474,7 @@ COMMENT ON COLUMN statements.topic_evidence IS 'Per topic in topics, the phrases
 COMMENT ON COLUMN statements.extractor_version IS 'nlp.EXTRACTOR_VERSION that produced the row; `saidwhat reprocess` replaces stale ones.';
 COMMENT ON COLUMN statements.created_at IS 'When the row was written (UTC).';
 COMMENT ON COLUMN statements.rule IS 'The extraction rule that produced the statement (clause, quote_cue, according_to, ...; see nlp/attribution.py RULES).';
-COMMENT ON COLUMN statements.nested_in IS 'statement_id of the statement this one is reported inside (nested speech); NULL for a top-level statement.';
+COMMENT ON COLUMN statements.nested_in IS 'statement_id of the statement this one is reported inside (nested speech, kept only with [nlp] nested = true); NULL for a top-level statement.';
 
 COMMENT ON TABLE speaker_aliases IS 'Alias -> canonical speaker name, from the NLP (first sighting wins) and from [speakers.aliases] in config.toml (always wins).';
 COMMENT ON COLUMN speaker_aliases.alias IS 'A name as written or resolved in one article ("Trump") (key).';

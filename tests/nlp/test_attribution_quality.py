@@ -441,3 +441,42 @@ def test_a_nickname_in_quotation_marks_is_not_part_of_the_speakers_name(nlp_sm) 
 )
 def test_an_as_clause_reports_the_rest_of_its_sentence(nlp_sm, text: str, quote: str) -> None:
     assert [(s.speaker, s.quote) for s in nlp_sm(text)._.statements] == [("the paper", quote)]
+
+
+@pytest.mark.parametrize(
+    ("text", "speaker"),
+    [
+        # "the" reaches the name only as a modifier ("the GateHouse parent"): the name is written bare
+        (
+            "GateHouse laid off 60 people, the GateHouse parent said little. "
+            "GateHouse said the cuts were immaterial to its plans.",
+            "GateHouse",
+        ),
+        ("The Kremlin spokesman spoke first. The Kremlin said no date had been agreed for the talks.", "the Kremlin"),
+    ],
+)
+def test_an_organisation_takes_the_article_only_where_the_text_gives_it_to_the_name(
+    nlp_sm, text: str, speaker: str
+) -> None:
+    assert [s.speaker for s in nlp_sm(text)._.statements][-1] == speaker
+
+
+def test_a_condition_right_after_the_content_is_part_of_it(nlp_sm) -> None:
+    text = "Donald Trump says he may move to the South if he doesn’t do well in next week’s New York primary."
+    assert [s.quote for s in nlp_sm(text)._.statements] == [
+        "he may move to the South if he doesn’t do well in next week’s New York primary"
+    ]
+
+
+def test_the_person_told_is_not_the_speaker(nlp_sm) -> None:
+    text = (
+        "Michelle Obama greeted the guests.\n\n"
+        "“That was a good speech you gave last night, Mr. President,” Representative Steve Cohen, "
+        "Democrat of Tennessee, told Mr. Obama as he stopped to have his picture taken."
+    )
+    assert [s.speaker for s in nlp_sm(text)._.statements] == ["Steve Cohen"]
+
+
+def test_a_title_of_the_other_gender_keeps_a_short_name_apart_from_the_full_one(nlp_sm) -> None:
+    text = "Michelle Obama greeted the guests. Mr. Obama said the economy was recovering faster than expected."
+    assert [s.speaker for s in nlp_sm(text)._.statements] == ["Obama"]
