@@ -400,7 +400,7 @@ class DocRules:
         if before is None and after is not None and after.text == ",":
             content = self._trim((after.idx + 1, sent_end))
             return (content, None) if content else None
-        if before is not None and before.text == "," and (after is None or after.is_punct and after.text != ","):
+        if before is not None and before.text == "," and (after is None or (after.is_punct and after.text != ",")):
             content = self._trim((sent_start, before.idx))
             return (content, None) if content else None
         if before is not None and before.text == "," and after is not None and after.text == ",":
@@ -521,8 +521,10 @@ class DocRules:
         steps = (
             (-1,)
             if verb.lemma_.lower() == "tell"  # "... told Mr. Obama": the word after the verb is who was told
-            or not after_quote
-            and any(c.dep_ == "ccomp" and c.i > verb.i and self.para_of(c.idx) == para for c in verb.children)
+            or (
+                not after_quote
+                and any(c.dep_ == "ccomp" and c.i > verb.i and self.para_of(c.idx) == para for c in verb.children)
+            )
             else (1, -1)
         )
         for step in steps:

@@ -364,7 +364,10 @@ def _said(nlp, text: str) -> list[tuple[str | None, str, str]]:
             "Bill Skelly",
         ),
         # the parser makes the name the subject of the trailing "joking"
-        ("''I'm more skilled with my hands than I am with my brain,'' said Robin Maynard, half joking.", "Robin Maynard"),
+        (
+            "''I'm more skilled with my hands than I am with my brain,'' said Robin Maynard, half joking.",
+            "Robin Maynard",
+        ),
     ],
 )
 def test_a_verb_first_attribution_after_a_quotation_names_the_speaker(nlp_sm, text: str, speaker: str) -> None:
@@ -374,7 +377,7 @@ def test_a_verb_first_attribution_after_a_quotation_names_the_speaker(nlp_sm, te
 
 
 def test_the_writers_words_before_a_closing_said_and_quotation_are_one_mixed_statement(nlp_sm) -> None:
-    text = 'The old law was “very assertive and interventionist,” said Gary Orfield, a law professor.'
+    text = "The old law was “very assertive and interventionist,” said Gary Orfield, a law professor."
     assert _said(nlp_sm, text) == [("Gary Orfield", "mixed", "The old law was “very assertive and interventionist,”")]
 
 
@@ -422,7 +425,9 @@ def test_a_pronoun_opening_the_main_clause_takes_the_person_named_in_the_clause_
 
 
 def test_a_nickname_in_quotation_marks_is_not_part_of_the_speakers_name(nlp_sm) -> None:
-    text = 'Juan "Chico" Manriquez of Oakland carried one of the photos. "I pretty much cried the whole parade," he said.'
+    text = (
+        'Juan "Chico" Manriquez of Oakland carried one of the photos. "I pretty much cried the whole parade," he said.'
+    )
     assert [s.speaker for s in nlp_sm(text)._.statements] == ["Juan Manriquez"]
 
 
