@@ -342,7 +342,7 @@ class DocRules:
     @staticmethod
     def _closing_token(token: Token, verb: Token) -> bool:
         """Punctuation or an adverbial of the verb ('said Tuesday', 'said in a statement')."""
-        if token.is_punct or token.dep_ in ("pobj", "det", "amod", "compound"):
+        if token.is_punct or token.is_space or token.dep_ in ("pobj", "det", "amod", "compound"):
             return True
         if token.head.i == verb.i and token.dep_ in ("npadvmod", "advmod", "prep"):
             return True
@@ -617,6 +617,13 @@ class DocRules:
                 and lemma in self.lex.question_verbs
             )
         ]
+        # "Even its backers sounded equivocal: Harman called it ...": a clause before a colon is the
+        # writer's lead-in, whatever the parse hangs it on.
+        comps = [
+            c
+            for c in comps
+            if c.i > verb.i or not any(t.text in (":", ";") for t in self.doc[c.right_edge.i + 1 : verb.i])
+        ]
         if comps:
             after = [c for c in comps if c.i > verb.i]
             comp = after[0] if after else comps[-1]
@@ -667,7 +674,7 @@ class DocRules:
                     and clause.left_edge.i == last.i + 1
                     and comp.i > verb.i
                     and clause.left_edge.lower_ in _CONTENT_SUBORDINATORS
-                ):
+                ) or self._continues_infinitives(verb, clause, first, last):
                     last = self._clause_end(clause)
             return self._span_of_tokens(first, last), "question" if comp.dep_ == "advcl" else "clause"
         misparsed = self._misparsed_clause(verb)
@@ -726,6 +733,18 @@ class DocRules:
         if not finite:
             return None
         return self._span_of_tokens(self.doc[verb.i + 1], self._clause_end(finite[0]))
+
+    def _continues_infinitives(self, verb: Token, clause: Token, first: Token, last: Token) -> bool:
+        """'said money is needed to develop a vaccine, educate the public and learn more': a bare verb
+        the parser hung on the reporting verb, after a comma, continues a list of infinitives in the content."""
+        if clause.dep_ not in ("advcl", "conj") or clause.tag_ != "VB" or verb.tag_ == "VB" or first.i > last.i:
+            return False
+        comma = last if last.text == "," else self.doc[last.i + 1] if last.i + 1 < len(self.doc) else last
+        if comma.text != "," or clause.left_edge.i != comma.i + 1 or clause.left_edge.i != clause.i:
+            return False
+        if any(c.dep_ in _SUBJECT_DEPS for c in clause.children):
+            return False
+        return any(t.tag_ == "VB" and t.dep_ in ("xcomp", "conj") for t in self.doc[first.i : last.i + 1])
 
     def _clause_end(self, head: Token) -> Token:
         """The last token of ``head``'s subtree before a coordinated reporting verb

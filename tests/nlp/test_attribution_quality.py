@@ -485,3 +485,33 @@ def test_the_person_told_is_not_the_speaker(nlp_sm) -> None:
 def test_a_title_of_the_other_gender_keeps_a_short_name_apart_from_the_full_one(nlp_sm) -> None:
     text = "Michelle Obama greeted the guests. Mr. Obama said the economy was recovering faster than expected."
     assert [s.speaker for s in nlp_sm(text)._.statements] == ["Obama"]
+
+
+def test_a_clause_before_a_colon_is_the_writers_lead_in(nlp_sm) -> None:
+    text = (
+        "Even people who endorsed the plan sounded equivocal: Former Rep. Jane Harman called it "
+        "“the least bad option under the circumstances.”"
+    )
+    assert [(s.speaker, s.quote) for s in nlp_sm(text)._.statements] == [
+        ("Jane Harman", "it “the least bad option under the circumstances.”")
+    ]
+
+
+def test_a_list_of_infinitives_stays_in_the_content(nlp_sm) -> None:
+    text = (
+        "Public health experts said money is desperately needed to develop a vaccine, educate the public "
+        "and learn more about the virus."
+    )
+    assert [s.quote for s in nlp_sm(text)._.statements] == [
+        "money is desperately needed to develop a vaccine, educate the public and learn more about the virus"
+    ]
+
+
+def test_a_closing_attribution_at_the_end_of_a_paragraph_reports_the_sentence_before_it(nlp_sm) -> None:
+    text = (
+        "Behind the scenes, Mr. Vander Plaats is “activating his personal network,” said Bryan English, "
+        "the campaign's Iowa director.\n\nThe bus tour goes on."
+    )
+    assert [(s.speaker, s.kind, s.quote) for s in nlp_sm(text)._.statements] == [
+        ("Bryan English", "mixed", "Behind the scenes, Mr. Vander Plaats is “activating his personal network,”")
+    ]
