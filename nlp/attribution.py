@@ -530,14 +530,20 @@ class DocRules:
         for step in steps:
             i = verb.i + step
             if step == -1 and i > sent.start and self.doc[i].text == ",":
-                # "Trump, speaking to reporters on Sunday, said ...": skip the comma-fenced aside.
-                j = i - 1
-                while j > sent.start and self.doc[j].text != ",":
+                # "Trump, speaking to reporters on Sunday, said ...": skip the comma-fenced asides
+                # ("Sanders, meanwhile, who sits at zero endorsements, said ...").
+                j = i
+                for _ in range(3):
                     j -= 1
-                if j > sent.start and not self.in_quote(self.doc[j - 1].idx):
+                    while j > sent.start and self.doc[j].text != ",":
+                        j -= 1
+                    if j <= sent.start or self.in_quote(self.doc[j - 1].idx):
+                        break
                     head = self._np_head(self.doc[j - 1])
                     if head.pos_ in ("PROPN", "PRON") and self._could_speak(head):
                         return head
+                    if self.speakers.is_known_person(head):
+                        return head  # "Sanders" tagged as a common noun
             while sent.start <= i < sent.end and abs(i - verb.i) <= 6:
                 token = self.doc[i]
                 if self.in_quote(token.idx) or (token.is_punct and token.text not in ("-", "'s")):
@@ -634,18 +640,32 @@ class DocRules:
                 first = self.doc[verb.i + 1] if verb.i + 1 < len(self.doc) else first
                 # ... but not the verb's own adverbials: "said on Tuesday it would reopen" reports "it would ...".
                 adverbials = [
-                    c for c in verb.children if c.dep_ in ("prep", "npadvmod", "advmod") and verb.i < c.i < comp.i
+                    c
+                    for c in verb.children
+                    if c.dep_ in ("prep", "npadvmod", "advmod") and verb.i < c.i < comp.i and self._short_phrase(c)
                 ]
-                while adverbials and first.i <= max(a.right_edge.i for a in adverbials) and first.i < comp.i:
-                    first = self.doc[first.i + 1]
+                # Only adverbials that follow one another from the verb on: a phrase further right
+                # belongs to the content ("said the days when ... are gone").
+                adjacent = True
+                while adjacent and first.i < comp.i:
+                    adjacent = False
+                    for adverbial in adverbials:
+                        if adverbial.left_edge.i <= first.i <= adverbial.right_edge.i:
+                            first, adjacent = self.doc[adverbial.right_edge.i + 1], True
+                            break
                 while first.is_punct and first.i < comp.i:
                     first = self.doc[first.i + 1]
             comp_subject = next((c for c in comp.children if c.dep_ in _SUBJECT_DEPS), None)
             edge = verb.i  # the last token of the frame ("said on Tuesday")
             while comp_subject is not None and first.i < comp_subject.i and first.i == edge + 1:
                 # "said on Tuesday it would reopen": a date right after the verb belongs to the verb.
-                dated = first.ent_type_ in ("DATE", "TIME") or (
-                    first.dep_ == "prep" and any(t.ent_type_ in ("DATE", "TIME") for t in first.subtree)
+                phrase = first
+                while phrase.head.i not in (verb.i, phrase.i):
+                    phrase = phrase.head
+                dated = (first.ent_type_ in ("DATE", "TIME") and self._short_phrase(phrase)) or (
+                    first.dep_ == "prep"
+                    and self._short_phrase(first)
+                    and any(t.ent_type_ in ("DATE", "TIME") for t in first.subtree)
                 )
                 if not dated:
                     break
@@ -733,6 +753,13 @@ class DocRules:
         if not finite:
             return None
         return self._span_of_tokens(self.doc[verb.i + 1], self._clause_end(finite[0]))
+
+    @staticmethod
+    def _short_phrase(head: Token) -> bool:
+        """An adverbial of the reporting verb ("on Tuesday", "last week"), not a clause-bearing phrase
+        that the parser hung on it ("the days when the nation had ... are gone")."""
+        subtree = list(head.subtree)
+        return len(subtree) <= 6 and not any(t.dep_ in ("relcl", "acl", "ccomp") for t in subtree)
 
     def _continues_infinitives(self, verb: Token, clause: Token, first: Token, last: Token) -> bool:
         """'said money is needed to develop a vaccine, educate the public and learn more': a bare verb

@@ -593,6 +593,10 @@ class SpeakerResolver:
     def _known_person(self, token: Token) -> bool:
         return token.text[:1].isupper() and token.lower_ in self.names.full_forms
 
+    def is_known_person(self, token: Token) -> bool:
+        """A capitalised word that is the last name of a person this text names in full."""
+        return self._known_person(token)
+
     def _person_ent(self, token: Token) -> Span | None:
         ent = self.ents.get(token)
         return ent if ent is not None and ent.label_ == "PERSON" else None

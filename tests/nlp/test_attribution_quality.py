@@ -515,3 +515,22 @@ def test_a_closing_attribution_at_the_end_of_a_paragraph_reports_the_sentence_be
     assert [(s.speaker, s.kind, s.quote) for s in nlp_sm(text)._.statements] == [
         ("Bryan English", "mixed", "Behind the scenes, Mr. Vander Plaats is “activating his personal network,”")
     ]
+
+
+def test_a_speaker_behind_several_comma_fenced_asides(nlp_sm) -> None:
+    text = (
+        "Bernie Sanders has no such endorsements.\n\n"
+        "Sanders, meanwhile, who sits at zero such endorsements, said that fact speaks volumes about "
+        "which of the candidates is ready to take on the establishment."
+    )
+    assert [s.speaker for s in nlp_sm(text)._.statements] == ["Bernie Sanders"]
+
+
+def test_a_long_phrase_after_the_verb_is_content_not_a_date_of_the_verb(nlp_sm) -> None:
+    text = (
+        "Hemsley said the days when the nation had a unifying story from newspapers and the leading TV "
+        "networks are gone."
+    )
+    assert [s.quote for s in nlp_sm(text)._.statements] == [
+        "the days when the nation had a unifying story from newspapers and the leading TV networks are gone"
+    ]
