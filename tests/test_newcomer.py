@@ -70,6 +70,21 @@ def test_tables_fit_the_terminal_without_splitting_headers_or_dates(
         assert rows and all(TIMESTAMP.search(line) for line in rows)
 
 
+def test_the_topic_report_fits_an_80_column_terminal(demo_db: tuple[Path, str], tmp_path: Path) -> None:
+    db = tmp_path / "labelled.duckdb"
+    shutil.copyfile(demo_db[0], db)
+    labels = tmp_path / "labels.csv"
+    subprocess.run([sys.executable, "-m", "saidwhat.demo.gold_labels", "--out", str(labels)], check=True, timeout=60)
+    assert run_cli("label", "--from", str(labels), "--db", str(db)).returncode == 0
+    result = run_cli("topics", "report", "--topic", "moscow-meeting", "--db", str(db), env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    assert max(_widths(result.stdout)) <= 80
+    assert _headers(result.stdout) == ["topic", "labelled", "precision", "recall", "true_positives"]
+    assert "hidden at this width: orphaned, stale" in result.stdout
+    disagreements = [line for line in result.stdout.splitlines() if line.startswith("┃ statement_id")]
+    assert disagreements and "quote" in disagreements[0]
+
+
 def test_a_wide_terminal_shows_every_column_and_a_narrow_one_says_what_it_hides(demo_db: tuple[Path, str]) -> None:
     db, _ = demo_db
     wide = run_cli("who", "--db", str(db), "--limit", "3", env={"COLUMNS": "200"})

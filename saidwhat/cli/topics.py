@@ -18,6 +18,9 @@ topics_app = typer.Typer(help="Score topic definitions against labelled statemen
 SCORE_COLUMNS = ["topic", "labelled", "precision", "recall", "true_positives", "false_positives", "false_negatives",
                  "true_negatives", "stale", "orphaned"]  # fmt: skip
 DISAGREEMENT_COLUMNS = ["topic", "statement_id", "label", "tagged", "speaker", "quote", "evidence"]
+# What a narrow terminal leaves out first (--format csv has every column).
+SCORE_OPTIONAL = ["orphaned", "stale", "true_negatives", "false_negatives", "false_positives", "true_positives"]
+DISAGREEMENT_OPTIONAL = ["topic", "evidence", "speaker"]
 
 
 def label(
@@ -91,11 +94,17 @@ def report(
         write_rows([{"row": "disagreement", **r} for r in rows], ["row", *DISAGREEMENT_COLUMNS], fmt)
         return
     if fmt is OutputFormat.table:
-        write_rows(score_rows, SCORE_COLUMNS, fmt, title="Current topic definitions against the labels")
+        write_rows(
+            score_rows, SCORE_COLUMNS, fmt, title="Current topic definitions against the labels",
+            optional=SCORE_OPTIONAL,
+        )  # fmt: skip
         stale = sum(s.stale for s in scores)
         if stale:
             err.print(f"{stale} labelled statements are tagged differently in the database: run `saidwhat retag`")
-    write_rows(rows, DISAGREEMENT_COLUMNS, fmt, title=f"{len(rows)} disagreements", wrap=("quote", "evidence"))
+    write_rows(
+        rows, DISAGREEMENT_COLUMNS, fmt, title=f"{len(rows)} disagreements", wrap=("quote", "evidence"),
+        optional=DISAGREEMENT_OPTIONAL,
+    )  # fmt: skip
 
 
 def _ratio(value: float | None) -> str:
