@@ -986,8 +986,14 @@ class DocRules:
             return False
         inner = self.text[earlier.start : earlier.end].rstrip("\"”’'» ")
         before, after = self.text[earlier.end : cue.start], self.text[cue.end : quote.start]
-        short = count_words(before) <= 6 and count_words(after) <= 2
-        return inner.endswith(",") and short and not re.search(r"[.!?;:]", before + after)
+        if re.search(r"[.!?;:]", before + after):
+            return False
+        if inner.endswith(","):
+            return count_words(before) <= 6 and count_words(after) <= 2
+        # '"If there had not been that intervention" by the United States, Clinton said at a town hall,
+        # "we would be looking at ..."': the second piece opens in lower case, so one sentence goes on.
+        opening = self.text[quote.start : quote.end].lstrip("\"“‘'« ")
+        return opening[:1].islower() and count_words(before) <= 12 and count_words(after) <= 8
 
     def _quote_text(self, quote: Quote) -> str:
         return " ".join(self.text[s:e] for s, e in quote.spans)
@@ -997,7 +1003,10 @@ class DocRules:
         a title-like quote inside a phrase ('on MSNBC's "Morning Joe,"') is a name, not speech."""
         text = self._quote_text(quote)
         words = count_words(text)
-        if self._embedded(quote) and (words <= 4 or _TITLE_LIKE_RE.fullmatch(text.strip(" \"“”«»'.,"))):
+        # Right after its verb ('shouting "she wins, we lose!"') a quotation is what was said, not a title.
+        after_cue = cue.start < quote.start and not self.text[cue.end : quote.start].strip(" ,:")
+        embedded = self._embedded(quote) and not after_cue
+        if embedded and (words <= 4 or _TITLE_LIKE_RE.fullmatch(text.strip(" \"“”«»'.,"))):
             return False
         if words >= self.settings.min_direct_words:
             return True

@@ -8,6 +8,7 @@ from typing import Any
 
 import spacy
 from spacy.language import Language
+from spacy.util import compile_infix_regex
 
 from saidwhat.core.records import Analysis
 from saidwhat.nlp.errors import ModelNotInstalled
@@ -34,12 +35,27 @@ def load_pipeline(model: str, statements_config: dict[str, Any] | None = None, p
         nlp = spacy.load(model)
     except OSError as exc:
         raise ModelNotInstalled(model) from exc
+    _split_glued_quotation_marks(nlp)
     # Sentences never cross a line break (news paragraphs); the parser and senter keep preset starts.
     nlp.add_pipe("saidwhat_paragraphs", first=True)
     nlp.add_pipe("saidwhat_statements", last=True, config=statements_config or {})
     # Last, so that candidates mode can check that it finds the full pipeline's statements.
     selective.configure(nlp, parse or os.environ.get(PARSE_ENV) or None)
     return nlp
+
+
+# 'Ryan said,“Look, ...”' (no space after the comma) is one token "said,“Look" for the stock
+# tokenizer, and the quotation and its cue are lost: split a comma or colon and an opening mark
+# glued to a word.
+GLUED_QUOTATION_INFIXES = (r'(?<=[A-Za-z])[,:](?=[“"])', r"(?<=[,:])[“]")
+
+
+def _split_glued_quotation_marks(nlp: Language) -> None:
+    """Add the infixes to the model's own (kept as loaded, whatever the package customised)."""
+    current = getattr(nlp.tokenizer.infix_finditer, "__self__", None)
+    patterns = [current.pattern] if current is not None else list(nlp.Defaults.infixes or ())
+    patterns += [p for p in GLUED_QUOTATION_INFIXES if not any(p in known for known in patterns)]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(patterns).finditer
 
 
 def analyze(nlp: Language, texts: Iterable[str], batch_size: int = 32, n_process: int = 1) -> Iterator[Analysis]:

@@ -534,3 +534,30 @@ def test_a_long_phrase_after_the_verb_is_content_not_a_date_of_the_verb(nlp_sm) 
     assert [s.quote for s in nlp_sm(text)._.statements] == [
         "the days when the nation had a unifying story from newspapers and the leading TV networks are gone"
     ]
+
+
+def test_a_quotation_split_mid_sentence_by_the_writers_words_and_its_cue_is_one_statement(nlp_sm) -> None:
+    text = (
+        "“If there had not been that intervention” by the United States and its partners, Clinton said at a "
+        "town hall on Monday, “we would be looking at something much more like Syria now.”"
+    )
+    (statement,) = nlp_sm(text)._.statements
+    assert statement.quote == (
+        "“If there had not been that intervention” … “we would be looking at something much more like Syria now.”"
+    )
+
+
+def test_a_verb_that_only_introduces_quotations(nlp_sm) -> None:
+    text = "“France will always be France,” an angry Hollande retaliated. “It never gives up.”"
+    assert [(s.speaker, s.kind) for s in nlp_sm(text)._.statements] == [("Hollande", "direct")]
+
+
+def test_a_quotation_glued_to_its_cue_by_a_comma_is_found(nlp_sm) -> None:
+    text = "Ryan said,“Look, anti-Semitic images, they’ve got no place in a presidential campaign.”"
+    assert [(s.speaker, s.kind) for s in nlp_sm(text)._.statements] == [("Ryan", "direct")]
+
+
+def test_a_short_quotation_right_after_its_verb_is_speech_not_a_title(nlp_sm) -> None:
+    said = nlp_sm("Sanders protesters interrupted her speech, shouting “she wins, we lose!”")._.statements
+    assert [(s.speaker, s.quote) for s in said] == [("Sanders protesters", "“she wins, we lose!”")]
+    assert nlp_sm("He appeared on MSNBC's “Morning Joe,” and left early.")._.statements == []
