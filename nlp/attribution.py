@@ -222,6 +222,8 @@ class DocRules:
             return self._noun_cue(token)
         if token.pos_ != "VERB":
             return None
+        if self._discourse_marker(token):
+            return None  # "That said, Millennials say ...": a connective, not a statement
         lemma = token.lemma_.lower()
         if not self.lex.is_cue_verb(lemma):
             return None
@@ -422,6 +424,15 @@ class DocRules:
         if before.endswith((",", "-", "—", "–")):
             before = before[:-1].rstrip()
         return bool(before) and self.in_quote(len(before) - 1)
+
+    def _discourse_marker(self, verb: Token) -> bool:
+        """'That said,' / 'Having said that,' opening a sentence."""
+        if verb.lower_ != "said" or verb.i == 0 or verb.i + 2 >= len(self.doc):
+            return False
+        before, after = self.doc[verb.i - 1], self.doc[verb.i + 1]
+        if before.lower_ in ("that", "this") and before.is_sent_start and after.text == ",":
+            return True
+        return before.lower_ == "having" and before.is_sent_start and after.lower_ == "that"
 
     def _frames_opening_quote(self, verb: Token, subject: Token | None) -> bool:
         """'"...," X told the lawmakers ...': a quotation opening the paragraph, closed with a comma

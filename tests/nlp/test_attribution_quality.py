@@ -561,3 +561,9 @@ def test_a_short_quotation_right_after_its_verb_is_speech_not_a_title(nlp_sm) ->
     said = nlp_sm("Sanders protesters interrupted her speech, shouting “she wins, we lose!”")._.statements
     assert [(s.speaker, s.quote) for s in said] == [("Sanders protesters", "“she wins, we lose!”")]
     assert nlp_sm("He appeared on MSNBC's “Morning Joe,” and left early.")._.statements == []
+
+
+@pytest.mark.parametrize("opening", ["That said,", "Having said that,"])
+def test_a_connective_with_said_is_not_a_statement(nlp_sm, opening: str) -> None:
+    text = f"{opening} the market rose sharply on Friday after the report was published."
+    assert nlp_sm(text)._.statements == []
