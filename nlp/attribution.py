@@ -645,7 +645,13 @@ class DocRules:
             after = [c for c in comps if c.i > verb.i]
             comp = after[0] if after else comps[-1]
             first = comp.left_edge
-            if comp.i > verb.i and not any(c.dep_ in _SUBJECT_DEPS for c in comp.children):
+            # A curly "n’t" or a quotation mark the parser made the subject is no subject.
+            real_subjects = [
+                c
+                for c in comp.children
+                if c.dep_ in _SUBJECT_DEPS and not c.is_punct and c.lower_ not in self.lex.negations
+            ]
+            if comp.i > verb.i and not real_subjects:
                 # "said about half of the projections reflected ...": the parser hung the
                 # clause's subject on the verb; the content starts right after the verb.
                 first = self.doc[verb.i + 1] if verb.i + 1 < len(self.doc) else first
@@ -666,7 +672,9 @@ class DocRules:
                             break
                 while first.is_punct and first.i < comp.i:
                     first = self.doc[first.i + 1]
-            comp_subject = next((c for c in comp.children if c.dep_ in _SUBJECT_DEPS), None)
+            comp_subject = next(
+                (c for c in comp.children if c.dep_ in _SUBJECT_DEPS and c.lower_ not in self.lex.negations), None
+            )
             edge = verb.i  # the last token of the frame ("said on Tuesday")
             while comp_subject is not None and first.i < comp_subject.i and first.i == edge + 1:
                 # "said on Tuesday it would reopen": a date right after the verb belongs to the verb.

@@ -567,3 +567,14 @@ def test_a_short_quotation_right_after_its_verb_is_speech_not_a_title(nlp_sm) ->
 def test_a_connective_with_said_is_not_a_statement(nlp_sm, opening: str) -> None:
     text = f"{opening} the market rose sharply on Friday after the report was published."
     assert nlp_sm(text)._.statements == []
+
+
+def test_a_negation_the_parser_takes_for_a_subject_does_not_cut_the_content(nlp_sm) -> None:
+    text = (
+        "She said his frequent invocation of his rural state in defending his past votes "
+        "(though he does support an amendment to the bill) doesn’t fly."
+    )
+    assert [s.quote for s in nlp_sm(text)._.statements] == [
+        "his frequent invocation of his rural state in defending his past votes "
+        "(though he does support an amendment to the bill) doesn’t fly"
+    ]
