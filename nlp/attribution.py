@@ -240,6 +240,7 @@ class DocRules:
         end = max([token, *particles], key=lambda t: t.i)
         quote_only = lemma not in self.lex.speech_verbs
         subject = self._subject(token)
+        subject = self._speaker_in_apposition(token, subject) or subject
         if lemma == "ask" and self._asks_anonymity(token):
             return None  # "who asked not to be named" is no statement
         if token.dep_ == "xcomp" and token.head.lemma_.lower() in self.lex.refusal_verbs:
@@ -392,6 +393,8 @@ class DocRules:
             return None
         sent = self.sent_span(verb)
         last = verb.right_edge.i
+        while last > verb.i and self.doc[last].is_punct:
+            last -= 1  # the parser may hang the fencing comma on the verb itself
         first = mark.i
         while first - 1 >= sent.start and self.doc[first - 1].dep_ == "cc":
             first -= 1  # "But as Clyburn noted, ..."
@@ -424,6 +427,18 @@ class DocRules:
         if before.endswith((",", "-", "—", "–")):
             before = before[:-1].rstrip()
         return bool(before) and self.in_quote(len(before) - 1)
+
+    def _speaker_in_apposition(self, verb: Token, subject: Token | None) -> Token | None:
+        """'Clinton, a top aide said, "is very confident"': with no comma before the verb, the phrase
+        the parser took for an apposition of the sentence's subject is the speaker of an aside."""
+        if subject is None or verb.i + 1 >= len(self.doc) or self.doc[verb.i + 1].text != ",":
+            return None
+        for appos in subject.children:
+            if appos.dep_ != "appos" or appos.i < subject.i or appos.right_edge.i != verb.i - 1:
+                continue
+            if appos.left_edge.i > 0 and self.doc[appos.left_edge.i - 1].text == "," and self._could_speak(appos):
+                return appos
+        return None
 
     def _discourse_marker(self, verb: Token) -> bool:
         """'That said,' / 'Having said that,' opening a sentence."""

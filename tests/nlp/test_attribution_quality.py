@@ -578,3 +578,17 @@ def test_a_negation_the_parser_takes_for_a_subject_does_not_cut_the_content(nlp_
         "his frequent invocation of his rural state in defending his past votes "
         "(though he does support an amendment to the bill) doesn’t fly"
     ]
+
+
+def test_an_as_clause_before_a_mixed_quotation(nlp_sm) -> None:
+    text = "As The Daily Caller reported, the show's creator “gave between $1,001 and $5,000” to the Clintons."
+    assert [(s.speaker, s.kind, s.quote) for s in nlp_sm(text)._.statements] == [
+        ("the Daily Caller", "mixed", "the show's creator “gave between $1,001 and $5,000” to the Clintons")
+    ]
+
+
+def test_an_aside_with_no_comma_before_its_verb_names_the_speaker(nlp_sm) -> None:
+    text = "Clinton, a top aide said, “is very confident in the contrast” between her and Trump."
+    assert [(s.speaker, s.quote) for s in nlp_sm(text)._.statements] == [
+        ("a top aide", "Clinton … “is very confident in the contrast” between her and Trump")
+    ]
