@@ -747,11 +747,32 @@ class DocRules:
             return self._span_of_tokens(right[0].left_edge, self._clause_end(right[0])), "object_is_content"
         if lemma not in self.lex.object_content_verbs and not any(c.dep_ == "xcomp" for c in right):
             return None, "clause"
+        if not self._names_a_predicate(verb, lemma, right):
+            return None, "clause"
         last = max(right, key=lambda c: c.right_edge.i)
         while len(right) > 1 and right[0].dep_ == "prep" and right[0].lower_ not in ("as", "of", "for"):
             right = right[1:]  # "blasted on an investor call as “morally wrong”": the setting is not content
         rule = "object" if lemma in self.lex.object_content_verbs else "infinitive"
         return self._span_of_tokens(right[0].left_edge, self._clause_end(last)), rule
+
+    def _names_a_predicate(self, verb: Token, lemma: str, right: list[Token]) -> bool:
+        """'called the plan "a gift"' says something, 'called an emergency session' does not: "call"
+        needs a predicate, 'for'/'on', or 'out' ('calls out companies by name')."""
+        if lemma == "call":
+            if any(c.dep_ == "prt" and c.lower_ == "out" for c in verb.children):
+                return True
+            return any(
+                c.dep_ in ("oprd", "xcomp", "ccomp")
+                or (c.dep_ == "prep" and c.lower_ in ("for", "on"))
+                # "called the Texas senator the next George Washington": the predicate parsed as an apposition
+                or (c.dep_ == "dobj" and any(g.dep_ == "appos" for g in c.children))
+                for c in right
+            ) or self._quoted_after(verb)
+        return True
+
+    def _quoted_after(self, verb: Token) -> bool:
+        """A quotation in the verb's clause after it ('called it "a disaster"' parsed without a predicate)."""
+        return any(self.in_quote(t.idx) for t in verb.subtree if t.i > verb.i)
 
     def _channel_clause(self, verb: Token) -> Span | None:
         """'said in a statement that the visit would go ahead': the parser hung the that-clause on the

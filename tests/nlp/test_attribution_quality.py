@@ -592,3 +592,8 @@ def test_an_aside_with_no_comma_before_its_verb_names_the_speaker(nlp_sm) -> Non
     assert [(s.speaker, s.quote) for s in nlp_sm(text)._.statements] == [
         ("a top aide", "Clinton … “is very confident in the contrast” between her and Trump")
     ]
+
+
+def test_call_without_a_predicate_says_nothing(nlp_sm) -> None:
+    text = "The Security Council on Wednesday called an emergency session following those reports."
+    assert nlp_sm(text)._.statements == []
