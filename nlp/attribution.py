@@ -245,8 +245,8 @@ class DocRules:
             return None  # "who asked not to be named" is no statement
         if token.dep_ == "xcomp" and token.head.lemma_.lower() in self.lex.refusal_verbs:
             return None  # "declined to say when ..." is a refusal, not a statement
-        if self._negated_question(token):
-            return None  # "the agency didn't estimate how many ...", "he would not say whether ..."
+        if self._negated_question(token) or self._negated_report(token):
+            return None  # "the agency didn't estimate how many ...", "she did not say that ..."
         head = token.head
         noun_clause = token.dep_ in ("acl", "relcl") and head.pos_ in ("NOUN", "PROPN")
         if noun_clause and not self._could_speak(head) and (subject is None or subject.i == head.i):
@@ -284,6 +284,15 @@ class DocRules:
                 if first.lower_ in ("whether", "if") or first.tag_ in ("WRB", "WP", "WDT"):
                     return True
         return False
+
+    def _negated_report(self, verb: Token) -> bool:
+        """'who did not explicitly say that Mr. Sanders was not qualified': a negated "say"/"tell" with a
+        clause complement reports what was *not* said."""
+        if verb.lemma_.lower() not in ("say", "tell", "claim", "suggest"):
+            return False
+        if not any(c.dep_ == "neg" or c.lower_ in self.lex.negations for c in verb.children):
+            return False
+        return any(c.dep_ == "ccomp" and c.i > verb.i for c in verb.children)
 
     @staticmethod
     def _asks_anonymity(verb: Token) -> bool:

@@ -597,3 +597,11 @@ def test_an_aside_with_no_comma_before_its_verb_names_the_speaker(nlp_sm) -> Non
 def test_call_without_a_predicate_says_nothing(nlp_sm) -> None:
     text = "The Security Council on Wednesday called an emergency session following those reports."
     assert nlp_sm(text)._.statements == []
+
+
+def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
+    text = (
+        "Mrs. Clinton, who did not explicitly say that Mr. Sanders was unqualified, said on Wednesday that "
+        "he had not done his homework."
+    )
+    assert [s.quote for s in nlp_sm(text)._.statements] == ["that he had not done his homework"]
