@@ -276,7 +276,7 @@ class DocRules:
 
     def _negated_question(self, verb: Token) -> bool:
         """A negated reporting verb whose complement is an open question: nothing was said."""
-        if not any(c.dep_ == "neg" or c.lower_ in self.lex.negations for c in verb.children):
+        if not self._negated(verb):
             return False
         for comp in verb.children:
             if comp.dep_ in ("ccomp", "advcl", "xcomp") and comp.i > verb.i:
@@ -288,11 +288,12 @@ class DocRules:
     def _negated_report(self, verb: Token) -> bool:
         """'who did not explicitly say that Mr. Sanders was not qualified': a negated "say"/"tell" with a
         clause complement reports what was *not* said."""
-        if verb.lemma_.lower() not in ("say", "tell", "claim", "suggest"):
-            return False
-        if not any(c.dep_ == "neg" or c.lower_ in self.lex.negations for c in verb.children):
+        if verb.lemma_.lower() not in ("say", "tell", "claim", "suggest") or not self._negated(verb):
             return False
         return any(c.dep_ == "ccomp" and c.i > verb.i for c in verb.children)
+
+    def _negated(self, verb: Token) -> bool:
+        return any(c.dep_ == "neg" or c.lower_ in self.lex.negations for c in verb.children)
 
     @staticmethod
     def _asks_anonymity(verb: Token) -> bool:
@@ -327,6 +328,16 @@ class DocRules:
                 return phrase
         return None
 
+    def _paragraph_at(self, pos: int, default: Span) -> Span:
+        """The paragraph around ``pos``; ``default`` for a text without paragraphs."""
+        return self.paragraphs[self.para_of(pos)] if self.paragraphs else default
+
+    def _sentence_bounds(self, token: Token) -> Span:
+        """The token's sentence, clipped to its paragraph (parse trees can run over a line break)."""
+        sent = self.sent_span(token)
+        para = self._paragraph_at(token.idx, (sent.start_char, sent.end_char))
+        return max(sent.start_char, para[0]), min(sent.end_char, para[1])
+
     def _final_frame(self, verb: Token, subject: Token | None, after_quote: bool = False) -> Span | None:
         """'As Trump prepared to speak, a girl was pepper-sprayed, police said.': a sentence-final
         'X said' (or 'said X') after a comma reports everything before that comma.  ``after_quote``:
@@ -338,18 +349,18 @@ class DocRules:
         last = max(subject.right_edge.i, verb.i)
         if not all(self._closing_token(t, verb) for t in self.doc[last + 1 : sent.end]):
             return None  # more clause after the verb: not a closing attribution
-        para_start = self.paragraphs[self.para_of(verb.idx)][0] if self.paragraphs else 0
+        sent_start = self._sentence_bounds(verb)[0]
         if after_quote:
             before = self.text[: verb.idx].rstrip()
             if first != verb.i or not before.endswith(("”", '"', "''", "’’")):
                 return None
             if self.in_quote(sent.start_char):
                 return None  # the sentence opens with the quotation: the direct pass takes it
-            return self._trim((max(sent.start_char, para_start), len(before)))
+            return self._trim((sent_start, len(before)))
         comma = self.doc[first - 1] if first - 1 >= sent.start else None
         if comma is None or comma.text != "," or self.in_quote(comma.idx):
             return None
-        return self._trim((max(sent.start_char, para_start), comma.idx))
+        return self._trim((sent_start, comma.idx))
 
     @staticmethod
     def _closing_token(token: Token, verb: Token) -> bool:
@@ -386,8 +397,7 @@ class DocRules:
             opener.pos_ in ("ADP", "ADV", "SCONJ") or opener.dep_ in ("prep", "advmod", "advcl", "npadvmod")
         ):
             return None  # 'Back in August, Putin said, "Next time in Moscow."' introduces a quotation
-        para = self.paragraphs[self.para_of(verb.idx)] if self.paragraphs else (sent.start_char, sent.end_char)
-        content = self._trim((max(sent.start_char, para[0]), min(sent.end_char, para[1])))
+        content = self._trim(self._sentence_bounds(verb))
         if content is None:
             return None
         return content, (before.idx, after.idx + 1)
@@ -409,8 +419,7 @@ class DocRules:
             first -= 1  # "But as Clyburn noted, ..."
         before = self.doc[first - 1] if first - 1 >= sent.start else None
         after = self.doc[last + 1] if last + 1 < sent.end else None
-        para = self.paragraphs[self.para_of(verb.idx)] if self.paragraphs else (sent.start_char, sent.end_char)
-        sent_start, sent_end = max(sent.start_char, para[0]), min(sent.end_char, para[1])
+        sent_start, sent_end = self._sentence_bounds(verb)
         if before is None and after is not None and after.text == ",":
             content = self._trim((after.idx + 1, sent_end))
             return (content, None) if content else None
@@ -472,7 +481,7 @@ class DocRules:
         quote = next((q for q in self.quotes if q.start <= len(inner) <= q.end), None)
         if quote is None:
             return False
-        para_start = self.paragraphs[self.para_of(verb.idx)][0] if self.paragraphs else 0
+        para_start = self._paragraph_at(verb.idx, (0, 0))[0]
         return not self.text[para_start : quote.start].strip()
 
     def _noun_cue(self, noun: Token) -> Cue | None:
@@ -607,7 +616,7 @@ class DocRules:
 
     def _is_dateline(self, token: Token) -> bool:
         """'MOSCOW (Northgate Wire) — President Vladimir Putin said': the place line is no subject."""
-        para = self.paragraphs[self.para_of(token.idx)] if self.paragraphs else (0, 0)
+        para = self._paragraph_at(token.idx, (0, 0))
         return token.text.isupper() and len(token.text) > 2 and token.idx - para[0] <= 40
 
     @staticmethod
@@ -635,7 +644,7 @@ class DocRules:
     def _span_of_tokens(self, first: Token, last: Token) -> Span | None:
         """Character span from ``first`` to ``last``, trimmed, never past the paragraph end."""
         start, end = first.idx, last.idx + len(last.text)
-        para = self.paragraphs[self.para_of(start)] if self.paragraphs else (start, end)
+        para = self._paragraph_at(start, (start, end))
         if para[0] <= start < para[1] < end and not self.in_quote(para[1] - 1):
             end = para[1]  # parse trees can run over a line break; a statement does not
         while start < end and self.text[start] in _TRIM:

@@ -60,6 +60,12 @@ def clean_name_tokens(words: list[str], lex: Lexicon) -> tuple[list[str], list[s
     return [w for w in name if w], words[:i]
 
 
+def _title_before(ent: Span, lex: Lexicon) -> list[str]:
+    """The honorific right before a name entity ("Mr." of "Mr. Obama" when the NER starts at "Obama")."""
+    before = ent.doc[ent.start - 1] if ent.start > 0 else None
+    return [before.text] if before is not None and before.lower_.rstrip(".") in lex.honorifics else []
+
+
 def _abbreviates(short: list[str], full: list[str]) -> bool:
     """Every word of ``short`` starts a word of ``full``, in order ("Pat Carlineo" / "Patrick Carlineo Jr.")."""
     j = 0
@@ -137,10 +143,7 @@ class NameIndex:
         words, titles = clean_name_tokens([t.text for t in ent], self.lex)
         if not words:
             return None
-        before = ent.doc[ent.start - 1] if ent.start > 0 else None
-        if before is not None and before.lower_.rstrip(".") in self.lex.honorifics:
-            titles = [before.text, *titles]  # "Mr. Obama" with the NER's entity starting at "Obama"
-        return self.canonical(words, titles)
+        return self.canonical(words, [*_title_before(ent, self.lex), *titles])
 
     def canonical(self, words: list[str], titles: list[str] = ()) -> str:
         """The full form of a (possibly short) name seen in this document."""
@@ -483,7 +486,7 @@ class SpeakerResolver:
             quoted = in_quote(token.idx)
             sent = self._sent_index(token.idx)
             mention = by_start.get(token.idx)
-            if mention is None and token.ent_type_ != "PERSON" and self._known_person(token):
+            if mention is None and token.ent_type_ != "PERSON" and self.is_known_person(token):
                 # A known last name the NER missed ("Trump" tagged as a verb) still counts.
                 salient = token.dep_ in ("nsubj", "nsubjpass")
                 mention = PersonMention(token.idx, self.names.canonical([token.text]), salient)
@@ -543,9 +546,9 @@ class SpeakerResolver:
         ent = self.ents.get(token)
         if ent is None:
             ent = self._entity_in_np(token)
-        if ent is not None and not (ent.label_ != "PERSON" and self._known_person(ent.root)):
+        if ent is not None and not (ent.label_ != "PERSON" and self.is_known_person(ent.root)):
             return self._named(ent, token)
-        if self._known_person(token):
+        if self.is_known_person(token):
             # "Trump" tagged ORG (or not tagged): a last name already seen as a person's name.
             name = self.names.canonical([token.text])
             end = token.idx + len(token.text)
@@ -590,12 +593,9 @@ class SpeakerResolver:
         mention = _normalise(self.text[start:end])
         return Speaker(start, end, mention, _described(tokens[0], mention, self.lex), "unnamed")
 
-    def _known_person(self, token: Token) -> bool:
-        return token.text[:1].isupper() and token.lower_ in self.names.full_forms
-
     def is_known_person(self, token: Token) -> bool:
         """A capitalised word that is the last name of a person this text names in full."""
-        return self._known_person(token)
+        return token.text[:1].isupper() and token.lower_ in self.names.full_forms
 
     def _person_ent(self, token: Token) -> Span | None:
         ent = self.ents.get(token)
@@ -618,10 +618,7 @@ class SpeakerResolver:
             text = text[:-2]
         if ent.label_ == "PERSON":
             words, titles = clean_name_tokens(text.split(), self.lex)
-            before = self.doc[ent.start - 1] if ent.start > 0 else None
-            if before is not None and before.lower_.rstrip(".") in self.lex.honorifics:
-                titles = [before.text, *titles]  # "Mr. Obama" with the entity starting at "Obama"
-            name = self.names.canonical(words, titles) if words else text
+            name = self.names.canonical(words, [*_title_before(ent, self.lex), *titles]) if words else text
             role = role_words(ent, self.lex)
             return Speaker(start, end, text, name, "person", role)
         # Organisations keep their determiner-less surface form ("the Kremlin" -> "Kremlin"), in full.
@@ -848,7 +845,7 @@ class SpeakerResolver:
         if token.like_num or token.ent_type_ in ("PERCENT", "MONEY", "QUANTITY"):
             return True
         ent = self.ents.get(token)
-        party_label = ent is not None and ent.label_ == "NORP" and len(ent) == 1 and not self._known_person(token)
+        party_label = ent is not None and ent.label_ == "NORP" and len(ent) == 1 and not self.is_known_person(token)
         return party_label and not any(c.dep_ in ("det", "nummod", "compound", "amod") for c in token.children)
 
     def nearest_entity_before(self, pos: int, floor: int) -> Speaker | None:

@@ -27,14 +27,15 @@ _ONE_AT_A_TIME = threading.Lock()
 
 def pipeline(settings: NlpSettings):
     """The loaded pipeline for ``settings``, once per process, model and mode."""
-    return _pipeline(settings.model, settings.parse, settings.nested)
+    # Only what shapes the pipeline is the cache key: another batch size reuses the loaded one.
+    return _pipeline(NlpSettings(model=settings.model, parse=settings.parse, nested=settings.nested))
 
 
 @lru_cache(maxsize=2)
-def _pipeline(model: str, parse: str, nested: bool):
+def _pipeline(shape: NlpSettings):
     from saidwhat.nlp.pipeline import load_pipeline
 
-    return load_pipeline(model, statements_config={"nested": nested}, parse=parse)
+    return load_pipeline(shape.model, shape.statements_config, parse=shape.parse)
 
 
 def analyze_rows(rows: Sequence[Row], settings: NlpSettings, topics: Sequence[TopicSpec]) -> list[Analysed]:

@@ -71,14 +71,14 @@ def predict(
     batch_size: int = 32,
     n_process: int = 1,
     parse: str | None = None,
-    nested: bool = False,
+    statements_config: dict[str, Any] | None = None,
 ) -> list[dict[str, Any]]:
     """Run ``load_pipeline`` + ``nlp.pipe`` over the gold texts (GoldDocs or (id, text) pairs);
     prediction objects, in doc order."""
     from saidwhat.nlp.pipeline import analyze, load_pipeline
     from saidwhat.nlp.speed_paths import describe
 
-    nlp = load_pipeline(model, {"nested": nested}, parse=parse)
+    nlp = load_pipeline(model, statements_config, parse=parse)
     console.print(f"NLP speed paths: {describe(nlp)}", markup=False, soft_wrap=True)
     objects: list[dict[str, Any]] = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
@@ -217,7 +217,7 @@ def eval_command(
     # $SAIDWHAT_NLP_PARSE, when set, overrides [nlp] parse so both modes can be scored from one config.
     parse = os.environ.get(PARSE_ENV) or settings.parse
     inputs = list(canonical_gold.texts.items()) if canonical_gold is not None else docs
-    objects = predict(inputs, model, parse=parse, nested=settings.nested)
+    objects = predict(inputs, model, parse=parse, statements_config=settings.statements_config)
     seconds = time.perf_counter() - started
     if pred_out is not None:
         with open(pred_out, "w", encoding="utf-8") as fh:
