@@ -240,7 +240,7 @@ def write_config(tmp_path: Path, feeds: Sequence[tuple[str, str]] = (), **fetch:
     """A config.toml for tests: tiny timeouts and delays, storage under tmp_path."""
     settings = {
         "connect_timeout": 1.0,
-        "read_timeout": 0.6,
+        "read_timeout": 1.0,  # well under the slow routes (2 s), well over a loaded machine's pause
         "max_body_bytes": 300_000,
         "max_redirects": 3,
         "per_host_concurrency": 4,
