@@ -81,7 +81,9 @@ def test_one_exchange_never_outlasts_the_total_deadline(site):
                 assert "timed out" in str(exc) or "within 1.5s" in str(exc)
             else:
                 raise AssertionError(f"{path} was fetched")
-            assert time.monotonic() - started < 1.5 + 0.5, path
+            # The body trickles for 10 minutes: ending within seconds of the deadline is the point;
+            # the slack is for a loaded CI machine.
+            assert time.monotonic() - started < 1.5 + 2.0, path
 
 
 def test_a_host_whose_urls_keep_timing_out_is_skipped_for_the_rest_of_the_run(site):

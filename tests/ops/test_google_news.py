@@ -95,7 +95,7 @@ def test_a_trickling_google_is_cut_at_the_deadline():
         started = time.monotonic()
         with pytest.raises(TimedOut):
             decode_google_news_link(LINK, f, base_url=site.base_url)
-        assert time.monotonic() - started < 2.0
+        assert time.monotonic() - started < 1.0 + 2.0  # it trickles for minutes; slack for a loaded machine
 
 
 def test_a_page_without_a_signature_is_not_decoded():
