@@ -332,3 +332,29 @@ def test_counts_agree_in_number() -> None:
     assert plural(1, "statement") == "1 statement"
     assert plural(2, "error") == "2 errors"
     assert plural(0, "speaker") == "0 speakers"
+
+
+def test_every_help_text_shows_its_config_sections() -> None:
+    """`[storage] path` in an option's help must not vanish as rich markup in `--help`."""
+    import click
+    from typer.main import get_command
+    from typer.testing import CliRunner
+
+    from saidwhat.cli import app
+
+    def commands(group: click.Command, path: tuple[str, ...] = ()):
+        yield path, group
+        for name, sub in getattr(group, "commands", {}).items():
+            yield from commands(sub, (*path, name))
+
+    checked = 0
+    for path, command in commands(get_command(app)):
+        sections = {s for p in command.params for s in re.findall(r"\[[a-z_]+\]", getattr(p, "help", None) or "")}
+        if not sections:
+            continue
+        result = CliRunner().invoke(app, [*path, "--help"], env={"COLUMNS": "250"}, terminal_width=250)
+        shown = " ".join(result.output.replace("│", " ").split())
+        for section in sections:
+            assert section in shown, (path, section)
+            checked += 1
+    assert checked >= 4

@@ -200,7 +200,7 @@ def eval_command(
     split_name: str | None = typer.Option(None, "--split-name", help="Label for the gold set in the report"),
     errors: int = typer.Option(0, "--errors", min=0, help="Show this many sampled errors with context"),
     pred_out: Path | None = typer.Option(None, "--pred-out", help="Also write the predictions as JSONL here"),
-    config: Path | None = typer.Option(None, "--config", help="config.toml (for [nlp] model)"),
+    config: Path | None = typer.Option(None, "--config", help="config.toml (for \\[nlp] model)"),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Only the first N gold documents"),
 ) -> None:
     """Score the statement extractor against a gold JSONL file."""

@@ -34,13 +34,13 @@ def register(app: typer.Typer) -> None:
 def migrate(
     to: Annotated[str, typer.Option("--to", help="Target backend: ducklake")],
     db: Annotated[
-        Path | None, typer.Option("--db", help="DuckDB file to copy (default: [storage] path in the config)")
+        Path | None, typer.Option("--db", help="DuckDB file to copy (default: \\[storage] path in the config)")
     ] = None,
     catalog: Annotated[
-        str | None, typer.Option("--catalog", help="Lake catalog (default: [storage] catalog in the config)")
+        str | None, typer.Option("--catalog", help="Lake catalog (default: \\[storage] catalog in the config)")
     ] = None,
     data_path: Annotated[
-        str | None, typer.Option("--data-path", help="Lake data folder (default: [storage] data_path)")
+        str | None, typer.Option("--data-path", help="Lake data folder (default: \\[storage] data_path)")
     ] = None,
     config: ConfigOption = None,
     fmt: Annotated[OutputFormat, typer.Option("--format", help="table, csv or jsonl")] = OutputFormat.table,
