@@ -75,6 +75,7 @@ _COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
 # Every significant word capitalised: "The Art of the Deal", "Morning Joe", "America's Unwritten Constitution".
 _TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|for|to|with|at|by|or)\s*)+")
+_LAST_WORD_RE = re.compile(r"\b\w+$")
 _SENTENCE_END_RE = re.compile(r"""[.!?…]['"”’]*\s*$""")
 
 
@@ -258,6 +259,12 @@ class DocRules:
             final = self._final_frame(token, subject, after_quote=True)
             if final is not None and _content_words(self._unquoted_text(final))[1:]:
                 content, rule = final, "closing_frame"
+            else:
+                # 'hailed the vote as "fantastic," telling reporters that he thinks ...': a complement
+                # after the verb is its content, whatever the quotation before it.
+                content, rule = self._verb_content(token, lemma)
+                if content is not None and content[0] < token.idx:
+                    content, rule = None, "clause"
         elif not quote_only and self._frames_opening_quote(token, subject):
             pass  # '"...," Mr. Obama told the lawmakers ...': the quotation is what was said
         elif not quote_only:
@@ -535,9 +542,16 @@ class DocRules:
                 # "McConnell issued a statement saying ...": the statement's issuer speaks.
                 return self._syntactic_subject(head.head, depth + 1)
             return head  # "officials familiar with the talks, saying ..."
-        if verb.dep_ in ("conj", "advcl") and head.dep_ == "ccomp" and self.lex.is_cue_verb(head.head.lemma_.lower()):
-            # 'X said it was too early but added ...': misattached to the complement's verb.
-            return self._syntactic_subject(head.head, depth + 1)
+        reporting = head.head
+        if (
+            verb.dep_ in ("conj", "advcl")
+            and head.dep_ == "ccomp"
+            and self.lex.is_cue_verb(reporting.lemma_.lower())
+            and not self.in_quote(reporting.idx)
+        ):
+            # 'X said it was too early but added ...': misattached to the complement's verb. (A "said"
+            # inside a quotation that follows is the quoted person's, not the one who 'added'.)
+            return self._syntactic_subject(reporting, depth + 1)
         if verb.dep_ in ("conj", "xcomp", "advcl", "pcomp") and head.pos_ in ("VERB", "AUX"):
             return self._syntactic_subject(head, depth + 1)
         if verb.dep_ == "pcomp" and head.dep_ == "prep" and head.head.pos_ in ("VERB", "AUX"):
@@ -755,6 +769,9 @@ class DocRules:
         channel = self._channel_clause(verb)
         if channel is not None:
             return channel, "clause"
+        above = self._clause_above(verb) or self._that_clause_below(verb)
+        if above is not None:
+            return above, "clause"
         object_verbs = self.lex.object_content_verbs | self.lex.object_is_content_verbs
         deps = ("dobj", "oprd", "xcomp", "prep", "dative") if lemma in object_verbs else ("xcomp",)
         right = [c for c in verb.children if c.i > verb.i and c.dep_ in (*deps, "dobj", "dative")]
@@ -826,6 +843,48 @@ class DocRules:
         if not finite:
             return None
         return self._span_of_tokens(self.doc[verb.i + 1], self._clause_end(finite[0]))
+
+    def _clause_above(self, verb: Token) -> Span | None:
+        """'after Trump told The Washington Post he was "not quite there yet"', 'Instead, Trump told CNN,
+        his policy would ...': the parser made the reported clause the head of its reporting verb. Only
+        the verb's own phrase (and, for a parenthetical-like parse, a comma) may stand between them."""
+        head = verb.head
+        if verb.dep_ not in ("advcl", "parataxis") or head.i <= verb.i or head.pos_ not in ("VERB", "AUX"):
+            return None
+        subject = next((c for c in head.children if c.dep_ in ("nsubj", "nsubjpass") and c.i > verb.i), None)
+        if subject is None or self.in_quote(subject.idx):
+            return None
+        # Someone told someone: "if one adds Nebraska, that takes us ..." and "All told, the group ..." are not.
+        deps = {c.dep_ for c in verb.children}
+        if "nsubj" not in deps or not deps & {"dobj", "dative"}:
+            return None
+        last = verb.right_edge
+        while last.is_punct and last.i > verb.i:
+            last = self.doc[last.i - 1]
+        between = self.doc[last.i + 1 : subject.left_edge.i]
+        allowed = (",",) if verb.dep_ == "parataxis" else ()
+        if any(t.text not in allowed for t in between):
+            return None
+        return self._span_of_tokens(subject.left_edge, self._clause_end(head))
+
+    def _that_clause_below(self, verb: Token) -> Span | None:
+        """'telling reporters during a visit to Scotland on Friday that he thinks ...': a that-clause
+        the parser hung on a noun of the verb's adverbials. A relative clause has no 'that' marker;
+        this one is the verb's complement."""
+        for clause in verb.subtree:
+            if clause.i <= verb.i or clause.dep_ not in ("relcl", "acl") or self.in_quote(clause.idx):
+                continue
+            mark = next((c for c in clause.children if c.dep_ == "mark" and c.lower_ == "that"), None)
+            if mark is None or mark.i != clause.left_edge.i:
+                continue
+            step = clause.head
+            if step.dep_ not in ("pobj", "npadvmod"):
+                continue  # 'notes the requirement that ...': a noun's own complement, not the verb's
+            while step.i != verb.i and step.dep_ in ("pobj", "prep", "dobj", "dative", "npadvmod"):
+                step = step.head
+            if step.i == verb.i:
+                return self._span_of_tokens(mark, self._clause_end(clause))
+        return None
 
     @staticmethod
     def _short_phrase(head: Token) -> bool:
@@ -908,7 +967,7 @@ class DocRules:
             quoted = self._quoted_chars(span)
             unquoted = self._unquoted_text(span)
             outside = count_words(unquoted)
-            if quoted and not _content_words(unquoted):
+            if quoted and not _content_words(unquoted) and self._quotes_in(span) < 2:
                 continue  # content is the quotation itself: the direct pass takes it
             if outside < self.settings.min_indirect_words and not quoted:
                 continue
@@ -935,6 +994,10 @@ class DocRules:
             drafts.append(Draft(kind, spans, cue, self._speaker(cue), rule=cue.rule))
             used.add(id(cue))
         return drafts, consumed, used
+
+    def _quotes_in(self, span: Span) -> int:
+        """Quotations overlapping the span: 'added that "..." and "..."' is one mixed statement of two."""
+        return sum(any(_overlap(span, piece) for piece in quote.spans) for quote in self.quotes)
 
     def _tokens_in(self, span: Span) -> list[Token]:
         first = bisect_right(self._token_starts, span[0] - 1)
@@ -964,6 +1027,8 @@ class DocRules:
             if token.text != ",":
                 continue
             following = rest[0]
+            if following.lower_ in ("who", "which") and self._trailing_gloss(following, span):
+                return self._trim((span[0], token.idx)) or span
             if following.lower_ == "as" and following.dep_ == "mark":
                 # A past-tense scene ("as aid convoys lined up") after reported future or modal content.
                 clause = following.head
@@ -978,6 +1043,20 @@ class DocRules:
                     if not self.lex.is_cue_verb(verb.lemma_.lower()):
                         return self._trim((span[0], token.idx)) or span
         return span
+
+    def _trailing_gloss(self, relative: Token, span: Span) -> bool:
+        """'... on supporting Ryan, who will face a challenger in the primary': a relative clause on a
+        name that runs to the end of the content is the writer's gloss, not what was said."""
+        clause = relative.head
+        if clause.dep_ != "relcl" or clause.head.pos_ != "PROPN" or relative.dep_ not in ("nsubj", "nsubjpass"):
+            return False
+        end = clause.right_edge
+        while end.is_punct and end.i > clause.i:
+            end = self.doc[end.i - 1]
+        return not self._text_after(end, span).strip(" .,;\"”’'")
+
+    def _text_after(self, token: Token, span: Span) -> str:
+        return self.text[token.idx + len(token.text) : span[1]]
 
     def _same_speaker(self, mention: Token, speaker: Token) -> bool:
         """'Smith said ..., but she later': the same word, or a mention that resolves to the same speaker."""
@@ -1083,12 +1162,16 @@ class DocRules:
             return False
         if words >= self.settings.min_direct_words:
             return True
-        inner = self.text[quote.start : quote.end].rstrip("\"”»' ")
+        inner = self.text[quote.start : quote.end].rstrip("\"“”»’' ")  # '“It's unusual,“ said': a misprinted closer
         return bool(inner) and inner[-1] in ".!?,"
 
     def _embedded(self, quote: Quote) -> bool:
-        """The quote continues a phrase: the character before it is part of a word."""
+        """The quote continues a phrase: the character before it is part of a word, other than a
+        complementiser ('told her supporters that "we're in this together."' opens a clause)."""
         before = self.text[: quote.start].rstrip(" ")
+        last_word = _LAST_WORD_RE.search(before)
+        if last_word and last_word.group().lower() in _COMPLEMENTIZERS:
+            return False
         return bool(before) and (before[-1].isalnum() or before.endswith(("'s", "’s", "s'", "s’")))
 
     def _allowed_sentences(self, quote: Quote) -> set[int]:

@@ -290,6 +290,9 @@ def _normalise(text: str) -> str:
     return " ".join(text.split()).strip(" ,;:")
 
 
+_FOCUS_ADVERBS = frozenset({"even", "only", "just", "also", "especially", "particularly", "notably"})
+
+
 def _np_tokens(head: Token, keep_postmodifiers: bool = False) -> list[Token]:
     """The head's noun phrase without relative clauses, appositions or trailing punctuation."""
     keep = [head]
@@ -303,8 +306,8 @@ def _np_tokens(head: Token, keep_postmodifiers: bool = False) -> list[Token]:
             continue
         keep.extend(child.subtree)
     keep.sort(key=lambda t: t.i)
-    while keep and keep[0].is_punct:
-        keep.pop(0)
+    while keep and (keep[0].is_punct or (keep[0].lower_ in _FOCUS_ADVERBS and len(keep) > 1)):
+        keep.pop(0)  # "Even the policy manual says": the writer's emphasis is not part of the source
     while keep and keep[-1].is_punct:
         keep.pop()
     return keep or [head]  # a head that is itself punctuation (a misparsed quotation mark) stays itself

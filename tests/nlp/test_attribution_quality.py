@@ -605,3 +605,57 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
         "he had not done his homework."
     )
     assert [s.quote for s in nlp_sm(text)._.statements] == ["that he had not done his homework"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "The mayor told her supporters that “we’re in this together.”",
+            [("the mayor", "direct", "“we’re in this together.”")],
+            id="a short quotation after 'that' is what was said, not a title",
+        ),
+        pytest.param(
+            "Weaver did not seem impressed, telling reporters, “A lot of people said the governor should resign.”",
+            [("Weaver", "direct", "“A lot of people said the governor should resign.”")],
+            id="a 'said' inside the quotation does not take the participle's subject",
+        ),
+        pytest.param(
+            'Hicks, the campaign spokeswoman, added that "the plant will stay open" and "no jobs will be lost '
+            'this year."',
+            [("Hicks", "mixed", 'that "the plant will stay open" and "no jobs will be lost this year."')],
+            id="two quotations joined in one complement are one mixed statement",
+        ),
+        pytest.param(
+            "The deal came a day after Lopez told the Gazette she was “not ready yet” to sign it.",
+            [("Lopez", "mixed", "she was “not ready yet” to sign it")],
+            id="the parser made the reported clause the head of 'told'",
+        ),
+        pytest.param(
+            "Maria Lopez said she would meet Ortiz, who chairs the committee.",
+            [("Maria Lopez", "indirect", "she would meet Ortiz")],
+            id="a closing relative clause on a name is the writer's gloss",
+        ),
+        pytest.param(
+            "“It is unusual,“ said Dana Reyes, a lawyer with the clinic.",
+            [("Dana Reyes", "direct", "“It is unusual,“")],
+            id="a closing mark printed as an opening one",
+        ),
+        pytest.param(
+            "Lopez praised the vote as “historic,” telling reporters during a visit to the port on Friday that "
+            "she expects “a great year.”",
+            [
+                ("Lopez", "mixed", "the vote as “historic,”"),
+                ("Lopez", "mixed", "that she expects “a great year.”"),
+            ],
+            id="a that-clause the parser hung on a noun of the verb's adverbials",
+        ),
+        pytest.param(
+            "Even the agency’s own handbook says that inspectors must visit twice a year.",
+            [("the agency", "indirect", "that inspectors must visit twice a year")],
+            id="a focus adverb is no part of the source, and a handbook's author speaks",
+        ),
+    ],
+)
+def test_parse_slips_around_reporting_verbs(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert [(s.speaker, s.kind, s.quote) for s in nlp_sm(text)._.statements] == expected
