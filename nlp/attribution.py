@@ -680,6 +680,7 @@ class DocRules:
                 and any(m.dep_ == "mark" and m.lower_ in ("if", "whether") for m in c.children)
                 and lemma in self.lex.question_verbs
             )
+            or (c.dep_ == "advcl" and c.i > verb.i and self._opens_with_that(c))
         ]
         # "Even its backers sounded equivocal: Harman called it ...": a clause before a colon is the
         # writer's lead-in, whatever the parse hangs it on.
@@ -762,7 +763,8 @@ class DocRules:
                     and clause.left_edge.lower_ in _CONTENT_SUBORDINATORS
                 ) or self._continues_infinitives(verb, clause, first, last):
                     last = self._clause_end(clause)
-            return self._span_of_tokens(first, last), "question" if comp.dep_ == "advcl" else "clause"
+            question = comp.dep_ == "advcl" and not self._opens_with_that(comp)
+            return self._span_of_tokens(first, last), "question" if question else "clause"
         misparsed = self._misparsed_clause(verb)
         if misparsed is not None:
             return misparsed, "misparsed_clause"
@@ -785,10 +787,25 @@ class DocRules:
         if not self._names_a_predicate(verb, lemma, right):
             return None, "clause"
         last = max(right, key=lambda c: c.right_edge.i)
+        for conj in verb.children:
+            # 'called the governor "the most extreme pick" and someone who had "threatened ..."': the
+            # parser hung the second predicate noun on the verb.
+            nominal = conj.dep_ == "conj" and conj.pos_ in ("NOUN", "PROPN", "PRON") and conj.i > last.right_edge.i
+            between = self.doc[last.right_edge.i + 1 : conj.left_edge.i]
+            if nominal and all(t.dep_ == "cc" or t.is_punct for t in between):
+                last = conj
         while len(right) > 1 and right[0].dep_ == "prep" and right[0].lower_ not in ("as", "of", "for"):
             right = right[1:]  # "blasted on an investor call as “morally wrong”": the setting is not content
         rule = "object" if lemma in self.lex.object_content_verbs else "infinitive"
         return self._span_of_tokens(right[0].left_edge, self._clause_end(last)), rule
+
+    def _opens_with_that(self, clause: Token) -> bool:
+        """'recalled in 2008 that before Iowa, Obama was not treated ...': a that-clause the parser labelled
+        adverbial is the verb's complement (but not 'so that', 'now that', 'such that')."""
+        first = clause.left_edge
+        if first.lower_ != "that" or first.dep_ != "mark" or first.head.i != clause.i:
+            return False
+        return first.i == 0 or self.doc[first.i - 1].lower_ not in ("so", "now", "such", "order", "except", "given")
 
     def _names_a_predicate(self, verb: Token, lemma: str, right: list[Token]) -> bool:
         """'called the plan "a gift"' says something, 'called an emergency session' does not: "call"
@@ -1210,9 +1227,14 @@ class DocRules:
         return i < len(self._piece_starts) and self._piece_starts[i] < hi
 
     def _colon_speaker(self, quote: Quote) -> tuple[Speaker, int] | None:
-        """'Sanders: "..."': the name right before a colon introducing the quote."""
-        para = self.paragraphs[self.para_of(quote.start)]
+        """'Sanders: "..."': the name right before a colon introducing the quote (also at the end of
+        the paragraph before: 'Trump issued the following statement:' over a quoted paragraph)."""
+        index = self.para_of(quote.start)
+        para = self.paragraphs[index]
         before = self.text[para[0] : quote.start].rstrip()
+        if not before and index > 0:
+            para = self.paragraphs[index - 1]
+            before = self.text[para[0] : para[1]].rstrip()
         if not before.endswith(":"):
             return None
         colon_pos = para[0] + len(before) - 1

@@ -13,6 +13,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+_IRREGULAR_PAST = frozenset({"said", "told", "wrote", "spoke", "thought"})
+
 DEFAULT_CUES_PATH = Path(__file__).parent / "data" / "cues.toml"
 
 
@@ -54,6 +56,13 @@ class Lexicon:
 
     def is_cue_verb(self, lemma: str) -> bool:
         return lemma in self.speech_verbs or lemma in self.quote_only_verbs
+
+    def is_past_cue_verb(self, word: str) -> bool:
+        """'Stated', 'Added', 'Said': a reporting verb in the past tense, as a word (no parse needed)."""
+        word = word.lower()
+        if word in _IRREGULAR_PAST:
+            return True
+        return word.endswith("ed") and any(self.is_cue_verb(stem) for stem in (word[:-1], word[:-2], word[:-3]))
 
 
 def _words(values: list[str]) -> frozenset[str]:

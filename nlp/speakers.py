@@ -48,6 +48,8 @@ def clean_name_tokens(words: list[str], lex: Lexicon) -> tuple[list[str], list[s
     if len(marks) >= 2:  # a nickname in quotation marks: 'Juan "Chico" Manriquez' -> Juan Manriquez
         words = words[: marks[0]] + words[marks[1] + 1 :]
     words = [w for w in words if w not in _QUOTE_TOKENS]
+    if len(words) > 1 and lex.is_past_cue_verb(words[0]):
+        words = words[1:]  # 'Stated Stone:' starts a sentence with the verb; the NER took it into the name
     while len(words) > 1 and words[-1].islower() and words[-1] not in lex.name_suffixes:
         words = words[:-1]  # the NER ran on into the next phrase: "Manriquez of (Oakland)"
     i = 0

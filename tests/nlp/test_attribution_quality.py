@@ -659,3 +659,50 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
 )
 def test_parse_slips_around_reporting_verbs(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
     assert [(s.speaker, s.kind, s.quote) for s in nlp_sm(text)._.statements] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "The mayor issued the following statement:\n\n“Our thoughts are with the families of the two workers "
+            "who died at the plant.”",
+            [("the mayor", "direct", "“Our thoughts are with the families of the two workers who died at the plant.”")],
+            id="a colon ending the paragraph before introduces the quoted paragraph",
+        ),
+        pytest.param(
+            "Council member Ana Ortiz is questioning whether the city would have approved the tower “if it were "
+            "anywhere else.”",
+            [("Ana Ortiz", "mixed", "whether the city would have approved the tower “if it were anywhere else.”")],
+            id="questioning whether",
+        ),
+        pytest.param(
+            "Ortiz recalled in 2019 that before the flood, the levee was not treated as a priority by the council.",
+            [("Ortiz", "indirect", "that before the flood, the levee was not treated as a priority by the council")],
+            id="a that-clause the parser labelled adverbial",
+        ),
+        pytest.param(
+            'Councilman Jon Reyes called the plan "the worst deal in a decade" and a project that would "empty the '
+            'reserve fund" within a year.',
+            [
+                (
+                    "Jon Reyes",
+                    "mixed",
+                    'the plan "the worst deal in a decade" and a project that would "empty the reserve fund" within '
+                    "a year",
+                )
+            ],
+            id="call X Y and Z",
+        ),
+    ],
+)
+def test_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
+    assert [(s.speaker, s.kind, s.quote) for s in nlp_sm(text)._.statements] == expected
+
+
+def test_a_reporting_verb_opening_a_sentence_is_no_part_of_the_name(nlp_sm) -> None:
+    text = (
+        "Roger Stone spoke on a talk radio program.\n\nStated Stone:\n\n“I think that the stakes are so high "
+        "and the election matters a great deal.”"
+    )
+    assert [s.speaker for s in nlp_sm(text)._.statements] == ["Roger Stone"]
