@@ -655,15 +655,6 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("the agency", "indirect", "that inspectors must visit twice a year")],
             id="a focus adverb is no part of the source, and a handbook's author speaks",
         ),
-    ],
-)
-def test_parse_slips_around_reporting_verbs(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
-    assert [(s.speaker, s.kind, s.quote) for s in nlp_sm(text)._.statements] == expected
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
         pytest.param(
             "The mayor issued the following statement:\n\n“Our thoughts are with the families of the two workers "
             "who died at the plant.”",
@@ -696,7 +687,7 @@ def test_parse_slips_around_reporting_verbs(nlp_sm, text: str, expected: list[tu
         ),
     ],
 )
-def test_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
+def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
     assert [(s.speaker, s.kind, s.quote) for s in nlp_sm(text)._.statements] == expected
 
 
