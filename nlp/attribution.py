@@ -222,18 +222,22 @@ class DocRules:
         if token.pos_ == "NOUN" and token.lemma_.lower() in self.lex.speech_nouns:
             return self._noun_cue(token)
         if token.pos_ != "VERB":
-            return None
+            return self._mistagged_closing_verb(token)
         if self._discourse_marker(token):
             return None  # "That said, Millennials say ...": a connective, not a statement
         lemma = token.lemma_.lower()
         if not self.lex.is_cue_verb(lemma):
             return None
-        particles = [c for c in token.children if c.dep_ == "prt"]
+        # '"...," Trump shot back': the parser may label the particle an adverb.
+        particles = [c for c in token.children if c.dep_ == "prt" or (c.dep_ == "advmod" and c.lower_ == "back")]
         needed = self.lex.particles.get(lemma)
         if needed is not None and not any(p.lower_ == needed for p in particles):
             return None  # "point" is a cue only as "point out"
         if lemma == "call" and token.dep_ == "acl" and token.tag_ == "VBN":
             return None  # "a super PAC called Our Principles" names, it does not report
+        reflexive = any(c.dep_ == "dobj" and c.lower_.endswith(("self", "selves")) for c in token.children)
+        if lemma == "call" and reflexive and token.dep_ == "acl":
+            return None  # "a man calling himself Paul" is named; "he calls himself a socialist" says so
         if lemma == "call" and any(c.dep_ == "auxpass" for c in token.children):
             return None  # "the rooms are often called hieleras by those held in them" names, it does not report
         if self._is_question(token):
@@ -280,6 +284,30 @@ class DocRules:
         if gap is None and content is not None and subject is not None and content[0] <= subject.idx < content[1]:
             content = None  # the parser mixed up speaker and content: trust only a quotation here
         return Cue(token, token.idx, end.idx + len(end.text), lemma, subject, content, quote_only, gap, rule)
+
+    def _mistagged_closing_verb(self, token: Token) -> Cue | None:
+        """'"...," Bozell answers.' / '"...," the editorial read.': the tagger took the verb of a closing
+        attribution for a noun. Only the shape quotation, comma, a short name or noun phrase, the
+        verb, end of sentence is trusted."""
+        lemma = token.lemma_.lower()
+        if token.pos_ not in ("NOUN", "PROPN") or not self.lex.is_cue_verb(lemma):
+            return None
+        following = token.nbor(1) if token.i + 1 < len(self.doc) else None
+        if following is not None and following.text not in (".", "!", "?", "\n"):
+            return None
+        first = token.i - 1
+        while first > 0 and token.i - first < 4 and self.doc[first - 1].pos_ in ("PROPN", "NOUN", "ADJ", "DET"):
+            first -= 1
+        if first >= token.i or self.doc[first - 1 : first].text.strip() not in ("”", '"', "''", "’’"):
+            return None
+        before = self.text[: self.doc[first - 1].idx].rstrip()
+        if not before.endswith(",") and not before.endswith(("?", "!")):
+            return None
+        subject = self.doc[token.i - 1]
+        if not (self._could_speak(subject) or subject.lemma_.lower() in self.lex.documents):
+            return None
+        quote_only = lemma not in self.lex.speech_verbs
+        return Cue(token, token.idx, token.idx + len(token.text), lemma, subject, None, quote_only)
 
     def _negated_question(self, verb: Token) -> bool:
         """A negated reporting verb whose complement is an open question: nothing was said."""
@@ -612,7 +640,8 @@ class DocRules:
                 if step == 1 and after_quote and i == verb.i + 1 and self._mistagged_name(token):
                     return token  # '"...," said Skelly, explaining ...' with "Skelly" tagged as an adverb
                 if step == 1 and (
-                    token.pos_ not in ("ADV", "DET", "ADJ", "AUX", "PART", "NUM") or verb.lemma_ in ("tell", "ask")
+                    token.pos_ not in ("ADV", "DET", "ADJ", "AUX", "PART", "NUM")
+                    or (verb.lemma_ in ("tell", "ask") and not after_quote)  # '"...?" asked the boy' asks
                 ):
                     break  # "said in a statement", "told reporters": not the speaker
                 i += step

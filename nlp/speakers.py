@@ -583,6 +583,11 @@ class SpeakerResolver:
     def _unnamed_source(self, head: Token) -> Speaker:
         """The whole phrase, postmodifiers kept: "two officials familiar with the planning"."""
         tokens = _np_tokens(head, keep_postmodifiers=True)
+        for child in head.children:
+            finite = child.tag_ in ("VBD", "VBZ", "VBP")
+            if child.dep_ == "acl" and finite and self.lex.is_cue_verb(child.lemma_.lower()):
+                # 'a man yelled "Stay there!"': the parser hung the reporting verb itself on the noun.
+                tokens = [t for t in tokens if t.i < child.left_edge.i or t.i > child.right_edge.i]
         joined = [c for c in head.children if c.dep_ == "conj" and c.pos_ == "NOUN" and c.i > head.i]
         if joined and head.tag_ == "NNS" and all(c.tag_ == "NNS" for c in joined):
             # "Businesses and residents say ...": a joint unnamed source is the whole coordination.

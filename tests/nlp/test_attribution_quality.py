@@ -685,6 +685,31 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             ],
             id="call X Y and Z",
         ),
+        pytest.param(
+            "“We only had two good years, and both were before the war,” Okafor answers.",
+            [("Okafor", "direct", "“We only had two good years, and both were before the war,”")],
+            id="a closing verb the tagger took for a noun",
+        ),
+        pytest.param(
+            "“How deep is the new harbour?” asked the boy, who had come with his father.",
+            [("the boy", "direct", "“How deep is the new harbour?”")],
+            id="after a quotation the one who 'asked' is the speaker, not the addressee",
+        ),
+        pytest.param(
+            '"The mayor wants to look tough tonight," Okafor shot back.',
+            [("Okafor", "direct", '"The mayor wants to look tough tonight,"')],
+            id="a particle the parser labelled an adverb",
+        ),
+        pytest.param(
+            "When the mayor thanked the crowd, a man yelled “Go home!”",
+            [("a man", "direct", "“Go home!”")],
+            id="the reporting verb hung on the noun is no part of the unnamed source",
+        ),
+        pytest.param(
+            '"Nobody here wants the tower!" wrote a man calling himself Harbour Watcher.',
+            [("a man calling himself Harbour Watcher", "direct", '"Nobody here wants the tower!"')],
+            id="'calling himself' names the writer, it is no statement",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
