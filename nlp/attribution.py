@@ -839,7 +839,7 @@ class DocRules:
     def _names_a_predicate(self, verb: Token, lemma: str, right: list[Token]) -> bool:
         """'called the plan "a gift"' says something, 'called an emergency session' does not: "call"
         needs a predicate, 'for'/'on', or 'out' ('calls out companies by name')."""
-        if lemma == "call":
+        if lemma in self.lex.predicate_verbs:
             if any(c.dep_ == "prt" and c.lower_ == "out" for c in verb.children):
                 return True
             return any(

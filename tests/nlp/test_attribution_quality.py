@@ -710,6 +710,17 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("a man calling himself Harbour Watcher", "direct", '"Nobody here wants the tower!"')],
             id="'calling himself' names the writer, it is no statement",
         ),
+        pytest.param(
+            'Mayor Ana Ortiz condemned the "senseless attack on people who were only trying to get home."',
+            [("Ana Ortiz", "mixed", 'the "senseless attack on people who were only trying to get home."')],
+            id="condemn with a quotation reports",
+        ),
+        pytest.param("The council condemned the attack.", [], id="condemn without one is an event"),
+        pytest.param(
+            'Ortiz routinely characterizes herself as a "builder" who "gets things done."',
+            [("Ortiz", "mixed", 'herself as a "builder" who "gets things done."')],
+            id="characterize X as Y",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
