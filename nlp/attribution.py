@@ -75,6 +75,7 @@ _COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
 # Every significant word capitalised: "The Art of the Deal", "Morning Joe", "America's Unwritten Constitution".
 _TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|for|to|with|at|by|or)\s*)+")
+_SHARES = frozenset({"percent", "%", "majority", "plurality", "minority", "half", "third", "quarter", "fifth"})
 _LAST_WORD_RE = re.compile(r"\b\w+$")
 _SENTENCE_END_RE = re.compile(r"""[.!?…]['"”’]*\s*$""")
 
@@ -1142,7 +1143,27 @@ class DocRules:
     def _speaker(self, cue: Cue) -> Speaker | None:
         if cue.subject is None:
             return None
+        poll = self._poll_behind(cue.subject)
+        if poll is not None:
+            speaker = self.speakers.from_token(poll)
+            if speaker is not None and speaker.name:
+                mention = self.speakers.from_token(cue.subject) or speaker
+                return Speaker(mention.start, mention.end, mention.mention, speaker.name, speaker.kind, speaker.role)
         return self.speakers.from_token(cue.subject)
+
+    def _poll_behind(self, subject: Token) -> Token | None:
+        """'In a Washington Post/ABC News poll released Sunday, just 8 percent of Democrats said ...': a
+        share of respondents speaks through the poll the sentence names before it."""
+        share = subject.lower_ in _SHARES or subject.ent_type_ == "PERCENT" or subject.like_num
+        if not share:
+            return None
+        sent = subject.sent
+        for token in sent:
+            if token.i >= subject.i:
+                break
+            if token.lemma_.lower() in ("poll", "survey") and token.dep_ == "pobj" and not self.in_quote(token.idx):
+                return token
+        return None
 
     def _direct_quotes(self, cues: list[Cue], consumed: set[int]) -> list[Draft]:
         drafts = []

@@ -721,6 +721,16 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("Ortiz", "mixed", 'herself as a "builder" who "gets things done."')],
             id="characterize X as Y",
         ),
+        pytest.param(
+            "In a Harbour Gazette poll released Sunday, 61 percent of residents said the tower should not be built.",
+            [("a Harbour Gazette poll released Sunday", "indirect", "the tower should not be built")],
+            id="a share of respondents speaks through the poll",
+        ),
+        pytest.param(
+            "61 percent of residents said the tower should not be built.",
+            [("61 percent of residents", "indirect", "the tower should not be built")],
+            id="with no poll named the share stays the group",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
