@@ -543,7 +543,7 @@ class DocRules:
         subject = self._syntactic_subject(verb, 0)
         if subject is not None and self.para_of(subject.idx) != self.para_of(verb.idx):
             subject = None  # "9:30 p.m.\n\nDonald Trump says": sentence split missed the line break
-        if subject is not None and self.speakers.is_time(subject):
+        if subject is not None and self.speakers.is_time(subject) and not self._an_age(subject):
             subject = None  # "said Tuesday" misparsed: the day is no speaker
         if subject is not None or any(c.dep_ == "auxpass" for c in verb.children):
             return subject
@@ -637,6 +637,8 @@ class DocRules:
                     break
                 if token.pos_ in ("PROPN", "NOUN", "PRON") and token.lower_ not in self.lex.time_words:
                     head = self._np_head(token)
+                    if head.i == verb.i:
+                        head = token  # '"...," Conway notes.' with "Conway" parsed as a compound of the verb
                     return head if self._could_speak(head) else None
                 if step == 1 and after_quote and i == verb.i + 1 and self._mistagged_name(token):
                     return token  # '"...," said Skelly, explaining ...' with "Skelly" tagged as an adverb
@@ -674,8 +676,14 @@ class DocRules:
         """A name, a pronoun, or a noun of the person/organisation/source lexicons."""
         if token.pos_ in ("PROPN", "PRON") or token.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True
+        if self._an_age(token):
+            return True
         lemma = token.lemma_.lower()
         return lemma in self.lex.unnamed or lemma in self.lex.person_roles or lemma in self.lex.organizations
+
+    def _an_age(self, token: Token) -> bool:
+        """'said the 46-year-old': a person named by their age (the NER calls it a date)."""
+        return token.lower_ == "old" and token.i >= 2 and self.doc[token.i - 2 : token.i].text.lower() == "year-"
 
     def _np_head(self, token: Token) -> Token:
         """Climb from a word to the head of its noun phrase ('Jeff' -> 'Weaver')."""

@@ -47,7 +47,13 @@ def load_pipeline(model: str, statements_config: dict[str, Any] | None = None, p
 # 'Ryan said,“Look, ...”' (no space after the comma) is one token "said,“Look" for the stock
 # tokenizer, and the quotation and its cue are lost: split a comma or colon and an opening mark
 # glued to a word.
-GLUED_QUOTATION_INFIXES = (r'(?<=[A-Za-z])[,:](?=[“"])', r"(?<=[,:])[“]")
+GLUED_QUOTATION_INFIXES = (
+    r'(?<=[A-Za-z])[,:](?=[“"])',
+    r"(?<=[,:])[“]",
+    # '...prejudice,”Clinton said': a closing mark glued to the next word, and the punctuation before it.
+    r'(?<=[A-Za-z])[,.!?](?=[”"][A-Za-z])',
+    r'(?<=[,.!?])[”"](?=[A-Za-z])',
+)
 
 
 def _split_glued_quotation_marks(nlp: Language) -> None:

@@ -731,6 +731,21 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("61 percent of residents", "indirect", "the tower should not be built")],
             id="with no poll named the share stays the group",
         ),
+        pytest.param(
+            '"Look at what the council did after the flood," Conway notes.',
+            [("Conway", "direct", '"Look at what the council did after the flood,"')],
+            id="a closing speaker parsed as a compound of the verb",
+        ),
+        pytest.param(
+            "“The tower is far too tall for this street,”Ortiz said.",
+            [("Ortiz", "direct", "“The tower is far too tall for this street,”")],
+            id="a closing mark glued to the next word",
+        ),
+        pytest.param(
+            "“She has always been an amazing neighbour,” said the 46-year-old.",
+            [("the 46-year-old", "direct", "“She has always been an amazing neighbour,”")],
+            id="a person named by their age",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
