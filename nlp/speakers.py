@@ -247,7 +247,14 @@ def role_words(ent: Span, lex: Lexicon) -> str | None:
         return doc.text[first.idx : last.idx + len(last.text)]
     for child in root.children:
         if child.dep_ == "appos" and child.i > root.i:
-            tokens = [t for t in child.subtree if not (t.is_punct and t.i in (child.left_edge.i, child.right_edge.i))]
+            # "Lionel Sosa, a media consultant who said he would not vote for Cruz": the role stops at the
+            # relative clause.
+            clauses = [t for t in child.subtree if t.dep_ == "relcl"]
+            cut = min((c.left_edge.i for c in clauses), default=child.right_edge.i + 1)
+            tokens = [t for t in child.subtree if t.i < cut]
+            while tokens and tokens[-1].is_punct:
+                tokens.pop()
+            tokens = [t for t in tokens if not (t.is_punct and t.i == child.left_edge.i)]
             if tokens:
                 return doc.text[tokens[0].idx : tokens[-1].idx + len(tokens[-1].text)].strip(" ,")
     return None
@@ -292,6 +299,7 @@ def _normalise(text: str) -> str:
     return " ".join(text.split()).strip(" ,;:")
 
 
+_NOMINAL = ("NOUN", "PROPN")
 _FOCUS_ADVERBS = frozenset({"even", "only", "just", "also", "especially", "particularly", "notably"})
 
 
@@ -565,6 +573,12 @@ class SpeakerResolver:
         antecedent = token.head.head
         if antecedent.tag_ in ("WP", "WDT") or antecedent.pos_ not in ("NOUN", "PROPN", "PRON"):
             return None
+        apposition = antecedent
+        while apposition.dep_ == "conj" and apposition.ent_type_ != "PERSON":
+            apposition = apposition.head
+        if apposition.dep_ == "appos" and apposition.ent_type_ != "PERSON" and apposition.head.pos_ in _NOMINAL:
+            # "Lionel Sosa, a consultant and a Republican who said ...": the person the apposition describes.
+            antecedent = apposition.head
         speaker = self.from_token(antecedent)
         if speaker is None:
             return None

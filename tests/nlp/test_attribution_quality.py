@@ -758,3 +758,14 @@ def test_a_reporting_verb_opening_a_sentence_is_no_part_of_the_name(nlp_sm) -> N
         "and the election matters a great deal.”"
     )
     assert [s.speaker for s in nlp_sm(text)._.statements] == ["Roger Stone"]
+
+
+def test_an_apposition_role_stops_at_its_relative_clause_whose_statement_is_the_persons(nlp_sm) -> None:
+    text = (
+        "“The tower is a mistake,” said Dana Reyes, a housing lawyer and a longtime resident who said she would "
+        "appeal the permit."
+    )
+    assert [(s.speaker, s.speaker_role, s.quote) for s in nlp_sm(text)._.statements] == [
+        ("Dana Reyes", "a housing lawyer and a longtime resident", "“The tower is a mistake,”"),
+        ("Dana Reyes", "a housing lawyer and a longtime resident", "she would appeal the permit"),
+    ]
