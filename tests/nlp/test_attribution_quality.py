@@ -769,3 +769,8 @@ def test_an_apposition_role_stops_at_its_relative_clause_whose_statement_is_the_
         ("Dana Reyes", "a housing lawyer and a longtime resident", "“The tower is a mistake,”"),
         ("Dana Reyes", "a housing lawyer and a longtime resident", "she would appeal the permit"),
     ]
+
+
+def test_a_relative_clause_on_a_predicate_noun_is_the_subjects_statement(nlp_sm) -> None:
+    text = "Dana Reyes is a lawyer and a longtime resident who has repeatedly pledged to stop the tower."
+    assert [(s.speaker, s.quote) for s in nlp_sm(text)._.statements] == [("Dana Reyes", "to stop the tower")]
