@@ -75,6 +75,8 @@ _COMPLEMENTIZERS = {"that", "whether", "if"}
 _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
 # Every significant word capitalised: "The Art of the Deal", "Morning Joe", "America's Unwritten Constitution".
 _TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|for|to|with|at|by|or)\s*)+")
+# Verbs whose object is a text its subject put out: "issued a statement, ..." (then the quotation).
+_ISSUING_VERBS = frozenset({"issue", "release", "read", "post", "publish", "send", "put", "deliver", "give"})
 _SHARES = frozenset({"percent", "%", "majority", "plurality", "minority", "half", "third", "quarter", "fifth"})
 _LAST_WORD_RE = re.compile(r"\b\w+$")
 _SENTENCE_END_RE = re.compile(r"""[.!?…]['"”’]*\s*$""")
@@ -521,7 +523,11 @@ class DocRules:
         return not self.text[para_start : quote.start].strip()
 
     def _noun_cue(self, noun: Token) -> Cue | None:
-        """'her assertion that "we now finally are where we need to be"': possessor + that-clause."""
+        """'her assertion that "we now finally are where we need to be"': possessor + that-clause; or
+        'Trump issued a statement, "Last night, our nation was attacked ..."': the issuer's quotation."""
+        issued = self._issued_with_quote(noun)
+        if issued is not None:
+            return issued
         owner = next((c for c in noun.children if c.dep_ == "poss"), None)
         clause = next(
             (
@@ -538,6 +544,17 @@ class DocRules:
         content = self._span_of_tokens(clause.left_edge, clause.right_edge)
         return Cue(noun, noun.idx, noun.idx + len(noun.text), noun.lemma_.lower(), owner, content, rule="noun_clause")
 
+    def _issued_with_quote(self, noun: Token) -> Cue | None:
+        if noun.dep_ != "dobj" or noun.head.lemma_.lower() not in _ISSUING_VERBS:
+            return None
+        after = self.text[noun.idx + len(noun.text) :].lstrip(" ,:")
+        if not after[:1] in ("“", '"', "«") or not self.in_quote(len(self.text) - len(after)):
+            return None
+        issuer = self._syntactic_subject(noun.head, 0)
+        if issuer is None or not self._could_speak(issuer):
+            return None
+        return Cue(noun, noun.idx, noun.idx + len(noun.text), noun.lemma_.lower(), issuer, None, quote_only=True)
+
     def _subject(self, verb: Token) -> Token | None:
         """The speaker head of a reporting verb: its syntactic subject, else the adjacent name."""
         subject = self._syntactic_subject(verb, 0)
@@ -545,13 +562,13 @@ class DocRules:
             subject = None  # "9:30 p.m.\n\nDonald Trump says": sentence split missed the line break
         if subject is not None and self.speakers.is_time(subject) and not self._an_age(subject):
             subject = None  # "said Tuesday" misparsed: the day is no speaker
-        if subject is not None or any(c.dep_ == "auxpass" for c in verb.children):
+        if subject is not None or self._passive(verb):
             return subject
         return self._adjacent_subject(verb)
 
     def _syntactic_subject(self, verb: Token, depth: int) -> Token | None:
         """nsubj (or the passive agent), following conjunctions, participles and 'before saying'."""
-        passive = any(c.dep_ == "auxpass" for c in verb.children)
+        passive = self._passive(verb)
         for child in self._subject_order(verb):
             if child.dep_ == "agent":
                 return next((c for c in child.children if c.dep_ == "pobj"), None)
@@ -586,6 +603,13 @@ class DocRules:
         if verb.dep_ == "pcomp" and head.dep_ == "prep" and head.head.pos_ in ("VERB", "AUX"):
             return self._syntactic_subject(head.head, depth + 1)  # "X deflected questions before saying"
         return None
+
+    @staticmethod
+    def _passive(verb: Token) -> bool:
+        """An auxpass child, unless it is a "has" written "'s" before a verb with an object ("he's said the
+        same thing at every stop")."""
+        has_object = any(c.dep_ == "dobj" for c in verb.children)
+        return any(c.dep_ == "auxpass" and not (has_object and c.lower_ in ("'s", "’s")) for c in verb.children)
 
     def _subject_order(self, verb: Token) -> list[Token]:
         """The verb's children, with the name nearest the verb first when the parse gave it two

@@ -579,7 +579,7 @@ class SpeakerResolver:
         if apposition.dep_ == "appos" and apposition.ent_type_ != "PERSON" and apposition.head.pos_ in _NOMINAL:
             # "Lionel Sosa, a consultant and a Republican who said ...": the person the apposition describes.
             antecedent = apposition.head
-        elif apposition.dep_ == "attr" and apposition.head.lemma_ == "be":
+        elif apposition.dep_ == "attr" and apposition.pos_ == "NOUN" and apposition.head.lemma_ == "be":
             # "Trump is a serial liar and a bully who has pledged ...": the subject the predicate describes.
             subject = next((c for c in apposition.head.children if c.dep_ == "nsubj"), None)
             if subject is not None and subject.pos_ == "PROPN":

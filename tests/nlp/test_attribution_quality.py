@@ -746,6 +746,17 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("the 46-year-old", "direct", "“She has always been an amazing neighbour,”")],
             id="a person named by their age",
         ),
+        pytest.param(
+            "After the vote, the council issued a statement, “We will rebuild the bridge by spring.”",
+            [("the council", "direct", "“We will rebuild the bridge by spring.”")],
+            id="a statement issued with its quotation",
+        ),
+        pytest.param(
+            'Mayor Ana Ortiz spoke first. Since the flood, she\'s said the same thing at every meeting: "We will '
+            'not build there again."',
+            [("Ana Ortiz", "direct", '"We will not build there again."')],
+            id="a 'has' written 's is no passive",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
