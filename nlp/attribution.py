@@ -548,7 +548,7 @@ class DocRules:
         if noun.dep_ != "dobj" or noun.head.lemma_.lower() not in _ISSUING_VERBS:
             return None
         after = self.text[noun.idx + len(noun.text) :].lstrip(" ,:")
-        if not after[:1] in ("“", '"', "«") or not self.in_quote(len(self.text) - len(after)):
+        if after[:1] not in ("“", '"', "«") or not self.in_quote(len(self.text) - len(after)):
             return None
         issuer = self._syntactic_subject(noun.head, 0)
         if issuer is None or not self._could_speak(issuer):

@@ -752,7 +752,7 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             id="a statement issued with its quotation",
         ),
         pytest.param(
-            'Mayor Ana Ortiz spoke first. Since the flood, she\'s said the same thing at every meeting: "We will '
+            "Mayor Ana Ortiz spoke first. Since the flood, she's said the same thing at every meeting: \"We will "
             'not build there again."',
             [("Ana Ortiz", "direct", '"We will not build there again."')],
             id="a 'has' written 's is no passive",
