@@ -77,6 +77,7 @@ _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
 _TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|for|to|with|at|by|or)\s*)+")
 # Verbs whose object is a text its subject put out: "issued a statement, ..." (then the quotation).
 _ISSUING_VERBS = frozenset({"issue", "release", "read", "post", "publish", "send", "put", "deliver", "give"})
+_SCENE_OPENERS = frozenset({"as", "while", "when", "after", "before", "because", "since", "until"})
 _SHARES = frozenset({"percent", "%", "majority", "plurality", "minority", "half", "third", "quarter", "fifth"})
 _LAST_WORD_RE = re.compile(r"\b\w+$")
 _SENTENCE_END_RE = re.compile(r"""[.!?…]['"”’]*\s*$""")
@@ -270,8 +271,9 @@ class DocRules:
                 # 'hailed the vote as "fantastic," telling reporters that he thinks ...': a complement
                 # after the verb is its content, whatever the quotation before it.
                 content, rule = self._verb_content(token, lemma)
-                if content is not None and content[0] < token.idx:
-                    content, rule = None, "clause"
+                opening = self.text[content[0] : content[1]].split(" ", 1)[0].lower() if content else ""
+                if content is None or content[0] < token.idx or opening in _SCENE_OPENERS:
+                    content, rule = None, "clause"  # '"...," he said as the crowd booed': the scene
         elif not quote_only and self._frames_opening_quote(token, subject):
             pass  # '"...," Mr. Obama told the lawmakers ...': the quotation is what was said
         elif not quote_only:
@@ -519,8 +521,11 @@ class DocRules:
         quote = next((q for q in self.quotes if q.start <= len(inner) <= q.end), None)
         if quote is None:
             return False
+        # The quotation opens its paragraph, or at least its sentence ('... for his wife. "Bill Clinton
+        # reinforces ...," spokesman Jeff Bechdel said in a statement issued ...').
         para_start = self._paragraph_at(verb.idx, (0, 0))[0]
-        return not self.text[para_start : quote.start].strip()
+        before_quote = self.text[para_start : quote.start].strip()
+        return not before_quote or bool(_SENTENCE_END_RE.search(before_quote))
 
     def _noun_cue(self, noun: Token) -> Cue | None:
         """'her assertion that "we now finally are where we need to be"': possessor + that-clause; or
@@ -666,8 +671,9 @@ class DocRules:
                     return head if self._could_speak(head) else None
                 if step == 1 and after_quote and i == verb.i + 1 and self._mistagged_name(token):
                     return token  # '"...," said Skelly, explaining ...' with "Skelly" tagged as an adverb
+                modifier = token.pos_ in ("ADV", "DET", "ADJ", "AUX", "PART", "NUM") or token.dep_ == "amod"
                 if step == 1 and (
-                    token.pos_ not in ("ADV", "DET", "ADJ", "AUX", "PART", "NUM")
+                    not modifier  # 'said retired neurosurgeon Ben Carson': "retired" is a modifier
                     or (verb.lemma_ in ("tell", "ask") and not after_quote)  # '"...?" asked the boy' asks
                 ):
                     break  # "said in a statement", "told reporters": not the speaker

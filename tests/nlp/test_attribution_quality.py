@@ -757,6 +757,25 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("Ana Ortiz", "direct", '"We will not build there again."')],
             id="a 'has' written 's is no passive",
         ),
+        pytest.param(
+            'The council called the plan "a gift" to developers. "It ignores every resident of the east side," '
+            "spokesman Ken Mills said in a statement issued an hour before the vote.",
+            [
+                ("the council", "mixed", 'the plan "a gift" to developers'),
+                ("Ken Mills", "direct", '"It ignores every resident of the east side,"'),
+            ],
+            id="a quotation opening its sentence is what the closing verb reports",
+        ),
+        pytest.param(
+            '"I am not going to call it a mistake," said retired engineer Ben Okafor, asked about the bridge.',
+            [("Ben Okafor", "direct", '"I am not going to call it a mistake,"')],
+            id="a participle modifier in an inverted speaker",
+        ),
+        pytest.param(
+            'Mayor Ana Ortiz spoke for an hour. "The bridge will open in May," she said as the crowd cheered.',
+            [("Ana Ortiz", "direct", '"The bridge will open in May,"')],
+            id="the scene after a closing verb is no content",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
