@@ -878,6 +878,8 @@ class DocRules:
     def _names_a_predicate(self, verb: Token, lemma: str, right: list[Token]) -> bool:
         """'called the plan "a gift"' says something, 'called an emergency session' does not: "call"
         needs a predicate, 'for'/'on', or 'out' ('calls out companies by name')."""
+        if lemma in self.lex.quoted_object_verbs:
+            return self._quoted_after(verb)
         if lemma in self.lex.predicate_verbs:
             if any(c.dep_ == "prt" and c.lower_ == "out" for c in verb.children):
                 return True

@@ -27,6 +27,7 @@ class Lexicon:
     object_content_verbs: frozenset[str]
     object_is_content_verbs: frozenset[str]
     predicate_verbs: frozenset[str]  # object verbs that report only with a predicate or a quotation
+    quoted_object_verbs: frozenset[str]  # object verbs that report only with a quotation
     particles: dict[str, str]  # verb lemma -> the particle it needs to be a cue
     speech_nouns: frozenset[str]
     source_after: tuple[tuple[str, ...], ...]  # "according to": phrases whose object is the source
@@ -82,6 +83,7 @@ def lexicon_from_toml(raw: bytes) -> Lexicon:
         object_content_verbs=_words(verbs.get("object_content", [])),
         object_is_content_verbs=_words(verbs.get("object_is_content", [])),
         predicate_verbs=_words(verbs.get("predicate", ["call"])),
+        quoted_object_verbs=_words(verbs.get("quoted", [])),
         particles={k.lower(): v.lower() for k, v in verbs.get("particles", {}).items()},
         speech_nouns=_words(nouns.get("speech", [])),
         source_after=tuple(tuple(p.lower().split()) for p in phrases.get("source_after", [])),

@@ -776,6 +776,12 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("Ana Ortiz", "direct", '"The bridge will open in May,"')],
             id="the scene after a closing verb is no content",
         ),
+        pytest.param(
+            'Ortiz blamed the council for "a decade of neglect" on the east side.',
+            [("Ortiz", "mixed", 'the council for "a decade of neglect" on the east side')],
+            id="blame with a quotation reports",
+        ),
+        pytest.param("He blamed the storm. She thanked the volunteers.", [], id="blame and thank without one do not"),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
