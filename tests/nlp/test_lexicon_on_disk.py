@@ -27,7 +27,8 @@ def test_saved_pipeline_keeps_its_own_lexicon(tmp_path: Path) -> None:
     # A lexicon of our own: "mutter" becomes a reporting verb.
     cues = tmp_path / "cues.toml"
     cues.write_text(
-        DEFAULT_CUES_PATH.read_text(encoding="utf-8").replace('"muse", ', '"muse", "mutter", '), encoding="utf-8"
+        DEFAULT_CUES_PATH.read_text(encoding="utf-8").replace("speech = [\n", 'speech = [\n  "mutter",\n', 1),
+        encoding="utf-8",
     )
     assert "mutter" in load_lexicon(cues).speech_verbs
     # The default parse mode: its speed paths choose themselves at first use, after spacy.load has loaded weights.
