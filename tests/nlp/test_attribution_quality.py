@@ -781,7 +781,16 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("Ortiz", "mixed", 'the council for "a decade of neglect" on the east side')],
             id="blame with a quotation reports",
         ),
-        pytest.param("He blamed the storm. She thanked the volunteers.", [], id="blame and thank without one do not"),
+        pytest.param(
+            "He blamed the storm. She thanked the volunteers. They defended the budget.",
+            [],
+            id="blame, thank and defend without one do not",
+        ),
+        pytest.param(
+            'The governor hailed the ruling as "a win for every renter in the state."',
+            [("the governor", "mixed", 'the ruling as "a win for every renter in the state."')],
+            id="hail X as a quotation",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
