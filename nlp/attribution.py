@@ -59,6 +59,7 @@ RULES = {
     "quote_cue": 'a quotation next to a reporting verb of its sentence: "...," X said.',
     "quote_colon": 'a quotation after a name and a colon: X: "..."',
     "quote_lead_in": 'a quotation after a short sentence about a person: X agreed. "..."',
+    "quote_signature": 'a quotation signed by a name after a dash: "..." - Hillary Clinton.',
     "floating_quote": "a quotation paragraph inheriting the speaker of the statement before it",
 }
 _TRIM = " \t\n,;:-–—"
@@ -77,6 +78,8 @@ _SUBJECT_DEPS = ("nsubj", "nsubjpass", "expl", "csubj")
 _TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|for|to|with|at|by|or)\s*)+")
 # Verbs whose object is a text its subject put out: "issued a statement, ..." (then the quotation).
 _ISSUING_VERBS = frozenset({"issue", "release", "read", "post", "publish", "send", "put", "deliver", "give"})
+# '- Hillary Clinton.' signing a quotation: a dash, then a capitalised name of up to five words, and nothing else.
+_SIGNATURE_RE = re.compile(r"\s*[-—–]\s*([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})\.?\s*")
 _SCENE_OPENERS = frozenset({"as", "while", "when", "after", "before", "because", "since", "until"})
 _SHARES = frozenset({"percent", "%", "majority", "plurality", "minority", "half", "third", "quarter", "fifth"})
 _LAST_WORD_RE = re.compile(r"\b\w+$")
@@ -569,7 +572,15 @@ class DocRules:
             subject = None  # "said Tuesday" misparsed: the day is no speaker
         if subject is not None or self._passive(verb):
             return subject
+        mistagged = next(
+            (c for c in verb.children if c.i == verb.i - 1 and c.pos_ in ("ADV", "AUX") and self._known_name(c)), None
+        )
+        if mistagged is not None:
+            return mistagged  # 'Early described it as ...', '"...," Will wrote.': a known name tagged as a word
         return self._adjacent_subject(verb)
+
+    def _known_name(self, token: Token) -> bool:
+        return not self.in_quote(token.idx) and self.speakers.is_known_person(token)
 
     def _syntactic_subject(self, verb: Token, depth: int) -> Token | None:
         """nsubj (or the passive agent), following conjunctions, participles and 'before saying'."""
@@ -634,8 +645,11 @@ class DocRules:
         # unless a quotation closes right before the verb ('"...," said Robin Maynard, half joking').
         para = self.para_of(verb.idx)
         after_quote = self._after_quote(verb)
+        opens_sentence = all(t.is_punct or t.is_space for t in self.doc[sent.start : verb.i])
         steps = (
-            (-1,)
+            (1,)
+            if opens_sentence  # 'Said one senior European diplomat: "..."': nobody before the verb
+            else (-1,)
             if verb.lemma_.lower() == "tell"  # "... told Mr. Obama": the word after the verb is who was told
             or (
                 not after_quote
@@ -706,7 +720,7 @@ class DocRules:
         """A name, a pronoun, or a noun of the person/organisation/source lexicons."""
         if token.pos_ in ("PROPN", "PRON") or token.ent_type_ in ("PERSON", "ORG", "GPE", "NORP"):
             return True
-        if self._an_age(token):
+        if self._an_age(token) or self.speakers.is_known_person(token):
             return True
         lemma = token.lemma_.lower()
         return lemma in self.lex.unnamed or lemma in self.lex.person_roles or lemma in self.lex.organizations
@@ -1229,6 +1243,13 @@ class DocRules:
                 consumed.add(qi)
                 continue
             colon = self._colon_speaker(quote)
+            signed = self._signature(quote) if colon is None else None
+            if signed is not None:
+                speaker, dash = signed
+                draft = Draft("direct", list(quote.spans), None, speaker, (dash, dash + 1), rule="quote_signature")
+                drafts.append(draft)
+                consumed.add(qi)
+                continue
             if colon is not None:
                 speaker, colon_pos = colon
                 colon_span = (colon_pos, colon_pos + 1)
@@ -1336,6 +1357,24 @@ class DocRules:
             if subject is not None and not self.in_quote(subject.idx) and self._could_speak(subject):
                 speaker = self.speakers.from_token(subject)
         return (speaker, colon_pos) if speaker is not None else None
+
+    def _signature(self, quote: Quote) -> tuple[Speaker, int] | None:
+        """'"... I will certainly look into it."' then '- Hillary Clinton.' on its own line (or after the
+        quotation): a name after a dash signs the quotation."""
+        index = self.para_of(quote.end - 1)
+        start, end = quote.end, self.paragraphs[index][1]
+        if not self.text[start:end].strip() and index + 1 < len(self.paragraphs):
+            start, end = self.paragraphs[index + 1]
+        match = _SIGNATURE_RE.fullmatch(self.text, start, end)
+        if match is None:
+            return None
+        words = [t for t in self._tokens_in((match.start(1), match.end(1))) if not t.is_punct]
+        if not words:
+            return None
+        speaker = self.speakers.from_token(words[-1])
+        if speaker is None or not speaker.name or speaker.kind not in ("person", "organization"):
+            return None
+        return speaker, match.start() + len(match.group()) - len(match.group().lstrip())
 
     def _starts_sentence(self, quote: Quote) -> bool:
         para = self.paragraphs[self.para_of(quote.start)]

@@ -603,7 +603,8 @@ class SpeakerResolver:
         """The whole phrase, postmodifiers kept: "two officials familiar with the planning"."""
         tokens = _np_tokens(head, keep_postmodifiers=True)
         for child in head.children:
-            if child.dep_ == "acl" and self.lex.is_cue_verb(child.lemma_.lower()):
+            naming = any(c.dep_ == "dobj" and c.lower_.endswith(("self", "selves")) for c in child.children)
+            if child.dep_ == "acl" and self.lex.is_cue_verb(child.lemma_.lower()) and not naming:
                 # 'a man yelled "Stay there!"', 'supporters saying: "..."': the reporting verb is no part of the source.
                 tokens = [t for t in tokens if t.i < child.left_edge.i or t.i > child.right_edge.i]
         joined = [c for c in head.children if c.dep_ == "conj" and c.pos_ == "NOUN" and c.i > head.i]

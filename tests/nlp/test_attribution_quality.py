@@ -791,6 +791,27 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("the governor", "mixed", 'the ruling as "a win for every renter in the state."')],
             id="hail X as a quotation",
         ),
+        pytest.param(
+            'Said one senior European diplomat, speaking on condition of anonymity: "The call was fine. What '
+            'worries us is the venue."',
+            [("one senior European diplomat", "direct", '"The call was fine. What worries us is the venue."')],
+            id="a sentence that opens with 'Said' names its speaker after the verb",
+        ),
+        pytest.param(
+            "Dana Reyes spoke to the council for an hour.\n\nSaid Reyes: “We will not build on the floodplain again.”",
+            [("Dana Reyes", "direct", "“We will not build on the floodplain again.”")],
+            id="'Said Reyes:' with the name tagged as a common noun",
+        ),
+        pytest.param(
+            'The mayor spoke last.\n\n"We will look into it, and we will fix it."\n\n- Ana Ortiz.',
+            [("Ana Ortiz", "direct", '"We will look into it, and we will fix it."')],
+            id="a name after a dash signs the quotation",
+        ),
+        pytest.param(
+            '"The town will remember."\n\n– A resident of the east side –.',
+            [],
+            id="a dash line that is no name signs nothing",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
@@ -819,3 +840,10 @@ def test_an_apposition_role_stops_at_its_relative_clause_whose_statement_is_the_
 def test_a_relative_clause_on_a_predicate_noun_is_the_subjects_statement(nlp_sm) -> None:
     text = "Dana Reyes is a lawyer and a longtime resident who has repeatedly pledged to stop the tower."
     assert [(s.speaker, s.quote) for s in nlp_sm(text)._.statements] == [("Dana Reyes", "to stop the tower")]
+
+
+def test_a_known_name_the_tagger_took_for_a_word_is_the_speaker(nlp_sm) -> None:
+    text = "Columnist George Will wrote about the race. “The war is a reminder of what the office demands,” Will wrote."
+    assert [(s.speaker, s.quote) for s in nlp_sm(text)._.statements] == [
+        ("George Will", "“The war is a reminder of what the office demands,”")
+    ]
