@@ -597,6 +597,13 @@ class DocRules:
         if passive or depth > 3:
             return None
         head = verb.head
+        if verb.tag_ == "VBG" and self.in_quote(head.idx) and not self.in_quote(verb.idx):
+            # 'Clinton seemed ready to riff, telling the crowd, "Some people get ..."': the parser hung the
+            # participle on a verb of the quotation; the sentence's own verb carries the subject.
+            root = self.sent_span(verb).root
+            if root.i < verb.i and not self.in_quote(root.idx):
+                return self._syntactic_subject(root, depth + 1)
+            return None
         if verb.dep_ in ("relcl", "acl") and head.pos_ in ("NOUN", "PROPN"):
             if self.in_quote(head.idx):
                 return None

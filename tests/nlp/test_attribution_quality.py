@@ -812,6 +812,12 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [],
             id="a dash line that is no name signs nothing",
         ),
+        pytest.param(
+            "Ortiz seemed ready to joke about the delay, telling the crowd, “Some people get a little carried "
+            "away, have you noticed?”",
+            [("Ortiz", "direct", "“Some people get a little carried away, have you noticed?”")],
+            id="a participle the parser hung on a verb of the quotation",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
