@@ -80,6 +80,7 @@ _TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|
 _ISSUING_VERBS = frozenset({"issue", "release", "read", "post", "publish", "send", "put", "deliver", "give"})
 # '- Hillary Clinton.' signing a quotation: a dash, then a capitalised name of up to five words, and nothing else.
 _SIGNATURE_RE = re.compile(r"\s*[-—–]\s*([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})\.?\s*")
+_CLOSING_MARKS = ("”", '"', "''", "’’", "»")
 _SCENE_OPENERS = frozenset({"as", "while", "when", "after", "before", "because", "since", "until"})
 _SHARES = frozenset({"percent", "%", "majority", "plurality", "minority", "half", "third", "quarter", "fifth"})
 _LAST_WORD_RE = re.compile(r"\b\w+$")
@@ -401,6 +402,20 @@ class DocRules:
                 return None  # the sentence opens with the quotation: the direct pass takes it
             return self._trim((sent_start, len(before)))
         comma = self.doc[first - 1] if first - 1 >= sent.start else None
+        if comma is not None and comma.is_punct and comma.text in _CLOSING_MARKS and first - 2 >= sent.start:
+            # 'He would be a better president than Clinton "no matter what," one user commented.': the comma
+            # is inside the quotation that ends the content.
+            inner = self.doc[first - 2]
+            span = (sent_start, comma.idx + len(comma.text))
+            reported = any(  # 'Canova "bristled" and said, "No comment," the Herald reported': Canova's words
+                t.pos_ == "VERB" and self.lex.is_cue_verb(t.lemma_.lower()) and not self.in_quote(t.idx)
+                for t in self._tokens_in(span)
+            )
+            quote = next((q for q in self.quotes if q.start <= inner.idx < q.end), None)
+            lead_in = quote is not None and self.text[sent_start : quote.start].rstrip().endswith(":")
+            if inner.text == "," and not self.in_quote(sent.start_char) and not reported and not lead_in:
+                return self._trim(span)
+            return None
         if comma is None or comma.text != "," or self.in_quote(comma.idx):
             return None
         return self._trim((sent_start, comma.idx))
@@ -604,7 +619,7 @@ class DocRules:
             if root.i < verb.i and not self.in_quote(root.idx):
                 return self._syntactic_subject(root, depth + 1)
             return None
-        if verb.dep_ in ("relcl", "acl") and head.pos_ in ("NOUN", "PROPN"):
+        if verb.dep_ in ("relcl", "acl") and (head.pos_ in ("NOUN", "PROPN") or self._an_age(head)):
             if self.in_quote(head.idx):
                 return None
             if not self._could_speak(head) and head.dep_ in ("dobj", "pobj") and head.head.pos_ == "VERB":

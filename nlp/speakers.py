@@ -314,6 +314,8 @@ def _np_tokens(head: Token, keep_postmodifiers: bool = False) -> list[Token]:
     for child in head.children:
         if child.dep_ in dropped and child.i > head.i:
             continue
+        if child.dep_ == "dep":
+            continue  # the parser's "unclassified" link: '"What if ...?" the 43-year-old asked' hangs the quote here
         keep.extend(child.subtree)
     keep.sort(key=lambda t: t.i)
     while keep and (keep[0].is_punct or (keep[0].lower_ in _FOCUS_ADVERBS and len(keep) > 1)):

@@ -818,6 +818,16 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("Ortiz", "direct", "“Some people get a little carried away, have you noticed?”")],
             id="a participle the parser hung on a verb of the quotation",
         ),
+        pytest.param(
+            'The tower would be a mistake "for every family on this street," one neighbour commented.',
+            [("one neighbour", "mixed", 'The tower would be a mistake "for every family on this street,"')],
+            id="a closing frame whose comma is inside the quotation",
+        ),
+        pytest.param(
+            "“What if the council had listened?” the 43-year-old asked in the video’s description.",
+            [("the 43-year-old", "direct", "“What if the council had listened?”")],
+            id="an age as the speaker of a verb the parser hung on it",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
