@@ -707,6 +707,9 @@ class DocRules:
                     return head if self._could_speak(head) else None
                 if step == 1 and after_quote and i == verb.i + 1 and self._mistagged_name(token):
                     return token  # '"...," said Skelly, explaining ...' with "Skelly" tagged as an adverb
+                following = self.doc[i + 1] if i + 1 < len(self.doc) else None
+                if step == 1 and after_quote and token.lower_ == "one" and (following is None or following.is_punct):
+                    return token  # '"America is great!" read one.' (a sign, a banner, a message)
                 modifier = token.pos_ in ("ADV", "DET", "ADJ", "AUX", "PART", "NUM") or token.dep_ == "amod"
                 if step == 1 and (
                     not modifier  # 'said retired neurosurgeon Ben Carson': "retired" is a modifier
@@ -744,6 +747,8 @@ class DocRules:
             return True
         if self._an_age(token) or self.speakers.is_known_person(token):
             return True
+        if any(c.dep_ == "appos" and c.ent_type_ == "PERSON" for c in token.children):
+            return True  # "Clinton's introducer, actress Jamie Lee Curtis"
         lemma = token.lemma_.lower()
         return lemma in self.lex.unnamed or lemma in self.lex.person_roles or lemma in self.lex.organizations
 

@@ -828,6 +828,11 @@ def test_what_someone_did_not_say_is_not_their_statement(nlp_sm) -> None:
             [("the 43-year-old", "direct", "“What if the council had listened?”")],
             id="an age as the speaker of a verb the parser hung on it",
         ),
+        pytest.param(
+            '"It is about time this town had a library again," exhorted Ortiz\'s introducer, actress Dana Reyes.',
+            [("Dana Reyes", "direct", '"It is about time this town had a library again,"')],
+            id="a role noun whose apposition names the person speaks",
+        ),
     ],
 )
 def test_parse_slips_lead_ins_and_complements(nlp_sm, text: str, expected: list[tuple[str, str, str]]) -> None:
