@@ -592,7 +592,20 @@ class DocRules:
         )
         if mistagged is not None:
             return mistagged  # 'Early described it as ...', '"...," Will wrote.': a known name tagged as a word
-        return self._adjacent_subject(verb)
+        return self._speaker_in_quoted_clause(verb) or self._adjacent_subject(verb)
+
+    def _speaker_in_quoted_clause(self, verb: Token) -> Token | None:
+        """'"The agents are under a lot of pressure," an intelligence source, who was not authorized to
+        speak, told Fox News.': the parser made the speaker a word of the quoted clause (its attribute);
+        it stands right after the closing mark, outside the quotation."""
+        for comp in verb.children:
+            if comp.dep_ != "ccomp" or comp.i > verb.i:
+                continue
+            for word in comp.children:
+                outside = word.i > comp.i and not self.in_quote(word.idx) and word.pos_ in ("NOUN", "PROPN")
+                if outside and self._after_quote(word.left_edge) and self._could_speak(word):
+                    return word
+        return None
 
     def _known_name(self, token: Token) -> bool:
         return not self.in_quote(token.idx) and self.speakers.is_known_person(token)
