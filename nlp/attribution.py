@@ -40,7 +40,7 @@ from spacy.tokens import Span as SpacySpan
 
 from saidwhat.nlp.lexicon import Lexicon
 from saidwhat.nlp.quotes import Quote, count_words, find_quotes, paragraphs
-from saidwhat.nlp.speakers import Speaker, SpeakerResolver
+from saidwhat.nlp.speakers import Speaker, SpeakerResolver, names_itself
 
 Span = tuple[int, int]
 
@@ -80,7 +80,8 @@ _TITLE_LIKE_RE = re.compile(r"(?:(?:[A-Z0-9][\w'’&:.-]*|of|the|a|an|and|in|on|
 _ISSUING_VERBS = frozenset({"issue", "release", "read", "post", "publish", "send", "put", "deliver", "give"})
 # '- Hillary Clinton.' signing a quotation: a dash, then a capitalised name of up to five words, and nothing else.
 _SIGNATURE_RE = re.compile(r"\s*[-—–]\s*([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})\.?\s*")
-_CLOSING_MARKS = ("”", '"', "''", "’’", "»")
+# Closing quotation marks as printed, straight, curly and doubled apostrophes.
+_CLOSING_MARKS = ("”", '"', "''", "’’")
 _SCENE_OPENERS = frozenset({"as", "while", "when", "after", "before", "because", "since", "until"})
 _SHARES = frozenset({"percent", "%", "majority", "plurality", "minority", "half", "third", "quarter", "fifth"})
 _LAST_WORD_RE = re.compile(r"\b\w+$")
@@ -243,8 +244,7 @@ class DocRules:
             return None  # "point" is a cue only as "point out"
         if lemma == "call" and token.dep_ == "acl" and token.tag_ == "VBN":
             return None  # "a super PAC called Our Principles" names, it does not report
-        reflexive = any(c.dep_ == "dobj" and c.lower_.endswith(("self", "selves")) for c in token.children)
-        if lemma == "call" and reflexive and token.dep_ == "acl":
+        if lemma == "call" and token.dep_ == "acl" and names_itself(token):
             return None  # "a man calling himself Paul" is named; "he calls himself a socialist" says so
         if lemma == "call" and any(c.dep_ == "auxpass" for c in token.children):
             return None  # "the rooms are often called hieleras by those held in them" names, it does not report
@@ -307,10 +307,9 @@ class DocRules:
         first = token.i - 1
         while first > 0 and token.i - first < 4 and self.doc[first - 1].pos_ in ("PROPN", "NOUN", "ADJ", "DET"):
             first -= 1
-        if first >= token.i or self.doc[first - 1 : first].text.strip() not in ("”", '"', "''", "’’"):
+        if first >= token.i or self.doc[first - 1 : first].text.strip() not in _CLOSING_MARKS:
             return None
-        before = self.text[: self.doc[first - 1].idx].rstrip()
-        if not before.endswith(",") and not before.endswith(("?", "!")):
+        if not self.text[: self.doc[first - 1].idx].rstrip().endswith((",", "?", "!")):
             return None
         subject = self.doc[token.i - 1]
         if not (self._could_speak(subject) or subject.lemma_.lower() in self.lex.documents):
@@ -396,29 +395,33 @@ class DocRules:
         sent_start = self._sentence_bounds(verb)[0]
         if after_quote:
             before = self.text[: verb.idx].rstrip()
-            if first != verb.i or not before.endswith(("”", '"', "''", "’’")):
+            if first != verb.i or not before.endswith(_CLOSING_MARKS):
                 return None
             if self.in_quote(sent.start_char):
                 return None  # the sentence opens with the quotation: the direct pass takes it
             return self._trim((sent_start, len(before)))
         comma = self.doc[first - 1] if first - 1 >= sent.start else None
-        if comma is not None and comma.is_punct and comma.text in _CLOSING_MARKS and first - 2 >= sent.start:
-            # 'He would be a better president than Clinton "no matter what," one user commented.': the comma
-            # is inside the quotation that ends the content.
-            inner = self.doc[first - 2]
-            span = (sent_start, comma.idx + len(comma.text))
-            reported = any(  # 'Canova "bristled" and said, "No comment," the Herald reported': Canova's words
-                t.pos_ == "VERB" and self.lex.is_cue_verb(t.lemma_.lower()) and not self.in_quote(t.idx)
-                for t in self._tokens_in(span)
-            )
-            quote = next((q for q in self.quotes if q.start <= inner.idx < q.end), None)
-            lead_in = quote is not None and self.text[sent_start : quote.start].rstrip().endswith(":")
-            if inner.text == "," and not self.in_quote(sent.start_char) and not reported and not lead_in:
-                return self._trim(span)
-            return None
+        if comma is not None and comma.text in _CLOSING_MARKS and first - 2 >= sent.start:
+            return self._frame_closing_in_quote(self.doc[first - 2], comma, sent, sent_start)
         if comma is None or comma.text != "," or self.in_quote(comma.idx):
             return None
         return self._trim((sent_start, comma.idx))
+
+    def _frame_closing_in_quote(self, inner: Token, mark: Token, sent: SpacySpan, sent_start: int) -> Span | None:
+        """'He would be a better president than Clinton "no matter what," one user commented.': the comma
+        is inside the quotation that ends the content. Not when the sentence opens with the quotation,
+        when a colon leads into it, or when the content reports someone else's words ('Canova
+        "bristled" and said, "No comment," the Herald reported')."""
+        if inner.text != "," or self.in_quote(sent.start_char):
+            return None
+        quote = next((q for q in self.quotes if q.start <= inner.idx < q.end), None)
+        if quote is not None and self.text[sent_start : quote.start].rstrip().endswith(":"):
+            return None
+        span = (sent_start, mark.idx + len(mark.text))
+        for token in self._tokens_in(span):
+            if token.pos_ == "VERB" and self.lex.is_cue_verb(token.lemma_.lower()) and not self.in_quote(token.idx):
+                return None
+        return self._trim(span)
 
     @staticmethod
     def _closing_token(token: Token, verb: Token) -> bool:
@@ -1242,7 +1245,7 @@ class DocRules:
             speaker = self.speakers.from_token(poll)
             if speaker is not None and speaker.name:
                 mention = self.speakers.from_token(cue.subject) or speaker
-                return Speaker(mention.start, mention.end, mention.mention, speaker.name, speaker.kind, speaker.role)
+                return replace(speaker, start=mention.start, end=mention.end, mention=mention.mention)
         return self.speakers.from_token(cue.subject)
 
     def _poll_behind(self, subject: Token) -> Token | None:

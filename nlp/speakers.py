@@ -299,6 +299,11 @@ def _normalise(text: str) -> str:
     return " ".join(text.split()).strip(" ,;:")
 
 
+def names_itself(verb: Token) -> bool:
+    """'a man calling himself Paul': the verb's object is a reflexive, so it names, it does not report."""
+    return any(c.dep_ == "dobj" and c.lower_.endswith(("self", "selves")) for c in verb.children)
+
+
 _NOMINAL = ("NOUN", "PROPN")
 _FOCUS_ADVERBS = frozenset({"even", "only", "just", "also", "especially", "particularly", "notably"})
 
@@ -605,8 +610,7 @@ class SpeakerResolver:
         """The whole phrase, postmodifiers kept: "two officials familiar with the planning"."""
         tokens = _np_tokens(head, keep_postmodifiers=True)
         for child in head.children:
-            naming = any(c.dep_ == "dobj" and c.lower_.endswith(("self", "selves")) for c in child.children)
-            if child.dep_ == "acl" and self.lex.is_cue_verb(child.lemma_.lower()) and not naming:
+            if child.dep_ == "acl" and self.lex.is_cue_verb(child.lemma_.lower()) and not names_itself(child):
                 # 'a man yelled "Stay there!"', 'supporters saying: "..."': the reporting verb is no part of the source.
                 tokens = [t for t in tokens if t.i < child.left_edge.i or t.i > child.right_edge.i]
         joined = [c for c in head.children if c.dep_ == "conj" and c.pos_ == "NOUN" and c.i > head.i]
