@@ -6,4 +6,4 @@ Docs) and returns ``saidwhat.core.records`` values.
 
 # Bumped whenever the extraction rules change in a way that changes output;
 # stored with every statement so `saidwhat reprocess` knows what is stale.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
